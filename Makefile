@@ -1,0 +1,61 @@
+# stagescope — the two commands a newcomer needs are `make run` and `make test`.
+
+GO       ?= go
+BIN      := bin/stagescope
+EXAMPLE  ?= examples/hello-multistage
+# go test flags for the whole suite; engine-backed tests need time on 2 cores.
+TESTFLAGS ?= -timeout 30m
+FUZZTIME ?= 20s
+
+.PHONY: all build run test vet unit engines bases fuzz bench clean
+
+all: build
+
+build:
+	$(GO) build -o $(BIN) ./cmd/stagescope
+
+# The main job: build stagescope, make sure an engine answers (BUILDKIT_HOST,
+# else Docker, else the private buildkitd), assemble the offline base images,
+# then build the example's builder stage and its final stage.
+run: build
+	@set -e; eval "$$(scripts/engine)"; \
+	golang=$$(scripts/offline-bases dir golang); \
+	$(BIN) build $(EXAMPLE) --target builder --build-context golang=$$golang --progress plain; \
+	$(BIN) build $(EXAMPLE) --build-context golang=$$golang --progress plain
+
+# Everything CI runs: vet, unit tests, and end-to-end tests on a real
+# buildkitd and a real dockerd (both started here when not running).
+test: vet engines bases
+	$(GO) test $(TESTFLAGS) ./...
+	$(MAKE) fuzz
+
+vet:
+	@out=$$(gofmt -l $$(git ls-files '*.go' 2>/dev/null || find . -name '*.go')); \
+	if [ -n "$$out" ]; then echo "gofmt needed:"; echo "$$out"; exit 1; fi
+	$(GO) vet ./...
+
+unit:
+	$(GO) test -short ./...
+
+engines:
+	scripts/buildkitd start
+	scripts/dockerd start
+
+bases:
+	scripts/offline-bases
+
+# Short fuzzing runs of every fuzz target (FUZZTIME each).
+fuzz:
+	@for pkg in $$($(GO) list ./...); do \
+	  for f in $$($(GO) test -list '^Fuzz' $$pkg 2>/dev/null | grep '^Fuzz'); do \
+	    echo "fuzz $$pkg $$f ($(FUZZTIME))"; \
+	    $(GO) test -run '^$$' -fuzz "^$$f\$$" -fuzztime $(FUZZTIME) $$pkg || exit 1; \
+	  done; \
+	done
+
+# Benchmarks print their ratios against reference runs (b.ReportMetric).
+bench: engines bases
+	$(GO) test -run '^$$' -bench . -benchtime 1x -timeout 60m ./...
+
+clean:
+	rm -rf bin

@@ -1,0 +1,204 @@
+package engine
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"maps"
+	"os"
+	"path/filepath"
+	"sort"
+	"strings"
+	"time"
+
+	"github.com/moby/buildkit/client"
+	"github.com/moby/buildkit/frontend/dockerfile/builder"
+	"github.com/tonistiigi/fsutil"
+)
+
+// BuildRequest is one Dockerfile build of one target.
+type BuildRequest struct {
+	// ContextDir is the build context folder.
+	ContextDir string
+	// Dockerfile is the Dockerfile's path (default ContextDir/Dockerfile).
+	Dockerfile string
+	// Target is the stage to build; empty builds the last stage.
+	Target string
+	// BuildArgs are --build-arg values.
+	BuildArgs map[string]string
+	// Contexts are named build contexts: NAME → a folder, or a value BuildKit
+	// understands as it is (docker-image://REF, oci-layout://PATH, …).
+	Contexts map[string]string
+	// Tags name the image in Docker's image store (Docker engines only).
+	Tags []string
+	// NoCache disables the build cache for every step.
+	NoCache bool
+}
+
+// Result is what a finished build produced.
+type Result struct {
+	// Image is the first tag the image was stored under, if it was stored.
+	Image string
+	// Digest is the image (config or manifest) digest the exporter reported.
+	Digest string
+	// Exporter is the raw exporter response.
+	Exporter map[string]string
+	Duration time.Duration
+}
+
+// BuildError is a build that the engine ran and that failed (a step exited
+// non-zero, a file to COPY was missing, a base could not be resolved…).
+type BuildError struct{ Err error }
+
+func (e *BuildError) Error() string { return "build failed: " + rootCause(e.Err) }
+func (e *BuildError) Unwrap() error { return e.Err }
+
+// LostError says the engine went away during a build.
+type LostError struct {
+	Kind Kind
+	Addr string
+	Err  error
+}
+
+func (e *LostError) Error() string {
+	return fmt.Sprintf("lost the connection to %s at %s during the build (%s)", e.Kind, e.Addr, rootCause(e.Err))
+}
+func (e *LostError) Unwrap() error { return e.Err }
+
+// InputError is a request that cannot be sent: a missing context folder,
+// an unreadable Dockerfile.
+type InputError struct{ Msg string }
+
+func (e *InputError) Error() string { return e.Msg }
+
+// DockerfilePath returns the Dockerfile a request builds.
+func (r BuildRequest) DockerfilePath() string {
+	if r.Dockerfile != "" {
+		return r.Dockerfile
+	}
+	return filepath.Join(r.ContextDir, "Dockerfile")
+}
+
+// solveOpt turns a request into the frontend attributes and local mounts the
+// Dockerfile frontend expects (the same keys buildx and buildctl send).
+func (e *Engine) solveOpt(req BuildRequest) (client.SolveOpt, error) {
+	ctxFS, err := dirFS("build context", req.ContextDir)
+	if err != nil {
+		return client.SolveOpt{}, err
+	}
+	df := req.DockerfilePath()
+	if st, err := os.Stat(df); err != nil || st.IsDir() {
+		if err == nil {
+			return client.SolveOpt{}, &InputError{Msg: fmt.Sprintf("Dockerfile %s is a directory", df)}
+		}
+		return client.SolveOpt{}, &InputError{Msg: fmt.Sprintf("cannot read Dockerfile %s: %s", df, errors.Unwrap(err))}
+	}
+	dfFS, err := dirFS("Dockerfile folder", filepath.Dir(df))
+	if err != nil {
+		return client.SolveOpt{}, err
+	}
+	attrs := map[string]string{"filename": filepath.Base(df)}
+	if req.Target != "" {
+		attrs["target"] = req.Target
+	}
+	if req.NoCache {
+		attrs["no-cache"] = ""
+	}
+	for k, v := range req.BuildArgs {
+		attrs["build-arg:"+k] = v
+	}
+	mounts := map[string]fsutil.FS{"context": ctxFS, "dockerfile": dfFS}
+	for _, name := range sortedKeys(req.Contexts) {
+		v := req.Contexts[name]
+		if strings.Contains(v, "://") {
+			attrs["context:"+name] = v
+			continue
+		}
+		fs, err := dirFS(fmt.Sprintf("build context %q", name), v)
+		if err != nil {
+			return client.SolveOpt{}, err
+		}
+		key := "ctx-" + name // local names must not clash with context/dockerfile
+		mounts[key] = fs
+		attrs["context:"+name] = "local:" + key
+	}
+	opt := client.SolveOpt{FrontendAttrs: attrs, LocalMounts: mounts}
+	if e.Kind == KindDocker && len(req.Tags) > 0 {
+		opt.Exports = []client.ExportEntry{{
+			Type:  "moby",
+			Attrs: map[string]string{"name": strings.Join(req.Tags, ",")},
+		}}
+	}
+	return opt, nil
+}
+
+func dirFS(what, dir string) (fsutil.FS, error) {
+	st, err := os.Stat(dir)
+	if err != nil {
+		return nil, &InputError{Msg: fmt.Sprintf("%s %s does not exist", what, dir)}
+	}
+	if !st.IsDir() {
+		return nil, &InputError{Msg: fmt.Sprintf("%s %s is not a directory", what, dir)}
+	}
+	fs, err := fsutil.NewFS(dir)
+	if err != nil {
+		return nil, &InputError{Msg: fmt.Sprintf("%s %s: %v", what, dir, err)}
+	}
+	return fs, nil
+}
+
+func sortedKeys(m map[string]string) []string {
+	keys := make([]string, 0, len(m))
+	for k := range maps.Keys(m) {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	return keys
+}
+
+// Build runs one build. Status updates go to status, which Build closes when
+// the build ends (whatever the outcome); status may be nil.
+//
+// On a standalone buildkitd the daemon's own Dockerfile frontend runs, as with
+// buildctl. On Docker the Dockerfile frontend pinned in stagescope's go.mod
+// runs inside stagescope and sends LLB to the daemon: a Docker daemon's
+// built-in frontend can be years older (Docker 20.10's has no named build
+// contexts), and this way every Dockerfile feature stagescope shows in its
+// graph is one the build understands.
+func (e *Engine) Build(ctx context.Context, req BuildRequest, status chan *client.SolveStatus) (*Result, error) {
+	opt, err := e.solveOpt(req)
+	if err != nil {
+		if status != nil {
+			close(status)
+		}
+		return nil, err
+	}
+	start := time.Now()
+	var resp *client.SolveResponse
+	if e.Kind == KindDocker {
+		resp, err = e.bk.Build(ctx, opt, "stagescope", builder.Build, status)
+	} else {
+		opt.Frontend = "dockerfile.v0"
+		resp, err = e.bk.Solve(ctx, nil, opt, status)
+	}
+	if err != nil {
+		return nil, e.classify(ctx, err)
+	}
+	res := &Result{Exporter: resp.ExporterResponse, Duration: time.Since(start)}
+	if len(req.Tags) > 0 && opt.Exports != nil {
+		res.Image = req.Tags[0]
+	}
+	res.Digest = resp.ExporterResponse["containerimage.digest"]
+	return res, nil
+}
+
+// classify sorts a solve error into cancelled, engine lost, or build failed.
+func (e *Engine) classify(ctx context.Context, err error) error {
+	if ctx.Err() != nil {
+		return context.Cause(ctx)
+	}
+	if isUnavailable(err) {
+		return &LostError{Kind: e.Kind, Addr: e.Addr, Err: err}
+	}
+	return &BuildError{Err: err}
+}

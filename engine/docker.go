@@ -1,0 +1,71 @@
+package engine
+
+// This file is the only one that uses the Docker Engine API client module.
+// Everything Docker-specific the engine needs goes through dockerAPI, so that
+// moving to another client module is a change to this file alone.
+
+import (
+	"context"
+	"net"
+	"os"
+
+	dockerclient "github.com/docker/docker/client"
+)
+
+// dockerAPI is the small part of the Docker Engine API that stagescope uses.
+type dockerAPI struct {
+	c    *dockerclient.Client
+	host string
+}
+
+// dockerHostFromEnv is the address Docker's own CLI would use when no
+// context is configured: DOCKER_HOST, else the default socket.
+func dockerHostFromEnv() string {
+	if h := os.Getenv("DOCKER_HOST"); h != "" {
+		return h
+	}
+	return dockerclient.DefaultDockerHost
+}
+
+// newDockerAPI makes a client for host ("" means DOCKER_HOST or the default
+// socket). It does not connect; ping does.
+func newDockerAPI(host string) (*dockerAPI, error) {
+	if host == "" {
+		host = dockerHostFromEnv()
+	}
+	c, err := dockerclient.NewClientWithOpts(
+		dockerclient.WithHost(host),
+		dockerclient.WithTLSClientConfigFromEnv(),
+		dockerclient.WithAPIVersionNegotiation(),
+	)
+	if err != nil {
+		return nil, err
+	}
+	return &dockerAPI{c: c, host: host}, nil
+}
+
+// ping checks that the daemon answers and returns its engine version.
+func (d *dockerAPI) ping(ctx context.Context) (string, error) {
+	if _, err := d.c.Ping(ctx); err != nil {
+		return "", err
+	}
+	v, err := d.c.ServerVersion(ctx)
+	if err != nil {
+		return "", err
+	}
+	return v.Version, nil
+}
+
+// dialGRPC opens the daemon's BuildKit control API, as the docker CLI's
+// buildx docker driver does: an HTTP upgrade of /grpc to h2c.
+func (d *dockerAPI) dialGRPC(ctx context.Context) (net.Conn, error) {
+	return d.c.DialHijack(ctx, "/grpc", "h2c", nil)
+}
+
+// dialSession opens a BuildKit session (file sync, secrets, auth) through the
+// daemon's /session endpoint.
+func (d *dockerAPI) dialSession(ctx context.Context, proto string, meta map[string][]string) (net.Conn, error) {
+	return d.c.DialHijack(ctx, "/session", proto, meta)
+}
+
+func (d *dockerAPI) close() error { return d.c.Close() }

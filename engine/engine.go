@@ -1,0 +1,224 @@
+// Package engine connects to a BuildKit engine — a standalone buildkitd or
+// the BuildKit inside a Docker daemon — and runs builds on it. It is the only
+// package that talks gRPC or the Docker API.
+package engine
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net"
+	"net/url"
+	"os"
+	"strings"
+	"time"
+
+	"github.com/moby/buildkit/client"
+	"github.com/moby/buildkit/client/connhelper"
+
+	// Registered address schemes beyond unix:// and tcp://.
+	_ "github.com/moby/buildkit/client/connhelper/dockercontainer"
+	_ "github.com/moby/buildkit/client/connhelper/kubepod"
+	_ "github.com/moby/buildkit/client/connhelper/ssh"
+)
+
+// Kind says which sort of engine answered.
+type Kind string
+
+const (
+	// KindBuildKit is a standalone buildkitd reached at a BuildKit address.
+	KindBuildKit Kind = "buildkitd"
+	// KindDocker is the BuildKit inside a Docker daemon.
+	KindDocker Kind = "docker"
+)
+
+// DefaultProbeTimeout bounds the first call that proves an engine answers.
+const DefaultProbeTimeout = 2 * time.Second
+
+// Options says where to find an engine.
+type Options struct {
+	// Addr is a BuildKit address (unix://, tcp://, docker-container://,
+	// kube-pod://, ssh://). Empty means BUILDKIT_HOST, then Docker.
+	Addr string
+	// DockerHost overrides DOCKER_HOST when Addr and BUILDKIT_HOST are empty.
+	DockerHost string
+	// ProbeTimeout bounds the reachability check (DefaultProbeTimeout if 0).
+	ProbeTimeout time.Duration
+}
+
+// Engine is a connected BuildKit engine.
+type Engine struct {
+	Kind Kind
+	// Addr is where the engine was reached, as the user would write it.
+	Addr string
+	// Version is the engine's version when it says (Docker's engine version,
+	// or buildkitd's); empty when the daemon does not implement Info.
+	Version string
+
+	bk     *client.Client
+	docker *dockerAPI // the Docker daemon this engine is, or nil
+}
+
+// UnreachableError says no engine answered at an address.
+type UnreachableError struct {
+	Kind Kind
+	Addr string
+	Err  error
+}
+
+func (e *UnreachableError) Error() string {
+	what := "BuildKit"
+	hint := "start buildkitd or Docker, or point --addr or BUILDKIT_HOST at a running buildkitd"
+	if e.Kind == KindDocker {
+		what = "Docker"
+		hint = "start Docker, or point --addr or BUILDKIT_HOST at a running buildkitd"
+	}
+	return fmt.Sprintf("cannot reach %s at %s (%s); %s", what, e.Addr, rootCause(e.Err), hint)
+}
+
+func (e *UnreachableError) Unwrap() error { return e.Err }
+
+// AddressError says an address cannot be used at all (unknown scheme, bad form).
+type AddressError struct {
+	Addr string
+	Msg  string
+}
+
+func (e *AddressError) Error() string {
+	return fmt.Sprintf("invalid engine address %q: %s", e.Addr, e.Msg)
+}
+
+// Connect finds and connects to an engine: Options.Addr, else BUILDKIT_HOST,
+// else Docker (Options.DockerHost, DOCKER_HOST or the default socket). It
+// proves the engine answers with a real call bounded by the probe timeout.
+func Connect(ctx context.Context, opts Options) (*Engine, error) {
+	if opts.ProbeTimeout == 0 {
+		opts.ProbeTimeout = DefaultProbeTimeout
+	}
+	addr := opts.Addr
+	if addr == "" {
+		addr = os.Getenv("BUILDKIT_HOST")
+	}
+	if addr != "" {
+		return connectBuildKit(ctx, addr, opts.ProbeTimeout)
+	}
+	return connectDocker(ctx, opts.DockerHost, opts.ProbeTimeout)
+}
+
+// checkAddr rejects addresses no dialer would accept, before dialing.
+func checkAddr(addr string) error {
+	u, err := url.Parse(addr)
+	if err != nil || u.Scheme == "" {
+		return &AddressError{Addr: addr, Msg: "want SCHEME://…, for example unix:///run/buildkit/buildkitd.sock or tcp://host:1234"}
+	}
+	switch u.Scheme {
+	case "unix", "tcp":
+		return nil
+	}
+	if _, err := connhelper.GetConnectionHelper(addr); err == nil {
+		if h, _ := connhelper.GetConnectionHelper(addr); h != nil {
+			return nil
+		}
+	}
+	return &AddressError{Addr: addr, Msg: fmt.Sprintf("unknown scheme %q (use unix, tcp, docker-container, kube-pod or ssh)", u.Scheme)}
+}
+
+func connectBuildKit(ctx context.Context, addr string, timeout time.Duration) (*Engine, error) {
+	if err := checkAddr(addr); err != nil {
+		return nil, err
+	}
+	c, err := client.New(ctx, addr)
+	if err != nil {
+		return nil, &UnreachableError{Kind: KindBuildKit, Addr: addr, Err: err}
+	}
+	e := &Engine{Kind: KindBuildKit, Addr: addr, bk: c}
+	if err := e.probe(ctx, timeout); err != nil {
+		c.Close()
+		return nil, &UnreachableError{Kind: KindBuildKit, Addr: addr, Err: err}
+	}
+	return e, nil
+}
+
+func connectDocker(ctx context.Context, host string, timeout time.Duration) (*Engine, error) {
+	d, err := newDockerAPI(host)
+	if err != nil {
+		if host == "" {
+			host = dockerHostFromEnv()
+		}
+		return nil, &AddressError{Addr: host, Msg: rootCause(err)}
+	}
+	pctx, cancel := context.WithTimeout(ctx, timeout)
+	defer cancel()
+	version, err := d.ping(pctx)
+	if err != nil {
+		d.close()
+		return nil, &UnreachableError{Kind: KindDocker, Addr: d.host, Err: err}
+	}
+	c, err := client.New(ctx, "",
+		client.WithContextDialer(func(ctx context.Context, _ string) (net.Conn, error) {
+			return d.dialGRPC(ctx)
+		}),
+		client.WithSessionDialer(d.dialSession),
+	)
+	if err != nil {
+		d.close()
+		return nil, &UnreachableError{Kind: KindDocker, Addr: d.host, Err: err}
+	}
+	e := &Engine{Kind: KindDocker, Addr: d.host, Version: version, bk: c, docker: d}
+	if err := e.probe(ctx, timeout); err != nil {
+		e.Close()
+		return nil, &UnreachableError{Kind: KindDocker, Addr: d.host, Err: fmt.Errorf("its BuildKit does not answer: %w", err)}
+	}
+	return e, nil
+}
+
+// probe makes one real call: client.New connects lazily, so without it an
+// unreachable engine would only show up at the first build.
+func (e *Engine) probe(ctx context.Context, timeout time.Duration) error {
+	pctx, cancel := context.WithTimeout(ctx, timeout)
+	defer cancel()
+	info, err := e.bk.Info(pctx)
+	if err == nil {
+		if e.Version == "" && info.BuildkitVersion.Version != "" {
+			e.Version = info.BuildkitVersion.Version
+		}
+		return nil
+	}
+	// Older daemons (Docker 20.10's BuildKit among them) do not implement
+	// Info; ListWorkers is as real a call and every version has it.
+	if isUnimplemented(err) {
+		_, err = e.bk.ListWorkers(pctx)
+	}
+	return err
+}
+
+// Close releases the connections.
+func (e *Engine) Close() error {
+	err := e.bk.Close()
+	if e.docker != nil {
+		err = errors.Join(err, e.docker.close())
+	}
+	return err
+}
+
+// rootCause keeps the innermost useful sentence of a wrapped gRPC or dial
+// error, so messages stay on one line.
+func rootCause(err error) string {
+	if err == nil {
+		return ""
+	}
+	msg := err.Error()
+	if s, ok := grpcStatusMessage(err); ok {
+		msg = s
+	}
+	for _, marker := range []string{"connection error: desc = ", "transport: Error while dialing: "} {
+		if i := strings.LastIndex(msg, marker); i >= 0 {
+			msg = msg[i+len(marker):]
+		}
+	}
+	msg = strings.Trim(msg, `" `)
+	if errors.Is(err, context.DeadlineExceeded) || strings.Contains(msg, "context deadline exceeded") {
+		return "no answer within the probe timeout"
+	}
+	return msg
+}
