@@ -13,6 +13,8 @@ import (
 
 	"github.com/moby/buildkit/client"
 	"github.com/moby/buildkit/frontend/dockerfile/builder"
+	gwclient "github.com/moby/buildkit/frontend/gateway/client"
+	"github.com/moby/buildkit/solver/errdefs"
 	"github.com/tonistiigi/fsutil"
 )
 
@@ -48,9 +50,29 @@ type Result struct {
 
 // BuildError is a build that the engine ran and that failed (a step exited
 // non-zero, a file to COPY was missing, a base could not be resolved…).
-type BuildError struct{ Err error }
+type BuildError struct {
+	Err error
+	// Step is the name of the failed step as BuildKit shows it
+	// ("[builder 3/4] RUN go build …"), when known.
+	Step string
+	// ExitCode is the failed process's exit code, -1 when no process failed.
+	ExitCode int
+	// Logs are the last lines the failed step printed.
+	Logs []string
+	// Sources locate the failing instruction in the Dockerfile.
+	Sources []*errdefs.Source
+}
 
-func (e *BuildError) Error() string { return "build failed: " + rootCause(e.Err) }
+func (e *BuildError) Error() string {
+	msg := "build failed"
+	if e.Step != "" {
+		msg += " at " + e.Step
+	}
+	if e.ExitCode >= 0 {
+		return fmt.Sprintf("%s: exit code %d", msg, e.ExitCode)
+	}
+	return msg + ": " + rootCause(e.Err)
+}
 func (e *BuildError) Unwrap() error { return e.Err }
 
 // LostError says the engine went away during a build.
@@ -174,15 +196,29 @@ func (e *Engine) Build(ctx context.Context, req BuildRequest, status chan *clien
 		return nil, err
 	}
 	start := time.Now()
+	watch := newFailureWatch()
+	inner := make(chan *client.SolveStatus)
+	relayed := make(chan struct{})
+	go func() {
+		watch.relay(inner, status)
+		close(relayed)
+	}()
 	var resp *client.SolveResponse
+	var frontendErr error
 	if e.Kind == KindDocker {
-		resp, err = e.bk.Build(ctx, opt, "stagescope", builder.Build, status)
+		frontend := func(ctx context.Context, c gwclient.Client) (*gwclient.Result, error) {
+			r, err := builder.Build(ctx, c)
+			frontendErr = err
+			return r, err
+		}
+		resp, err = e.bk.Build(ctx, opt, "stagescope", frontend, inner)
 	} else {
 		opt.Frontend = "dockerfile.v0"
-		resp, err = e.bk.Solve(ctx, nil, opt, status)
+		resp, err = e.bk.Solve(ctx, nil, opt, inner)
 	}
+	<-relayed // both Build and Solve close inner before returning
 	if err != nil {
-		return nil, e.classify(ctx, err)
+		return nil, e.classify(ctx, err, frontendErr, watch)
 	}
 	res := &Result{Exporter: resp.ExporterResponse, Duration: time.Since(start)}
 	if len(req.Tags) > 0 && opt.Exports != nil {
@@ -193,12 +229,12 @@ func (e *Engine) Build(ctx context.Context, req BuildRequest, status chan *clien
 }
 
 // classify sorts a solve error into cancelled, engine lost, or build failed.
-func (e *Engine) classify(ctx context.Context, err error) error {
+func (e *Engine) classify(ctx context.Context, err, frontendErr error, watch *failureWatch) error {
 	if ctx.Err() != nil {
 		return context.Cause(ctx)
 	}
 	if isUnavailable(err) {
 		return &LostError{Kind: e.Kind, Addr: e.Addr, Err: err}
 	}
-	return &BuildError{Err: err}
+	return watch.buildError(err, frontendErr)
 }

@@ -69,3 +69,20 @@ func (d *dockerAPI) dialSession(ctx context.Context, proto string, meta map[stri
 }
 
 func (d *dockerAPI) close() error { return d.c.Close() }
+
+// storeInfo says which image store the daemon uses: "containerd" when the
+// containerd snapshotter backs images, else "classic", and the storage
+// driver or snapshotter name.
+func (d *dockerAPI) storeInfo(ctx context.Context) (kind, driver string, err error) {
+	info, err := d.c.Info(ctx)
+	if err != nil {
+		return "", "", err
+	}
+	kind = "classic"
+	for _, kv := range info.DriverStatus {
+		if kv[0] == "driver-type" && kv[1] == "io.containerd.snapshotter.v1" {
+			kind = "containerd"
+		}
+	}
+	return kind, info.Driver, nil
+}

@@ -40,8 +40,11 @@ type Options struct {
 	// Addr is a BuildKit address (unix://, tcp://, docker-container://,
 	// kube-pod://, ssh://). Empty means BUILDKIT_HOST, then Docker.
 	Addr string
-	// DockerHost overrides DOCKER_HOST when Addr and BUILDKIT_HOST are empty.
+	// DockerHost overrides DOCKER_HOST and Docker contexts when Addr and
+	// BUILDKIT_HOST are empty.
 	DockerHost string
+	// TLS material for tcp:// BuildKit addresses (mutual TLS).
+	TLSCACert, TLSCert, TLSKey, TLSServerName string
 	// ProbeTimeout bounds the reachability check (DefaultProbeTimeout if 0).
 	ProbeTimeout time.Duration
 }
@@ -88,21 +91,22 @@ func (e *AddressError) Error() string {
 	return fmt.Sprintf("invalid engine address %q: %s", e.Addr, e.Msg)
 }
 
-// Connect finds and connects to an engine: Options.Addr, else BUILDKIT_HOST,
-// else Docker (Options.DockerHost, DOCKER_HOST or the default socket). It
-// proves the engine answers with a real call bounded by the probe timeout.
+// Connect connects to the first engine of Candidates that is set: an
+// explicit BuildKit address is used or fails, it never falls back to Docker.
+// It proves the engine answers with a real call bounded by the probe timeout.
 func Connect(ctx context.Context, opts Options) (*Engine, error) {
+	return ConnectTo(ctx, Candidates(opts)[0], opts)
+}
+
+// ConnectTo connects to one candidate.
+func ConnectTo(ctx context.Context, c Candidate, opts Options) (*Engine, error) {
 	if opts.ProbeTimeout == 0 {
 		opts.ProbeTimeout = DefaultProbeTimeout
 	}
-	addr := opts.Addr
-	if addr == "" {
-		addr = os.Getenv("BUILDKIT_HOST")
+	if c.Kind == KindBuildKit {
+		return connectBuildKit(ctx, c.Addr, opts)
 	}
-	if addr != "" {
-		return connectBuildKit(ctx, addr, opts.ProbeTimeout)
-	}
-	return connectDocker(ctx, opts.DockerHost, opts.ProbeTimeout)
+	return connectDocker(ctx, c.Addr, opts.ProbeTimeout)
 }
 
 // checkAddr rejects addresses no dialer would accept, before dialing.
@@ -115,24 +119,53 @@ func checkAddr(addr string) error {
 	case "unix", "tcp":
 		return nil
 	}
-	if _, err := connhelper.GetConnectionHelper(addr); err == nil {
-		if h, _ := connhelper.GetConnectionHelper(addr); h != nil {
-			return nil
-		}
+	if h, err := connhelper.GetConnectionHelper(addr); err == nil && h != nil {
+		return nil
 	}
 	return &AddressError{Addr: addr, Msg: fmt.Sprintf("unknown scheme %q (use unix, tcp, docker-container, kube-pod or ssh)", u.Scheme)}
 }
 
-func connectBuildKit(ctx context.Context, addr string, timeout time.Duration) (*Engine, error) {
+func connectBuildKit(ctx context.Context, addr string, opts Options) (*Engine, error) {
 	if err := checkAddr(addr); err != nil {
 		return nil, err
 	}
-	c, err := client.New(ctx, addr)
+	var copts []client.ClientOpt
+	if opts.TLSCACert != "" || opts.TLSCert != "" || opts.TLSKey != "" {
+		if !strings.HasPrefix(addr, "tcp://") {
+			return nil, &AddressError{Addr: addr, Msg: "TLS flags need a tcp:// address"}
+		}
+		if (opts.TLSCert == "") != (opts.TLSKey == "") {
+			return nil, &AddressError{Addr: addr, Msg: "--tlscert and --tlskey go together"}
+		}
+		for _, f := range []string{opts.TLSCACert, opts.TLSCert, opts.TLSKey} {
+			if f == "" {
+				continue
+			}
+			if _, err := os.Stat(f); err != nil {
+				return nil, &AddressError{Addr: addr, Msg: fmt.Sprintf("TLS file %s does not exist", f)}
+			}
+		}
+		server := opts.TLSServerName
+		if server == "" {
+			if u, err := url.Parse(addr); err == nil {
+				server = u.Hostname()
+			}
+		}
+		if opts.TLSCACert != "" {
+			copts = append(copts, client.WithServerConfig(server, opts.TLSCACert))
+		} else {
+			copts = append(copts, client.WithServerConfigSystem(server))
+		}
+		if opts.TLSCert != "" {
+			copts = append(copts, client.WithCredentials(opts.TLSCert, opts.TLSKey))
+		}
+	}
+	c, err := client.New(ctx, addr, copts...)
 	if err != nil {
 		return nil, &UnreachableError{Kind: KindBuildKit, Addr: addr, Err: err}
 	}
 	e := &Engine{Kind: KindBuildKit, Addr: addr, bk: c}
-	if err := e.probe(ctx, timeout); err != nil {
+	if err := e.probe(ctx, opts.ProbeTimeout); err != nil {
 		c.Close()
 		return nil, &UnreachableError{Kind: KindBuildKit, Addr: addr, Err: err}
 	}
