@@ -35,6 +35,19 @@ type BuildRequest struct {
 	Tags []string
 	// NoCache disables the build cache for every step.
 	NoCache bool
+	// Platform is the target platform (os/arch[/variant]); empty: the engine's.
+	Platform string
+	// Secrets are --secret specs (id=NAME,src=FILE or id=NAME,env=VARIABLE).
+	Secrets []string
+	// SSH are --ssh specs (default, or ID=SOCKET|KEY…).
+	SSH []string
+	// Outputs are --output specs (type=local|tar|oci|docker|image,dest=…).
+	Outputs []string
+	// Load stores the image in a Docker image store: always the case on
+	// Docker when no Outputs are given; on a buildkitd it pipes the docker
+	// exporter into LoadDockerHost ("" = DOCKER_HOST or the default socket).
+	Load           bool
+	LoadDockerHost string
 }
 
 // Result is what a finished build produced.
@@ -103,7 +116,7 @@ func (r BuildRequest) DockerfilePath() string {
 
 // solveOpt turns a request into the frontend attributes and local mounts the
 // Dockerfile frontend expects (the same keys buildx and buildctl send).
-func (e *Engine) solveOpt(req BuildRequest) (client.SolveOpt, error) {
+func solveOpt(req BuildRequest) (client.SolveOpt, error) {
 	ctxFS, err := dirFS("build context", req.ContextDir)
 	if err != nil {
 		return client.SolveOpt{}, err
@@ -126,6 +139,9 @@ func (e *Engine) solveOpt(req BuildRequest) (client.SolveOpt, error) {
 	if req.NoCache {
 		attrs["no-cache"] = ""
 	}
+	if req.Platform != "" {
+		attrs["platform"] = req.Platform
+	}
 	for k, v := range req.BuildArgs {
 		attrs["build-arg:"+k] = v
 	}
@@ -144,14 +160,11 @@ func (e *Engine) solveOpt(req BuildRequest) (client.SolveOpt, error) {
 		mounts[key] = fs
 		attrs["context:"+name] = "local:" + key
 	}
-	opt := client.SolveOpt{FrontendAttrs: attrs, LocalMounts: mounts}
-	if e.Kind == KindDocker && len(req.Tags) > 0 {
-		opt.Exports = []client.ExportEntry{{
-			Type:  "moby",
-			Attrs: map[string]string{"name": strings.Join(req.Tags, ",")},
-		}}
+	s, err := attachables(req)
+	if err != nil {
+		return client.SolveOpt{}, err
 	}
-	return opt, nil
+	return client.SolveOpt{FrontendAttrs: attrs, LocalMounts: mounts, Session: s}, nil
 }
 
 func dirFS(what, dir string) (fsutil.FS, error) {
@@ -188,7 +201,11 @@ func sortedKeys(m map[string]string) []string {
 // contexts), and this way every Dockerfile feature stagescope shows in its
 // graph is one the build understands.
 func (e *Engine) Build(ctx context.Context, req BuildRequest, status chan *client.SolveStatus) (*Result, error) {
-	opt, err := e.solveOpt(req)
+	opt, err := solveOpt(req)
+	var finish func(error) error
+	if err == nil {
+		opt.Exports, finish, err = e.exports(ctx, req)
+	}
 	if err != nil {
 		if status != nil {
 			close(status)
@@ -217,12 +234,18 @@ func (e *Engine) Build(ctx context.Context, req BuildRequest, status chan *clien
 		resp, err = e.bk.Solve(ctx, nil, opt, inner)
 	}
 	<-relayed // both Build and Solve close inner before returning
+	loadErr := finish(err)
 	if err != nil {
 		return nil, e.classify(ctx, err, frontendErr, watch)
 	}
+	if loadErr != nil {
+		return nil, &BuildError{Err: loadErr, ExitCode: -1}
+	}
 	res := &Result{Exporter: resp.ExporterResponse, Duration: time.Since(start)}
-	if len(req.Tags) > 0 && opt.Exports != nil {
-		res.Image = req.Tags[0]
+	for _, x := range opt.Exports {
+		if (x.Type == "moby" || x.Output != nil && x.Type == client.ExporterDocker) && len(req.Tags) > 0 {
+			res.Image = req.Tags[0]
+		}
 	}
 	res.Digest = resp.ExporterResponse["containerimage.digest"]
 	return res, nil

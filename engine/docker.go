@@ -6,10 +6,12 @@ package engine
 
 import (
 	"context"
+	"io"
 	"net"
 	"os"
 
 	dockerclient "github.com/docker/docker/client"
+	"github.com/docker/docker/pkg/jsonmessage"
 )
 
 // dockerAPI is the small part of the Docker Engine API that stagescope uses.
@@ -85,4 +87,15 @@ func (d *dockerAPI) storeInfo(ctx context.Context) (kind, driver string, err err
 		}
 	}
 	return kind, info.Driver, nil
+}
+
+// load streams an image tarball (docker exporter format) into the image store.
+func (d *dockerAPI) load(ctx context.Context, tarball io.Reader) error {
+	resp, err := d.c.ImageLoad(ctx, tarball, dockerclient.ImageLoadWithQuiet(true))
+	if err != nil {
+		return err
+	}
+	defer resp.Body.Close()
+	// The answer is a JSON message stream; an error arrives inside it.
+	return jsonmessage.DisplayJSONMessagesStream(resp.Body, io.Discard, 0, false, nil)
 }

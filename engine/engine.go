@@ -76,7 +76,11 @@ func (e *UnreachableError) Error() string {
 		what = "Docker"
 		hint = "start Docker, or point --addr or BUILDKIT_HOST at a running buildkitd"
 	}
-	return fmt.Sprintf("cannot reach %s at %s (%s); %s", what, e.Addr, rootCause(e.Err), hint)
+	cause := rootCause(e.Err)
+	if strings.Contains(cause, "tls") || strings.Contains(cause, "x509") || strings.Contains(cause, "certificate") {
+		hint = "check --tlscacert, --tlscert and --tlskey against the daemon's certificates"
+	}
+	return fmt.Sprintf("cannot reach %s at %s (%s); %s", what, e.Addr, cause, hint)
 }
 
 func (e *UnreachableError) Unwrap() error { return e.Err }

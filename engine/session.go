@@ -1,0 +1,185 @@
+package engine
+
+import (
+	"context"
+	"encoding/csv"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"strings"
+
+	"github.com/docker/cli/cli/config"
+	"github.com/moby/buildkit/client"
+	bkbuild "github.com/moby/buildkit/cmd/buildctl/build"
+	"github.com/moby/buildkit/session"
+	"github.com/moby/buildkit/session/auth/authprovider"
+	"github.com/moby/buildkit/session/sshforward/sshprovider"
+)
+
+// attachables are the session services a build offers the engine:
+// registry credentials from the docker config (as docker and buildx do),
+// secrets, and SSH agent forwarding.
+func attachables(req BuildRequest) ([]session.Attachable, error) {
+	dockerConfig := config.LoadDefaultConfigFile(io.Discard)
+	out := []session.Attachable{authprovider.NewDockerAuthProvider(authprovider.DockerAuthProviderConfig{
+		AuthConfigProvider: authprovider.LoadAuthConfig(dockerConfig),
+	})}
+	if len(req.Secrets) > 0 {
+		if err := checkSecrets(req.Secrets); err != nil {
+			return nil, err
+		}
+		a, err := bkbuild.ParseSecret(req.Secrets)
+		if err != nil {
+			return nil, &InputError{Msg: "--secret: " + rootCause(err)}
+		}
+		out = append(out, a)
+	}
+	if len(req.SSH) > 0 {
+		cfgs, err := bkbuild.ParseSSH(req.SSH)
+		if err != nil {
+			return nil, &InputError{Msg: "--ssh: " + rootCause(err)}
+		}
+		a, err := sshprovider.NewSSHAgentProvider(cfgs)
+		if err != nil {
+			return nil, &InputError{Msg: "--ssh: " + rootCause(err)}
+		}
+		out = append(out, a)
+	}
+	return out, nil
+}
+
+// checkSecrets gives one-sentence errors for the mistakes BuildKit's parser
+// reports tersely: no id, a missing file, an unset variable.
+func checkSecrets(specs []string) error {
+	for _, spec := range specs {
+		fields := map[string]string{}
+		for _, kv := range strings.Split(spec, ",") {
+			k, v, _ := strings.Cut(kv, "=")
+			fields[strings.ToLower(strings.TrimSpace(k))] = v
+		}
+		id := fields["id"]
+		if id == "" {
+			return &InputError{Msg: fmt.Sprintf("--secret %q: want id=NAME,src=FILE or id=NAME,env=VARIABLE", spec)}
+		}
+		src := fields["src"]
+		if src == "" {
+			src = fields["source"]
+		}
+		if env := fields["env"]; env != "" {
+			if _, ok := os.LookupEnv(env); !ok {
+				return &InputError{Msg: fmt.Sprintf("--secret %s: environment variable %s is not set", id, env)}
+			}
+			continue
+		}
+		if src == "" {
+			if _, ok := os.LookupEnv(id); ok {
+				continue // BuildKit reads the variable named like the id
+			}
+			return &InputError{Msg: fmt.Sprintf("--secret %s: give src=FILE or env=VARIABLE", id)}
+		}
+		if st, err := os.Stat(src); err != nil || st.IsDir() {
+			return &InputError{Msg: fmt.Sprintf("--secret %s: file %s does not exist", id, src)}
+		}
+	}
+	return nil
+}
+
+// exports turns --output specs into exporter entries (BuildKit's own
+// parser, as buildctl), and adds the Docker image store export: the moby
+// exporter on Docker, or the docker exporter piped into `docker load` when a
+// standalone buildkitd is asked to --load.
+//
+// The returned finish function must be called with the solve's error once
+// the solve returns; it waits for a --load to complete.
+func (e *Engine) exports(ctx context.Context, req BuildRequest) ([]client.ExportEntry, func(error) error, error) {
+	// BuildKit's parser creates file destinations up front; a failed build
+	// must not leave an empty or partial file where none was.
+	created := newDestinations(req.Outputs)
+	entries, err := bkbuild.ParseOutput(req.Outputs)
+	if err != nil {
+		created.remove()
+		return nil, nil, &InputError{Msg: "--output: " + rootCause(err)}
+	}
+	name := strings.Join(req.Tags, ",")
+	finish := func(solveErr error) error {
+		if solveErr != nil {
+			created.remove()
+		}
+		return nil
+	}
+	switch {
+	case e.Kind == KindDocker && (len(req.Outputs) == 0 || req.Load) && name != "":
+		entries = append(entries, client.ExportEntry{Type: "moby", Attrs: map[string]string{"name": name}})
+	case e.Kind == KindBuildKit && req.Load:
+		d, err := newDockerAPI(req.LoadDockerHost)
+		if err != nil {
+			return nil, nil, &AddressError{Addr: req.LoadDockerHost, Msg: rootCause(err)}
+		}
+		if _, err := d.ping(ctx); err != nil {
+			d.close()
+			return nil, nil, &UnreachableError{Kind: KindDocker, Addr: d.host, Err: fmt.Errorf("--load needs a Docker daemon: %w", err)}
+		}
+		pr, pw := io.Pipe()
+		loaded := make(chan error, 1)
+		go func() {
+			err := d.load(ctx, pr)
+			pr.CloseWithError(err)
+			d.close()
+			loaded <- err
+		}()
+		finish = func(solveErr error) error {
+			if solveErr != nil {
+				created.remove()
+				pw.CloseWithError(solveErr) // the exporter never ran
+			}
+			if err := <-loaded; err != nil && solveErr == nil {
+				return fmt.Errorf("loading the image into Docker: %w", err)
+			}
+			return nil
+		}
+		entries = append(entries, client.ExportEntry{
+			Type:   client.ExporterDocker,
+			Attrs:  map[string]string{"name": name},
+			Output: func(map[string]string) (io.WriteCloser, error) { return pw, nil },
+		})
+	}
+	return entries, finish, nil
+}
+
+// destinations are the --output dest= paths that did not exist before the
+// build, so they can be removed when it fails.
+type destinations []string
+
+func newDestinations(specs []string) destinations {
+	var out destinations
+	for _, spec := range specs {
+		r := csv.NewReader(strings.NewReader(spec))
+		fields, err := r.Read()
+		if err != nil {
+			continue
+		}
+		for _, f := range fields {
+			if k, v, ok := strings.Cut(f, "="); ok && strings.TrimSpace(k) == "dest" && v != "" && v != "-" {
+				if _, err := os.Lstat(v); errors.Is(err, os.ErrNotExist) {
+					out = append(out, v)
+				}
+			}
+		}
+	}
+	return out
+}
+
+func (d destinations) remove() {
+	for _, p := range d {
+		os.RemoveAll(p)
+	}
+}
+
+// Check validates a request without an engine: the context and Dockerfile
+// paths, named contexts, secrets and SSH specs. Commands call it before
+// connecting, so bad input is reported as such even with no engine running.
+func Check(req BuildRequest) error {
+	_, err := solveOpt(req)
+	return err
+}
