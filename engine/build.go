@@ -48,6 +48,10 @@ type BuildRequest struct {
 	// exporter into LoadDockerHost ("" = DOCKER_HOST or the default socket).
 	Load           bool
 	LoadDockerHost string
+	// Keep asks a standalone buildkitd to store the result as an image in
+	// its own content store (named by Tags), so that Measure can read it.
+	// Docker always stores the image.
+	Keep bool
 }
 
 // Result is what a finished build produced.
@@ -243,7 +247,7 @@ func (e *Engine) Build(ctx context.Context, req BuildRequest, status chan *clien
 	}
 	res := &Result{Exporter: resp.ExporterResponse, Duration: time.Since(start)}
 	for _, x := range opt.Exports {
-		if (x.Type == "moby" || x.Output != nil && x.Type == client.ExporterDocker) && len(req.Tags) > 0 {
+		if x.Attrs["name"] != "" && (x.Type == "moby" || x.Type == client.ExporterImage || x.Output != nil && x.Type == client.ExporterDocker) {
 			res.Image = req.Tags[0]
 		}
 	}

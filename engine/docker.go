@@ -9,6 +9,8 @@ import (
 	"io"
 	"net"
 	"os"
+	"strings"
+	"time"
 
 	dockerclient "github.com/docker/docker/client"
 	"github.com/docker/docker/pkg/jsonmessage"
@@ -98,4 +100,54 @@ func (d *dockerAPI) load(ctx context.Context, tarball io.Reader) error {
 	defer resp.Body.Close()
 	// The answer is a JSON message stream; an error arrives inside it.
 	return jsonmessage.DisplayJSONMessagesStream(resp.Body, io.Discard, 0, false, nil)
+}
+
+// measure reads an image's size from the image store: inspect for the
+// total, history for the layers. Nothing is exported.
+func (d *dockerAPI) measure(ctx context.Context, ref string) (*ImageSize, error) {
+	insp, err := d.c.ImageInspect(ctx, ref)
+	if err != nil {
+		return nil, err
+	}
+	hist, err := d.c.ImageHistory(ctx, ref)
+	if err != nil {
+		return nil, err
+	}
+	kind, _, err := d.storeInfo(ctx)
+	if err != nil {
+		return nil, err
+	}
+	out := &ImageSize{Ref: ref, Store: "docker " + kind + " image store", Compressed: Unknown}
+	if kind == "containerd" {
+		// With the containerd snapshotter the API's Size counts the packed
+		// content; history sizes are the unpacked layers.
+		out.Compressed, out.CompressedNote = insp.Size, "packed content in the containerd image store"
+		out.UncompressedNote = "unpacked layers, from the image history"
+	} else {
+		out.Uncompressed, out.UncompressedNote = insp.Size, "as docker image ls shows it"
+		out.CompressedNote = "not known to Docker's classic image store before a push"
+	}
+	var sum int64
+	for i := len(hist) - 1; i >= 0; i-- { // history comes newest first
+		h := hist[i]
+		l := Layer{CreatedBy: h.CreatedBy, Size: h.Size, Compressed: Unknown, Created: time.Unix(h.Created, 0)}
+		l.Empty = h.Size == 0 && isConfigOnly(h.CreatedBy)
+		sum += h.Size
+		out.Layers = append(out.Layers, l)
+	}
+	if kind == "containerd" {
+		out.Uncompressed = sum
+	}
+	return out, nil
+}
+
+// isConfigOnly tells history entries that never make a layer.
+func isConfigOnly(createdBy string) bool {
+	s := strings.TrimSpace(strings.TrimPrefix(strings.TrimSpace(createdBy), "/bin/sh -c #(nop)"))
+	for _, p := range []string{"ENV ", "CMD ", "ENTRYPOINT ", "LABEL ", "EXPOSE ", "USER ", "ARG ", "STOPSIGNAL ", "HEALTHCHECK ", "SHELL ", "VOLUME ", "ONBUILD ", "MAINTAINER "} {
+		if strings.HasPrefix(s, p) {
+			return true
+		}
+	}
+	return false
 }

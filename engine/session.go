@@ -111,6 +111,8 @@ func (e *Engine) exports(ctx context.Context, req BuildRequest) ([]client.Export
 	switch {
 	case e.Kind == KindDocker && (len(req.Outputs) == 0 || req.Load) && name != "":
 		entries = append(entries, client.ExportEntry{Type: "moby", Attrs: map[string]string{"name": name}})
+	case e.Kind == KindBuildKit && req.Keep && !req.Load && name != "":
+		entries = append(entries, client.ExportEntry{Type: client.ExporterImage, Attrs: map[string]string{"name": name}})
 	case e.Kind == KindBuildKit && req.Load:
 		d, err := newDockerAPI(req.LoadDockerHost)
 		if err != nil {

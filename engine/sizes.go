@@ -1,0 +1,152 @@
+package engine
+
+import (
+	"compress/gzip"
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"strings"
+	"time"
+
+	"github.com/containerd/containerd/v2/core/content"
+	"github.com/containerd/containerd/v2/core/content/proxy"
+	"github.com/klauspost/compress/zstd"
+	digest "github.com/opencontainers/go-digest"
+	ocispecs "github.com/opencontainers/image-spec/specs-go/v1"
+)
+
+// Unknown marks a size the engine cannot tell.
+const Unknown int64 = -1
+
+// Layer is one entry of an image's history, oldest first.
+type Layer struct {
+	// CreatedBy is the instruction that made the entry, as the image
+	// history records it ("RUN /bin/sh -c go build … # buildkit").
+	CreatedBy string
+	// Empty is true for entries that changed only the config (ENV,
+	// WORKDIR of an existing folder, CMD…): they have no layer.
+	Empty bool
+	// Size is the layer's unpacked size, Compressed its size as a registry
+	// stores it; Unknown where the store cannot tell.
+	Size, Compressed int64
+	Created          time.Time
+}
+
+// ImageSize is the measured size of a built image.
+type ImageSize struct {
+	Ref string
+	// Uncompressed is what `docker image ls` shows on Docker's classic
+	// store; Compressed is what a pull would download. Unknown where the
+	// store cannot tell; the notes then say why.
+	Uncompressed, Compressed         int64
+	UncompressedNote, CompressedNote string
+	// Store names where the sizes were read.
+	Store  string
+	Layers []Layer
+}
+
+// Measure reads the size of the image a build stored, without exporting it:
+// from Docker's image store (inspect and history) on Docker, or from the
+// engine's content store (manifest and config) on a standalone buildkitd.
+func (e *Engine) Measure(ctx context.Context, res *Result) (*ImageSize, error) {
+	if e.Kind == KindDocker {
+		if res.Image == "" {
+			return nil, errors.New("the build stored no image to measure")
+		}
+		return e.docker.measure(ctx, res.Image)
+	}
+	manifest := res.Exporter["containerimage.digest"]
+	if manifest == "" {
+		return nil, errors.New("the build exported no image to measure (build with an image export)")
+	}
+	return measureContent(ctx, proxy.NewContentStore(e.bk.ContentClient()), res.Image, digest.Digest(manifest))
+}
+
+// measureContent reads a manifest and its config from a content store. The
+// compressed sizes are the manifest's; the uncompressed ones need the layer
+// data, which is read and decompressed (streamed, never written anywhere).
+func measureContent(ctx context.Context, store content.Provider, ref string, manifest digest.Digest) (*ImageSize, error) {
+	var mf struct {
+		ocispecs.Manifest
+		Manifests []ocispecs.Descriptor `json:"manifests"` // when it is an index
+	}
+	if err := readJSON(ctx, store, ocispecs.Descriptor{Digest: manifest}, &mf); err != nil {
+		return nil, fmt.Errorf("reading manifest %s: %w", manifest, err)
+	}
+	if len(mf.Layers) == 0 && len(mf.Manifests) > 0 { // an index: measure the first image
+		return measureContent(ctx, store, ref, mf.Manifests[0].Digest)
+	}
+	var cfg ocispecs.Image
+	if err := readJSON(ctx, store, mf.Config, &cfg); err != nil {
+		return nil, fmt.Errorf("reading image config %s: %w", mf.Config.Digest, err)
+	}
+	out := &ImageSize{
+		Ref: ref, Store: "buildkitd content store",
+		UncompressedNote: "unpacked size, read from the layer data",
+		CompressedNote:   "layer blobs as stored (what a pull downloads)",
+	}
+	sizes := make([]int64, len(mf.Layers))
+	for i, l := range mf.Layers {
+		n, err := unpackedSize(ctx, store, l)
+		if err != nil {
+			return nil, fmt.Errorf("reading layer %s: %w", l.Digest, err)
+		}
+		sizes[i] = n
+		out.Uncompressed += n
+		out.Compressed += l.Size
+	}
+	out.Compressed += mf.Config.Size
+	li := 0
+	for _, h := range cfg.History {
+		l := Layer{CreatedBy: h.CreatedBy, Empty: h.EmptyLayer}
+		if h.Created != nil {
+			l.Created = *h.Created
+		}
+		if !h.EmptyLayer && li < len(mf.Layers) {
+			l.Size, l.Compressed = sizes[li], mf.Layers[li].Size
+			li++
+		}
+		out.Layers = append(out.Layers, l)
+	}
+	for ; li < len(mf.Layers); li++ { // layers without history entries
+		out.Layers = append(out.Layers, Layer{Size: sizes[li], Compressed: mf.Layers[li].Size})
+	}
+	return out, nil
+}
+
+func readJSON(ctx context.Context, store content.Provider, desc ocispecs.Descriptor, v any) error {
+	data, err := content.ReadBlob(ctx, store, desc)
+	if err != nil {
+		return err
+	}
+	return json.Unmarshal(data, v)
+}
+
+// unpackedSize streams a layer blob through its decompressor and counts.
+func unpackedSize(ctx context.Context, store content.Provider, desc ocispecs.Descriptor) (int64, error) {
+	ra, err := store.ReaderAt(ctx, desc)
+	if err != nil {
+		return 0, err
+	}
+	defer ra.Close()
+	r := io.Reader(content.NewReader(ra))
+	switch {
+	case strings.HasSuffix(desc.MediaType, "gzip"):
+		zr, err := gzip.NewReader(r)
+		if err != nil {
+			return 0, err
+		}
+		defer zr.Close()
+		r = zr
+	case strings.HasSuffix(desc.MediaType, "zstd"):
+		zr, err := zstd.NewReader(r)
+		if err != nil {
+			return 0, err
+		}
+		defer zr.Close()
+		r = zr
+	}
+	return io.Copy(io.Discard, r)
+}
