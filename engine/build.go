@@ -13,6 +13,7 @@ import (
 
 	"github.com/moby/buildkit/client"
 	"github.com/moby/buildkit/frontend/dockerfile/builder"
+	"github.com/moby/buildkit/session"
 	gwclient "github.com/moby/buildkit/frontend/gateway/client"
 	"github.com/moby/buildkit/solver/errdefs"
 	"github.com/tonistiigi/fsutil"
@@ -205,7 +206,15 @@ func sortedKeys(m map[string]string) []string {
 // contexts), and this way every Dockerfile feature stagescope shows in its
 // graph is one the build understands.
 func (e *Engine) Build(ctx context.Context, req BuildRequest, status chan *client.SolveStatus) (*Result, error) {
+	return e.build(ctx, req, status, nil)
+}
+
+// build runs one solve, in its own session or in shared (set up by BuildAll).
+func (e *Engine) build(ctx context.Context, req BuildRequest, status chan *client.SolveStatus, shared *session.Session) (*Result, error) {
 	opt, err := solveOpt(req)
+	if shared != nil {
+		opt.SharedSession, opt.SessionPreInitialized = shared, true
+	}
 	var finish func(error) error
 	if err == nil {
 		opt.Exports, finish, err = e.exports(ctx, req)
