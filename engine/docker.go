@@ -14,6 +14,8 @@ import (
 
 	dockerclient "github.com/docker/docker/client"
 	"github.com/docker/docker/pkg/jsonmessage"
+
+	"github.com/stagescope/stagescope/buildgraph"
 )
 
 // dockerAPI is the small part of the Docker Engine API that stagescope uses.
@@ -104,7 +106,7 @@ func (d *dockerAPI) load(ctx context.Context, tarball io.Reader) error {
 
 // measure reads an image's size from the image store: inspect for the
 // total, history for the layers. Nothing is exported.
-func (d *dockerAPI) measure(ctx context.Context, ref string) (*ImageSize, error) {
+func (d *dockerAPI) measure(ctx context.Context, ref string) (*buildgraph.ImageSize, error) {
 	insp, err := d.c.ImageInspect(ctx, ref)
 	if err != nil {
 		return nil, err
@@ -117,7 +119,7 @@ func (d *dockerAPI) measure(ctx context.Context, ref string) (*ImageSize, error)
 	if err != nil {
 		return nil, err
 	}
-	out := &ImageSize{Ref: ref, Store: "docker " + kind + " image store", Compressed: Unknown}
+	out := &buildgraph.ImageSize{Ref: ref, Store: "docker " + kind + " image store", Compressed: buildgraph.Unknown}
 	if kind == "containerd" {
 		// With the containerd snapshotter the API's Size counts the packed
 		// content; history sizes are the unpacked layers.
@@ -130,7 +132,7 @@ func (d *dockerAPI) measure(ctx context.Context, ref string) (*ImageSize, error)
 	var sum int64
 	for i := len(hist) - 1; i >= 0; i-- { // history comes newest first
 		h := hist[i]
-		l := Layer{CreatedBy: h.CreatedBy, Size: h.Size, Compressed: Unknown, Created: time.Unix(h.Created, 0)}
+		l := buildgraph.Layer{CreatedBy: h.CreatedBy, Size: h.Size, Compressed: buildgraph.Unknown, Created: time.Unix(h.Created, 0)}
 		l.Empty = h.Size == 0 && isConfigOnly(h.CreatedBy)
 		sum += h.Size
 		out.Layers = append(out.Layers, l)

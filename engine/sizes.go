@@ -8,49 +8,19 @@ import (
 	"fmt"
 	"io"
 	"strings"
-	"time"
 
 	"github.com/containerd/containerd/v2/core/content"
 	"github.com/containerd/containerd/v2/core/content/proxy"
 	"github.com/klauspost/compress/zstd"
 	digest "github.com/opencontainers/go-digest"
 	ocispecs "github.com/opencontainers/image-spec/specs-go/v1"
+	"github.com/stagescope/stagescope/buildgraph"
 )
-
-// Unknown marks a size the engine cannot tell.
-const Unknown int64 = -1
-
-// Layer is one entry of an image's history, oldest first.
-type Layer struct {
-	// CreatedBy is the instruction that made the entry, as the image
-	// history records it ("RUN /bin/sh -c go build … # buildkit").
-	CreatedBy string
-	// Empty is true for entries that changed only the config (ENV,
-	// WORKDIR of an existing folder, CMD…): they have no layer.
-	Empty bool
-	// Size is the layer's unpacked size, Compressed its size as a registry
-	// stores it; Unknown where the store cannot tell.
-	Size, Compressed int64
-	Created          time.Time
-}
-
-// ImageSize is the measured size of a built image.
-type ImageSize struct {
-	Ref string
-	// Uncompressed is what `docker image ls` shows on Docker's classic
-	// store; Compressed is what a pull would download. Unknown where the
-	// store cannot tell; the notes then say why.
-	Uncompressed, Compressed         int64
-	UncompressedNote, CompressedNote string
-	// Store names where the sizes were read.
-	Store  string
-	Layers []Layer
-}
 
 // Measure reads the size of the image a build stored, without exporting it:
 // from Docker's image store (inspect and history) on Docker, or from the
 // engine's content store (manifest and config) on a standalone buildkitd.
-func (e *Engine) Measure(ctx context.Context, res *Result) (*ImageSize, error) {
+func (e *Engine) Measure(ctx context.Context, res *Result) (*buildgraph.ImageSize, error) {
 	if e.Kind == KindDocker {
 		if res.Image == "" {
 			return nil, errors.New("the build stored no image to measure")
@@ -67,7 +37,7 @@ func (e *Engine) Measure(ctx context.Context, res *Result) (*ImageSize, error) {
 // measureContent reads a manifest and its config from a content store. The
 // compressed sizes are the manifest's; the uncompressed ones need the layer
 // data, which is read and decompressed (streamed, never written anywhere).
-func measureContent(ctx context.Context, store content.Provider, ref string, manifest digest.Digest) (*ImageSize, error) {
+func measureContent(ctx context.Context, store content.Provider, ref string, manifest digest.Digest) (*buildgraph.ImageSize, error) {
 	var mf struct {
 		ocispecs.Manifest
 		Manifests []ocispecs.Descriptor `json:"manifests"` // when it is an index
@@ -82,7 +52,7 @@ func measureContent(ctx context.Context, store content.Provider, ref string, man
 	if err := readJSON(ctx, store, mf.Config, &cfg); err != nil {
 		return nil, fmt.Errorf("reading image config %s: %w", mf.Config.Digest, err)
 	}
-	out := &ImageSize{
+	out := &buildgraph.ImageSize{
 		Ref: ref, Store: "buildkitd content store",
 		UncompressedNote: "unpacked size, read from the layer data",
 		CompressedNote:   "layer blobs as stored (what a pull downloads)",
@@ -100,7 +70,7 @@ func measureContent(ctx context.Context, store content.Provider, ref string, man
 	out.Compressed += mf.Config.Size
 	li := 0
 	for _, h := range cfg.History {
-		l := Layer{CreatedBy: h.CreatedBy, Empty: h.EmptyLayer}
+		l := buildgraph.Layer{CreatedBy: h.CreatedBy, Empty: h.EmptyLayer}
 		if h.Created != nil {
 			l.Created = *h.Created
 		}
@@ -111,7 +81,7 @@ func measureContent(ctx context.Context, store content.Provider, ref string, man
 		out.Layers = append(out.Layers, l)
 	}
 	for ; li < len(mf.Layers); li++ { // layers without history entries
-		out.Layers = append(out.Layers, Layer{Size: sizes[li], Compressed: mf.Layers[li].Size})
+		out.Layers = append(out.Layers, buildgraph.Layer{Size: sizes[li], Compressed: mf.Layers[li].Size})
 	}
 	return out, nil
 }

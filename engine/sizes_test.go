@@ -7,6 +7,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/stagescope/stagescope/buildgraph"
 	"github.com/stagescope/stagescope/engine"
 )
 
@@ -14,7 +15,7 @@ import (
 // far larger, and on Docker the figures are Docker's own.
 func TestMeasureHello(t *testing.T) {
 	engines(t, func(t *testing.T, e *engine.Engine) {
-		sizes := map[string]*engine.ImageSize{}
+		sizes := map[string]*buildgraph.ImageSize{}
 		for _, target := range []string{"builder", ""} {
 			req := helloRequest(t, target)
 			name := target

@@ -1,0 +1,176 @@
+package buildgraph
+
+import (
+	"strings"
+	"time"
+)
+
+// Unknown marks a size the image store cannot tell.
+const Unknown int64 = -1
+
+// ImageSize is the measured size of a built image and its layers.
+type ImageSize struct {
+	Ref string `json:"ref"`
+	// Uncompressed is the unpacked size (what `docker image ls` shows on
+	// Docker's classic store); Compressed is what a pull downloads. Either
+	// may be Unknown; the notes say what each figure means where it came from.
+	Uncompressed     int64  `json:"uncompressed"`
+	Compressed       int64  `json:"compressed"`
+	UncompressedNote string `json:"uncompressedNote,omitempty"`
+	CompressedNote   string `json:"compressedNote,omitempty"`
+	// Store names where the sizes were read.
+	Store  string  `json:"store"`
+	Layers []Layer `json:"layers"`
+}
+
+// Layer is one entry of an image's history, oldest first, with the place in
+// the Dockerfile that made it once Attribute has run.
+type Layer struct {
+	// CreatedBy is the history entry ("RUN /bin/sh -c go build … # buildkit").
+	CreatedBy string `json:"createdBy"`
+	// Empty is true for entries that changed only the config (ENV, CMD…).
+	Empty      bool      `json:"empty"`
+	Size       int64     `json:"size"`
+	Compressed int64     `json:"compressed"`
+	Created    time.Time `json:"created,omitzero"`
+
+	// Base is true for layers of the base image (an external image or a
+	// named context); Stage is then -1.
+	Base  bool `json:"base"`
+	Stage int  `json:"stage"`
+	// StageName, Line and Instruction locate the instruction that made the
+	// layer; empty when the history could not be matched.
+	StageName   string `json:"stageName,omitempty"`
+	Line        int    `json:"line,omitempty"`
+	Instruction string `json:"instruction,omitempty"`
+	// From is the source of a COPY --from or ADD --from layer: a stage name
+	// or an image reference.
+	From string `json:"from,omitempty"`
+}
+
+// Breakdown says where a target image's bytes come from.
+type Breakdown struct {
+	// Matched is false when the image history could not be lined up with
+	// the Dockerfile (then only Base and the totals are meaningful).
+	Matched bool `json:"matched"`
+	// BaseRef is the base image of the target's FROM chain ("scratch", an
+	// image reference or a named context).
+	BaseRef string `json:"baseRef"`
+	// Base counts the base image's layers; Own the layers the chain's own
+	// instructions made other than copies from elsewhere.
+	Base int64 `json:"base"`
+	Own  int64 `json:"own"`
+	// Copied are the bytes each COPY --from source contributed.
+	Copied []Contribution `json:"copied"`
+}
+
+// Contribution is the bytes one source put into an image.
+type Contribution struct {
+	Source string `json:"source"`
+	Bytes  int64  `json:"bytes"`
+}
+
+// chain returns the stages of a target's FROM chain, base-most first.
+func (g *Graph) chain(target int) []*Stage {
+	var out []*Stage
+	seen := map[int]bool{}
+	for i := target; i >= 0 && !seen[i]; {
+		seen[i] = true
+		st := g.Stages[i]
+		out = append([]*Stage{st}, out...)
+		if st.Context != nil || st.Base.Kind != BaseStage {
+			break
+		}
+		i = st.Base.Stage
+	}
+	return out
+}
+
+// Attribute lines the image's history up with the target stage's FROM
+// chain and fills in each layer's origin. BuildKit records one history
+// entry per instruction after FROM, so the last entries belong to the
+// chain's instructions, in order, and the ones before them to the base image.
+func Attribute(g *Graph, target string, size *ImageSize) Breakdown {
+	var b Breakdown
+	st, ok := g.Stage(target)
+	if !ok || size == nil {
+		return b
+	}
+	chain := g.chain(st.Index)
+	root := chain[0]
+	switch {
+	case root.Context != nil:
+		b.BaseRef = "context " + root.Name
+	case root.Base.Kind == BaseScratch:
+		b.BaseRef = "scratch"
+	default:
+		b.BaseRef = root.Base.Ref
+	}
+	type slot struct {
+		stage *Stage
+		ins   Instruction
+	}
+	var slots []slot
+	for _, s := range chain {
+		if s.Context != nil { // replaced: none of its instructions ran
+			continue
+		}
+		for _, ins := range s.Instructions {
+			slots = append(slots, slot{s, ins})
+		}
+	}
+	nBase := len(size.Layers) - len(slots)
+	b.Matched = nBase >= 0
+	copied := map[string]int64{}
+	var order []string
+	for i := range size.Layers {
+		l := &size.Layers[i]
+		l.Stage = -1
+		if !b.Matched {
+			continue
+		}
+		if i < nBase {
+			l.Base = true
+			b.Base += max(l.Size, 0)
+			continue
+		}
+		sl := slots[i-nBase]
+		l.Stage, l.StageName, l.Line, l.Instruction = sl.stage.Index, sl.stage.Name, sl.ins.StartLine, sl.ins.Text
+		if from := g.copySource(sl.stage.Index, sl.ins); from != "" {
+			l.From = from
+			if _, ok := copied[from]; !ok {
+				order = append(order, from)
+			}
+			copied[from] += max(l.Size, 0)
+			continue
+		}
+		b.Own += max(l.Size, 0)
+	}
+	if !b.Matched {
+		for _, l := range size.Layers {
+			b.Base += max(l.Size, 0)
+		}
+	}
+	for _, src := range order {
+		b.Copied = append(b.Copied, Contribution{Source: src, Bytes: copied[src]})
+	}
+	return b
+}
+
+// copySource names where a COPY/ADD --from instruction copies from: the
+// stage name, or the image reference.
+func (g *Graph) copySource(stage int, ins Instruction) string {
+	if ins.Keyword != "COPY" && ins.Keyword != "ADD" {
+		return ""
+	}
+	for _, e := range g.Edges {
+		if e.To != stage || e.Kind != EdgeCopyFrom || e.Line != ins.StartLine {
+			continue
+		}
+		if e.From.Kind == NodeImage && (e.From.Index < 0 || e.From.Index >= len(g.Images)) {
+			return strings.TrimSpace(e.Ref)
+		}
+		return g.nodeLabel(e.From)
+	}
+	return ""
+}
