@@ -1,6 +1,7 @@
 package engine
 
 import (
+	"archive/tar"
 	"compress/gzip"
 	"context"
 	"encoding/json"
@@ -54,7 +55,7 @@ func measureContent(ctx context.Context, store content.Provider, ref string, man
 	}
 	out := &buildgraph.ImageSize{
 		Ref: ref, Store: "buildkitd content store",
-		UncompressedNote: "unpacked size, read from the layer data",
+		UncompressedNote: "file contents of the layers, read from the layer data",
 		CompressedNote:   "layer blobs as stored (what a pull downloads)",
 	}
 	sizes := make([]int64, len(mf.Layers))
@@ -94,7 +95,8 @@ func readJSON(ctx context.Context, store content.Provider, desc ocispecs.Descrip
 	return json.Unmarshal(data, v)
 }
 
-// unpackedSize streams a layer blob through its decompressor and counts.
+// unpackedSize streams a layer blob through its decompressor and adds up the
+// sizes of the files in it.
 func unpackedSize(ctx context.Context, store content.Provider, desc ocispecs.Descriptor) (int64, error) {
 	ra, err := store.ReaderAt(ctx, desc)
 	if err != nil {
@@ -118,5 +120,20 @@ func unpackedSize(ctx context.Context, store content.Provider, desc ocispecs.Des
 		defer zr.Close()
 		r = zr
 	}
-	return io.Copy(io.Discard, r)
+	// Count file contents as Docker's classic store does (the sum of the
+	// files' sizes), not the tar stream with its headers and padding.
+	var n int64
+	tr := tar.NewReader(r)
+	for {
+		h, err := tr.Next()
+		if errors.Is(err, io.EOF) {
+			return n, nil
+		}
+		if err != nil {
+			return 0, err
+		}
+		if h.Typeflag == tar.TypeReg {
+			n += h.Size
+		}
+	}
 }

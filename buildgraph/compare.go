@@ -1,0 +1,282 @@
+package buildgraph
+
+import (
+	"encoding/json"
+	"fmt"
+	"io"
+	"math"
+	"strconv"
+	"strings"
+	"text/tabwriter"
+	"time"
+	"unicode"
+)
+
+// TargetResult is one built target of a comparison.
+type TargetResult struct {
+	Target   string        `json:"target"`
+	Image    string        `json:"image,omitempty"`
+	Size     *ImageSize    `json:"size,omitempty"`
+	Duration time.Duration `json:"durationNs"`
+	// StepsCached of StepsTotal steps came from the build cache.
+	StepsCached int        `json:"stepsCached"`
+	StepsTotal  int        `json:"stepsTotal"`
+	Breakdown   *Breakdown `json:"breakdown,omitempty"`
+	// Previous is the last saved measurement of the same target, if any.
+	Previous *SavedSize `json:"previous,omitempty"`
+	// Error is set when the target failed to build or to be measured.
+	Error string `json:"error,omitempty"`
+	// Budget is the size limit given for the target (0: none) and
+	// OverBudget whether the measured size exceeds it.
+	Budget     int64 `json:"budget,omitempty"`
+	OverBudget bool  `json:"overBudget,omitempty"`
+}
+
+// SavedSize is a measurement kept between runs.
+type SavedSize struct {
+	Uncompressed int64     `json:"uncompressed"`
+	Compressed   int64     `json:"compressed"`
+	At           time.Time `json:"at"`
+	Engine       string    `json:"engine,omitempty"`
+}
+
+// Comparison is the sizes of several targets of one Dockerfile.
+type Comparison struct {
+	File    string         `json:"file"`
+	Engine  string         `json:"engine,omitempty"`
+	Results []TargetResult `json:"results"`
+}
+
+// Measure is which size a comparison ranks by.
+type Measure string
+
+const (
+	MeasureUncompressed Measure = "uncompressed"
+	MeasureCompressed   Measure = "compressed"
+)
+
+func (r TargetResult) size(m Measure) int64 {
+	if r.Size == nil {
+		return Unknown
+	}
+	if m == MeasureCompressed {
+		return r.Size.Compressed
+	}
+	return r.Size.Uncompressed
+}
+
+// Largest returns the largest known size by m, or Unknown.
+func (c Comparison) Largest(m Measure) int64 {
+	largest := Unknown
+	for _, r := range c.Results {
+		largest = max(largest, r.size(m))
+	}
+	return largest
+}
+
+// ApplyBudgets sets Budget and OverBudget from limits by target name, on the
+// uncompressed size (what `docker image ls` shows) and returns the targets
+// over their budget.
+func (c *Comparison) ApplyBudgets(limits map[string]int64) []TargetResult {
+	var over []TargetResult
+	for i := range c.Results {
+		r := &c.Results[i]
+		limit, ok := limits[r.Target]
+		if !ok {
+			continue
+		}
+		r.Budget = limit
+		if s := r.size(MeasureUncompressed); s > limit {
+			r.OverBudget = true
+			over = append(over, *r)
+		}
+	}
+	return over
+}
+
+// Relative describes size against largest: "98.2% smaller, 55× less",
+// "largest", or "" when either is unknown.
+func Relative(size, largest int64) string {
+	switch {
+	case size < 0 || largest <= 0:
+		return ""
+	case size == largest:
+		return "largest"
+	case size == 0:
+		return "100% smaller"
+	}
+	pct := 100 * (1 - float64(size)/float64(largest))
+	ratio := float64(largest) / float64(size)
+	r := strconv.FormatFloat(ratio, 'f', 1, 64)
+	if ratio >= 10 {
+		r = strconv.FormatFloat(math.Round(ratio), 'f', 0, 64)
+	}
+	return fmt.Sprintf("%.1f%% smaller, %s× less", pct, r)
+}
+
+// HumanSize formats bytes in decimal units as `docker image ls` does
+// ("1.43MB", "274MB"); "-" when unknown.
+func HumanSize(n int64) string {
+	if n < 0 {
+		return "-"
+	}
+	units := []string{"B", "kB", "MB", "GB", "TB"}
+	f := float64(n)
+	i := 0
+	for f >= 1000 && i < len(units)-1 {
+		f /= 1000
+		i++
+	}
+	if i == 0 {
+		return fmt.Sprintf("%dB", n)
+	}
+	return strconv.FormatFloat(f, 'g', 3, 64) + units[i]
+}
+
+// ParseSize reads a size such as "3MB", "1.5 GiB", "500kB" or "2048": KB,
+// MB and GB are powers of 1000, KiB, MiB and GiB powers of 1024, no unit
+// means bytes.
+func ParseSize(s string) (int64, error) {
+	t := strings.TrimSpace(s)
+	i := strings.IndexFunc(t, func(r rune) bool { return !unicode.IsDigit(r) && r != '.' })
+	num, unit := t, ""
+	if i >= 0 {
+		num, unit = t[:i], strings.TrimSpace(t[i:])
+	}
+	v, err := strconv.ParseFloat(num, 64)
+	if err != nil || num == "" || v < 0 || math.IsInf(v, 0) {
+		return 0, fmt.Errorf("invalid size %q: want a number and a unit such as 3MB or 1.5GiB", s)
+	}
+	mult := map[string]float64{
+		"": 1, "b": 1,
+		"k": 1e3, "kb": 1e3, "m": 1e6, "mb": 1e6, "g": 1e9, "gb": 1e9, "t": 1e12, "tb": 1e12,
+		"kib": 1 << 10, "mib": 1 << 20, "gib": 1 << 30, "tib": 1 << 40,
+	}[strings.ToLower(unit)]
+	if mult == 0 {
+		return 0, fmt.Errorf("invalid size %q: unknown unit %q (use B, KB, MB, GB, KiB, MiB or GiB)", s, unit)
+	}
+	n := v * mult
+	if n > math.MaxInt64/2 {
+		return 0, fmt.Errorf("invalid size %q: too large", s)
+	}
+	return int64(math.Round(n)), nil
+}
+
+// WriteTable writes the comparison as an aligned table for terminals.
+func (c Comparison) WriteTable(w io.Writer, now time.Time) error {
+	tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
+	largest := c.Largest(MeasureUncompressed)
+	fmt.Fprintln(tw, "TARGET\tUNCOMPRESSED\tCOMPRESSED\tLAYERS\tBUILD TIME\tCACHED\tVS LARGEST\tLAST TIME")
+	for _, r := range c.Results {
+		if r.Error != "" {
+			fmt.Fprintf(tw, "%s\tfailed: %s\t\t\t\t\t\t\n", r.Target, firstLine(r.Error))
+			continue
+		}
+		layers := "-"
+		if r.Size != nil {
+			layers = strconv.Itoa(nonEmpty(r.Size.Layers))
+		}
+		rel := Relative(r.size(MeasureUncompressed), largest)
+		if r.OverBudget {
+			rel += " (over budget " + HumanSize(r.Budget) + ")"
+		}
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%d/%d\t%s\t%s\n", r.Target,
+			HumanSize(r.size(MeasureUncompressed)), HumanSize(r.size(MeasureCompressed)), layers,
+			r.Duration.Round(100*time.Millisecond), r.StepsCached, r.StepsTotal, rel, previous(r, now))
+	}
+	return tw.Flush()
+}
+
+// WriteMarkdown writes the comparison as a GitHub table, for pull requests.
+func (c Comparison) WriteMarkdown(w io.Writer, now time.Time) error {
+	largest := c.Largest(MeasureUncompressed)
+	var b strings.Builder
+	fmt.Fprintf(&b, "| Target | Uncompressed | Compressed | Layers | Build time | Cached | vs largest | Last time |\n")
+	fmt.Fprintf(&b, "| --- | ---: | ---: | ---: | ---: | ---: | --- | --- |\n")
+	for _, r := range c.Results {
+		if r.Error != "" {
+			fmt.Fprintf(&b, "| `%s` | failed: %s | | | | | | |\n", mdEscape(r.Target), mdEscape(firstLine(r.Error)))
+			continue
+		}
+		layers := "-"
+		if r.Size != nil {
+			layers = strconv.Itoa(nonEmpty(r.Size.Layers))
+		}
+		rel := Relative(r.size(MeasureUncompressed), largest)
+		if r.OverBudget {
+			rel += " **over budget " + HumanSize(r.Budget) + "**"
+		}
+		fmt.Fprintf(&b, "| `%s` | %s | %s | %s | %s | %d/%d | %s | %s |\n", mdEscape(r.Target),
+			HumanSize(r.size(MeasureUncompressed)), HumanSize(r.size(MeasureCompressed)), layers,
+			r.Duration.Round(100*time.Millisecond), r.StepsCached, r.StepsTotal, rel, mdEscape(previous(r, now)))
+	}
+	_, err := io.WriteString(w, b.String())
+	return err
+}
+
+// WriteJSON writes the comparison with its schema version (docs/compare-json.md).
+func (c Comparison) WriteJSON(w io.Writer) error {
+	enc := json.NewEncoder(w)
+	enc.SetIndent("", "  ")
+	return enc.Encode(struct {
+		SchemaVersion int `json:"schemaVersion"`
+		Comparison
+	}{1, c})
+}
+
+func nonEmpty(ls []Layer) int {
+	n := 0
+	for _, l := range ls {
+		if !l.Empty {
+			n++
+		}
+	}
+	return n
+}
+
+func previous(r TargetResult, now time.Time) string {
+	if r.Previous == nil {
+		return ""
+	}
+	s := HumanSize(r.Previous.Uncompressed) + ", " + Ago(now.Sub(r.Previous.At))
+	if cur := r.size(MeasureUncompressed); cur >= 0 && r.Previous.Uncompressed >= 0 && cur != r.Previous.Uncompressed {
+		d := cur - r.Previous.Uncompressed
+		sign := "+"
+		if d < 0 {
+			sign, d = "-", -d
+		}
+		s += " (" + sign + HumanSize(d) + ")"
+	}
+	return s
+}
+
+// Ago says how long ago in words: "just now", "5 minutes ago", "2 days ago".
+func Ago(d time.Duration) string {
+	plural := func(n int, unit string) string {
+		if n == 1 {
+			return "1 " + unit + " ago"
+		}
+		return strconv.Itoa(n) + " " + unit + "s ago"
+	}
+	switch {
+	case d < time.Minute:
+		return "just now"
+	case d < time.Hour:
+		return plural(int(d/time.Minute), "minute")
+	case d < 48*time.Hour:
+		return plural(int(d/time.Hour), "hour")
+	default:
+		return plural(int(d/(24*time.Hour)), "day")
+	}
+}
+
+func firstLine(s string) string {
+	if i := strings.IndexByte(s, '\n'); i >= 0 {
+		return s[:i]
+	}
+	return s
+}
+
+func mdEscape(s string) string {
+	return strings.NewReplacer("|", `\|`, "`", "'", "\n", " ").Replace(s)
+}

@@ -1,0 +1,300 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"strings"
+	"time"
+
+	"github.com/moby/buildkit/client"
+	"github.com/moby/buildkit/util/progress/progressui"
+	"github.com/spf13/cobra"
+
+	"github.com/stagescope/stagescope/buildgraph"
+	"github.com/stagescope/stagescope/engine"
+	"github.com/stagescope/stagescope/internal/history"
+)
+
+// budgetError is one or more targets over their size budget (exit code 1).
+type budgetError struct{ over []buildgraph.TargetResult }
+
+func (e *budgetError) Error() string {
+	var parts []string
+	for _, r := range e.over {
+		parts = append(parts, fmt.Sprintf("%s is %s, over its budget of %s",
+			r.Target, buildgraph.HumanSize(r.Size.Uncompressed), buildgraph.HumanSize(r.Budget)))
+	}
+	return strings.Join(parts, "; ")
+}
+
+func newCompareCmd() *cobra.Command {
+	var f buildFlags
+	var (
+		targets []string
+		all     bool
+		format  string
+		budgets []string
+		prog    string
+	)
+	cmd := &cobra.Command{
+		Use:   "compare [CONTEXT]",
+		Short: "Build several targets and compare their image sizes",
+		Long: `Build several targets of one Dockerfile concurrently, in one session that
+uploads the context once and runs shared stages once, then measure every
+image and compare them: uncompressed and compressed size, layers, build
+time, cached steps, and the difference to the largest.
+
+Sizes are read from the image store (Docker) or the engine's content store
+(buildkitd), never by exporting images. Results are saved under
+$XDG_STATE_HOME/stagescope so later runs show the change since last time.
+
+--budget TARGET=SIZE fails (exit code 1) when the target's uncompressed image
+is larger than SIZE (KB, MB, GB are powers of 1000; KiB, MiB, GiB of 1024).
+
+` + exitCodesHelp,
+		Example: `  stagescope compare examples/hello-multistage --all \
+      --build-context golang=$(scripts/offline-bases dir golang)
+  stagescope compare . --targets builder,runtime --budget runtime=50MB --format markdown`,
+		Args: maxArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			switch format {
+			case "table", "json", "markdown":
+			default:
+				return usagef("--format %q: want table, json or markdown", format)
+			}
+			limits := map[string]int64{}
+			for _, b := range budgets {
+				t, v, ok := strings.Cut(b, "=")
+				if !ok || t == "" {
+					return usagef("--budget %q: want TARGET=SIZE, for example runtime=50MB", b)
+				}
+				n, err := buildgraph.ParseSize(v)
+				if err != nil {
+					return usagef("--budget %s: %v", t, err)
+				}
+				limits[t] = n
+			}
+			mode, err := progressMode(prog)
+			if err != nil {
+				return err
+			}
+			proj, err := f.loadProject(args)
+			if err != nil {
+				return err
+			}
+			names, err := compareTargets(proj.graph, targets, all)
+			if err != nil {
+				return err
+			}
+			var plans []*plan
+			for _, t := range names {
+				p, err := proj.planFor(t, nil)
+				if err != nil {
+					return err
+				}
+				p.req.Keep = true
+				plans = append(plans, p)
+			}
+			for t := range limits {
+				if !hasTarget(plans, t) {
+					return usagef("--budget %s: %s is not among the compared targets", t, t)
+				}
+			}
+			c, err := runCompare(cmd.Context(), cmd, f.engine.options(), proj, plans, mode)
+			if err != nil {
+				return err
+			}
+			over := c.ApplyBudgets(limits)
+			out := cmd.OutOrStdout()
+			now := time.Now()
+			switch format {
+			case "json":
+				err = c.WriteJSON(out)
+			case "markdown":
+				err = c.WriteMarkdown(out, now)
+			default:
+				err = c.WriteTable(out, now)
+			}
+			if err != nil {
+				return err
+			}
+			for _, r := range c.Results {
+				if r.Error != "" {
+					return &engine.BuildError{Err: errors.New(r.Target + ": " + r.Error), ExitCode: -1}
+				}
+			}
+			if len(over) > 0 {
+				return &budgetError{over: over}
+			}
+			return nil
+		},
+	}
+	f.register(cmd, false)
+	fs := cmd.Flags()
+	fs.StringSliceVar(&targets, "targets", nil, "targets to compare, comma-separated (default: every target)")
+	fs.BoolVar(&all, "all", false, "compare every target: each named stage and the last stage")
+	fs.StringVar(&format, "format", "table", "output: table, json or markdown")
+	fs.StringArrayVar(&budgets, "budget", nil, "fail when `TARGET=SIZE` is exceeded (uncompressed; e.g. runtime=50MB)")
+	fs.StringVar(&prog, "progress", "", "build progress on stderr: auto, tty, plain, rawjson or quiet (default $BUILDKIT_PROGRESS, else auto)")
+	return cmd
+}
+
+func hasTarget(plans []*plan, t string) bool {
+	for _, p := range plans {
+		if strings.EqualFold(p.target, t) {
+			return true
+		}
+	}
+	return false
+}
+
+// compareTargets resolves --targets/--all into target names (the last,
+// unnamed stage by its BuildKit name).
+func compareTargets(g *buildgraph.Graph, targets []string, all bool) ([]string, error) {
+	if all && len(targets) > 0 {
+		return nil, usagef("--all and --targets go separately")
+	}
+	if len(targets) > 0 {
+		seen := map[string]bool{}
+		var out []string
+		for _, t := range targets {
+			t = strings.TrimSpace(t)
+			if t == "" || seen[strings.ToLower(t)] {
+				continue
+			}
+			seen[strings.ToLower(t)] = true
+			out = append(out, t)
+		}
+		return out, nil
+	}
+	var out []string
+	for _, t := range g.Targets() {
+		out = append(out, g.Stages[t.Stage].Name)
+	}
+	return out, nil
+}
+
+// runCompare builds every plan concurrently in one session, shows their
+// progress as one display, then measures each image.
+func runCompare(ctx context.Context, cmd *cobra.Command, opts engine.Options, proj *project, plans []*plan, mode progressui.DisplayMode) (*buildgraph.Comparison, error) {
+	eng, err := engine.Connect(ctx, opts)
+	if err != nil {
+		return nil, err
+	}
+	defer eng.Close()
+	stderr := cmd.ErrOrStderr()
+	display, err := progressui.NewDisplay(stderr, mode)
+	if err != nil {
+		return nil, usagef("--progress %s: %v", mode, err)
+	}
+	merged := make(chan *client.SolveStatus)
+	chans := make([]chan *client.SolveStatus, len(plans))
+	counters := make([]*stepCounter, len(plans))
+	fanIn := make(chan struct{}, len(plans))
+	for i := range plans {
+		chans[i] = make(chan *client.SolveStatus)
+		counters[i] = newStepCounter()
+		go func() {
+			for s := range chans[i] {
+				counters[i].observe(s)
+				merged <- s
+			}
+			fanIn <- struct{}{}
+		}()
+	}
+	go func() {
+		for range plans {
+			<-fanIn
+		}
+		close(merged)
+	}()
+	shown := make(chan struct{})
+	go func() {
+		_, _ = display.UpdateFrom(context.WithoutCancel(ctx), merged)
+		close(shown)
+	}()
+	reqs := make([]engine.BuildRequest, len(plans))
+	for i, p := range plans {
+		reqs[i] = p.req
+	}
+	results, errs := eng.BuildAll(ctx, reqs, chans)
+	<-shown
+	if ctx.Err() != nil {
+		return nil, context.Cause(ctx)
+	}
+	for _, err := range errs {
+		var lost *engine.LostError
+		if errors.As(err, &lost) {
+			return nil, err
+		}
+	}
+
+	store, serr := history.Default()
+	var saved map[string]buildgraph.SavedSize
+	if serr == nil {
+		saved, _ = store.Load(proj.dockerfile)
+	}
+	c := &buildgraph.Comparison{File: proj.dockerfile, Engine: string(eng.Kind) + " " + eng.Addr}
+	now := time.Now()
+	toSave := map[string]buildgraph.SavedSize{}
+	for i, p := range plans {
+		r := buildgraph.TargetResult{Target: p.target}
+		r.StepsCached, r.StepsTotal = counters[i].counts()
+		// Engines measure differently (content store or image store): compare
+		// with the last result of the same kind of engine.
+		key := string(eng.Kind) + "/" + p.target
+		if prev, ok := saved[key]; ok {
+			r.Previous = &prev
+		}
+		if errs[i] != nil {
+			r.Error = oneLine(errs[i].Error())
+			c.Results = append(c.Results, r)
+			continue
+		}
+		r.Image, r.Duration = results[i].Image, results[i].Duration
+		size, err := eng.Measure(ctx, results[i])
+		if err != nil {
+			r.Error = "measuring: " + oneLine(err.Error())
+			c.Results = append(c.Results, r)
+			continue
+		}
+		r.Size = size
+		b := buildgraph.Attribute(p.graph, p.target, size)
+		r.Breakdown = &b
+		toSave[key] = buildgraph.SavedSize{Uncompressed: size.Uncompressed, Compressed: size.Compressed, At: now, Engine: string(eng.Kind)}
+		c.Results = append(c.Results, r)
+	}
+	if serr == nil && len(toSave) > 0 {
+		if err := store.Save(proj.dockerfile, toSave); err != nil {
+			fmt.Fprintf(stderr, "stagescope: could not save results to %s: %v\n", store.Path(), err)
+		}
+	}
+	return c, nil
+}
+
+// stepCounter counts a build's Dockerfile steps and how many were cached.
+type stepCounter struct {
+	cached map[string]bool // vertex digest → cached
+}
+
+func newStepCounter() *stepCounter { return &stepCounter{cached: map[string]bool{}} }
+
+func (c *stepCounter) observe(s *client.SolveStatus) {
+	for _, v := range s.Vertexes {
+		if !strings.HasPrefix(v.Name, "[") || strings.HasPrefix(v.Name, "[internal]") || strings.HasPrefix(v.Name, "[context ") {
+			continue
+		}
+		c.cached[v.Digest.String()] = c.cached[v.Digest.String()] || v.Cached
+	}
+}
+
+func (c *stepCounter) counts() (cached, total int) {
+	for _, ok := range c.cached {
+		total++
+		if ok {
+			cached++
+		}
+	}
+	return cached, total
+}

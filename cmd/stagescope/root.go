@@ -1,0 +1,53 @@
+package main
+
+import (
+	"io"
+
+	"github.com/spf13/cobra"
+)
+
+const exitCodesHelp = `Exit codes:
+  0    success
+  1    the build failed, or a target is over its --budget
+  2    bad usage or bad input (flags, Dockerfile, paths)
+  3    no engine reachable, or the engine was lost
+  130  interrupted`
+
+func newRootCmd(stdin io.Reader, stdout, stderr io.Writer) *cobra.Command {
+	root := &cobra.Command{
+		Use:   "stagescope",
+		Short: "Explore, build and compare the stages of multi-stage Dockerfiles",
+		Long: `stagescope reads a Dockerfile into its stage graph, builds the --target you
+pick on a real BuildKit engine (a buildkitd, or the BuildKit inside Docker)
+with live progress, and compares the sizes of the images it built.
+
+Engines, first that is set wins: --addr, BUILDKIT_HOST, then Docker
+(DOCKER_HOST or the default socket).
+
+` + exitCodesHelp,
+		SilenceUsage:  true,
+		SilenceErrors: true,
+		Args:          cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, args []string) error {
+			return cmd.Help()
+		},
+	}
+	root.SetIn(stdin)
+	root.SetOut(stdout)
+	root.SetErr(stderr)
+	root.SetFlagErrorFunc(func(_ *cobra.Command, err error) error {
+		return &usageError{msg: err.Error()}
+	})
+	root.AddCommand(newBuildCmd(), newCompareCmd(), newEnginesCmd())
+	return root
+}
+
+// maxArgs is cobra.MaximumNArgs with an error that maps to exit code 2.
+func maxArgs(n int) cobra.PositionalArgs {
+	return func(cmd *cobra.Command, args []string) error {
+		if len(args) > n {
+			return usagef("%s takes at most %d argument(s), got %d: %q", cmd.CommandPath(), n, len(args), args)
+		}
+		return nil
+	}
+}
