@@ -161,12 +161,19 @@ func readDockerfile(path string) ([]byte, error) {
 	case st.IsDir():
 		return nil, usagef("Dockerfile %s is a directory; give the file with -f", path)
 	}
+	if st.Size() > maxDockerfileSize {
+		return nil, usagef("Dockerfile %s is larger than %d MiB", path, maxDockerfileSize>>20)
+	}
 	data, err := os.ReadFile(path)
 	if err != nil {
 		return nil, usagef("cannot read Dockerfile %s: %v", path, errors.Unwrap(err))
 	}
 	return data, nil
 }
+
+// maxDockerfileSize is the largest Dockerfile stagescope reads. BuildKit's
+// own limit for the build definition is far below it.
+const maxDockerfileSize = 8 << 20
 
 func parseBuildArgs(list []string) (map[string]string, error) {
 	out := map[string]string{}

@@ -148,3 +148,32 @@ func TestBuildHelloOnDocker(t *testing.T) {
 		t.Errorf("builder image %d B is not 50x the final image %d B", sizes["builder"], sizes["stage-1"])
 	}
 }
+
+func TestGraphCommand(t *testing.T) {
+	var stdout, stderr bytes.Buffer
+	code := run(context.Background(), []string{"graph", "-f", "-", "--format", "json", "--target", "a"},
+		strings.NewReader("FROM scratch AS a\nCOPY x /\nFROM a AS b\n"), &stdout, &stderr)
+	if code != exitOK {
+		t.Fatalf("exit %d: %s", code, stderr.String())
+	}
+	if !strings.Contains(stdout.String(), `"schemaVersion": 1`) {
+		t.Errorf("json output lacks schemaVersion:\n%s", stdout.String())
+	}
+	for _, tt := range []struct {
+		args  []string
+		stdin string
+		want  string
+	}{
+		{[]string{"graph", "-f", "-"}, "", "cannot be empty"},
+		{[]string{"graph", "-f", "-"}, "FROM scratch\nCOPY --from=$X / /\n", "<stdin>:2"},
+		{[]string{"graph", "-f", "-", "--target", "nope"}, "FROM scratch AS a\n", "nope"},
+		{[]string{"graph", "-f", "-", "--format", "svg"}, "FROM scratch\n", "--format"},
+	} {
+		stdout.Reset()
+		stderr.Reset()
+		code := run(context.Background(), tt.args, strings.NewReader(tt.stdin), &stdout, &stderr)
+		if code != exitBadInput || !strings.Contains(stderr.String(), tt.want) || strings.Count(stderr.String(), "\n") != 1 {
+			t.Errorf("%q with %q: exit %d, stderr %q; want exit 2 and one line mentioning %q", tt.args, tt.stdin, code, stderr.String(), tt.want)
+		}
+	}
+}

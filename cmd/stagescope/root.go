@@ -38,7 +38,7 @@ Engines, first that is set wins: --addr, BUILDKIT_HOST, then Docker
 	root.SetFlagErrorFunc(func(_ *cobra.Command, err error) error {
 		return &usageError{msg: err.Error()}
 	})
-	root.AddCommand(newBuildCmd(), newCompareCmd(), newEnginesCmd())
+	root.AddCommand(newGraphCmd(), newBuildCmd(), newCompareCmd(), newEnginesCmd())
 	return root
 }
 

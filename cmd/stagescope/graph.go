@@ -1,0 +1,111 @@
+package main
+
+import (
+	"io"
+	"os"
+	"path/filepath"
+
+	"github.com/charmbracelet/x/term"
+	"github.com/spf13/cobra"
+
+	"github.com/stagescope/stagescope/buildgraph"
+)
+
+func newGraphCmd() *cobra.Command {
+	var (
+		file, target, format string
+		buildArgs, contexts  []string
+		instructions         bool
+	)
+	cmd := &cobra.Command{
+		Use:   "graph [CONTEXT]",
+		Short: "Print a Dockerfile's stage graph",
+		Long: `Print the stage graph of a Dockerfile as BuildKit resolves it: stages,
+their bases, COPY --from and RUN --mount from= edges, external images, the
+stages a --target builds and the ones it skips, and lint warnings.
+
+No engine is needed. Formats: text (colour on a terminal unless NO_COLOR is
+set), json (docs/graph-json.md), dot (Graphviz) and mermaid.
+
+Exit codes: 0 ok, 2 bad input (the message names file and line).`,
+		Example: `  stagescope graph examples/hello-multistage
+  stagescope graph -f Dockerfile --target builder --format dot | dot -Tsvg > graph.svg
+  cat Dockerfile | stagescope graph -f - --format json`,
+		Args: maxArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			f, err := buildgraph.ParseFormat(format)
+			if err != nil {
+				return usagef("--format: %v", err)
+			}
+			contextDir := "."
+			if len(args) > 0 {
+				contextDir = args[0]
+			}
+			name, data, err := readGraphInput(cmd.InOrStdin(), contextDir, file)
+			if err != nil {
+				return err
+			}
+			ba, err := parseBuildArgs(buildArgs)
+			if err != nil {
+				return err
+			}
+			bc, err := parseContexts(contexts)
+			if err != nil {
+				return err
+			}
+			g, err := buildgraph.Parse(data, buildgraph.Options{Filename: name, BuildArgs: ba, Contexts: bc, Target: target})
+			if err != nil {
+				return err
+			}
+			out := cmd.OutOrStdout()
+			return buildgraph.Render(out, g, f, buildgraph.RenderOptions{
+				Target:       target,
+				Color:        f == buildgraph.FormatText && colorFor(out),
+				Instructions: instructions,
+			})
+		},
+	}
+	fs := cmd.Flags()
+	fs.StringVarP(&file, "file", "f", "", "Dockerfile (default CONTEXT/Dockerfile; - reads standard input)")
+	fs.StringVar(&target, "target", "", "stage whose build to show (default: the last stage)")
+	fs.StringArrayVar(&buildArgs, "build-arg", nil, "build-time variable `KEY=VALUE`, as the build would get it")
+	fs.StringArrayVar(&contexts, "build-context", nil, "named build context `NAME=DIR` (or NAME=docker-image://REF, oci-layout://PATH)")
+	fs.StringVar(&format, "format", "text", "output: text, json, dot or mermaid")
+	fs.BoolVar(&instructions, "instructions", false, "list every stage's instructions (text format)")
+	return cmd
+}
+
+// readGraphInput reads the Dockerfile from -f, standard input (-f -) or
+// CONTEXT/Dockerfile, and names it for messages.
+func readGraphInput(stdin io.Reader, contextDir, file string) (string, []byte, error) {
+	if file == "-" {
+		data, err := io.ReadAll(io.LimitReader(stdin, maxDockerfileSize+1))
+		if err != nil {
+			return "", nil, usagef("reading the Dockerfile from standard input: %v", err)
+		}
+		if len(data) > maxDockerfileSize {
+			return "", nil, usagef("the Dockerfile on standard input is larger than %d MiB", maxDockerfileSize>>20)
+		}
+		return "<stdin>", data, nil
+	}
+	if file == "" {
+		if st, err := os.Stat(contextDir); err != nil {
+			return "", nil, usagef("build context %s does not exist", contextDir)
+		} else if !st.IsDir() {
+			return "", nil, usagef("build context %s is not a directory", contextDir)
+		}
+		file = filepath.Join(contextDir, "Dockerfile")
+	}
+	data, err := readDockerfile(file)
+	return file, data, err
+}
+
+// colorFor says whether human output to w may use colour: w is a terminal
+// and NO_COLOR is not set.
+func colorFor(w io.Writer) bool {
+	if _, ok := os.LookupEnv("NO_COLOR"); ok {
+		return false
+	}
+	f, ok := w.(*os.File)
+	return ok && term.IsTerminal(f.Fd())
+}
