@@ -169,7 +169,7 @@ func (c Comparison) WriteTable(w io.Writer, now time.Time) error {
 	fmt.Fprintln(tw, "TARGET\tUNCOMPRESSED\tCOMPRESSED\tLAYERS\tBUILD TIME\tCACHED\tVS LARGEST\tLAST TIME")
 	for _, r := range c.Results {
 		if r.Error != "" {
-			fmt.Fprintf(tw, "%s\tfailed: %s\t\t\t\t\t\t\n", r.Target, firstLine(r.Error))
+			fmt.Fprintf(tw, "%s\t-\t-\t-\t-\t-\tfailed: %s\t%s\n", r.Target, firstLine(r.Error), previous(r, now))
 			continue
 		}
 		layers := "-"
@@ -195,7 +195,7 @@ func (c Comparison) WriteMarkdown(w io.Writer, now time.Time) error {
 	fmt.Fprintf(&b, "| --- | ---: | ---: | ---: | ---: | ---: | --- | --- |\n")
 	for _, r := range c.Results {
 		if r.Error != "" {
-			fmt.Fprintf(&b, "| `%s` | failed: %s | | | | | | |\n", mdEscape(r.Target), mdEscape(firstLine(r.Error)))
+			fmt.Fprintf(&b, "| `%s` | - | - | - | - | - | failed: %s | %s |\n", mdEscape(r.Target), mdEscape(firstLine(r.Error)), mdEscape(previous(r, now)))
 			continue
 		}
 		layers := "-"

@@ -1,0 +1,85 @@
+package buildgraph
+
+import (
+	"bytes"
+	"testing"
+	"time"
+
+	"github.com/charmbracelet/x/exp/golden"
+)
+
+func TestParseSize(t *testing.T) {
+	for in, want := range map[string]int64{
+		"3MB": 3_000_000, "3 MB": 3_000_000, "1.5GiB": 1 << 30 * 3 / 2, "500kB": 500_000, "2048": 2048,
+		"10KiB": 10240, "1mib": 1 << 20, "0": 0, "7B": 7, "2GB": 2_000_000_000,
+	} {
+		got, err := ParseSize(in)
+		if err != nil || got != want {
+			t.Errorf("ParseSize(%q) = %d, %v; want %d", in, got, err, want)
+		}
+	}
+	for _, bad := range []string{"", "MB", "3XB", "-1MB", "1.2.3MB", "abc", "1e400", "9999999999TiB"} {
+		if _, err := ParseSize(bad); err == nil {
+			t.Errorf("ParseSize(%q) accepted", bad)
+		}
+	}
+}
+
+func TestRelativeAndHuman(t *testing.T) {
+	for _, tt := range []struct {
+		size, largest int64
+		want          string
+	}{
+		{2_400_000, 270_000_000, "99.1% smaller, 113× less"},
+		{274_000_000, 470_000_000, "41.7% smaller, 1.7× less"},
+		{470_000_000, 470_000_000, "largest"},
+		{-1, 470, ""},
+	} {
+		if got := Relative(tt.size, tt.largest); got != tt.want {
+			t.Errorf("Relative(%d, %d) = %q, want %q", tt.size, tt.largest, got, tt.want)
+		}
+	}
+	for n, want := range map[int64]string{-1: "-", 0: "0B", 999: "999B", 1430280: "1.43MB", 270088363: "270MB", 2_000_000_000: "2GB"} {
+		if got := HumanSize(n); got != want {
+			t.Errorf("HumanSize(%d) = %q, want %q", n, got, want)
+		}
+	}
+}
+
+// fixture is the article's story as a comparison.
+func fixture() Comparison {
+	at := time.Date(2026, 11, 25, 12, 0, 0, 0, time.UTC)
+	return Comparison{File: "examples/hello-multistage/Dockerfile", Engine: "docker unix:///var/run/docker.sock", Results: []TargetResult{
+		{Target: "builder", Image: "stagescope/hello-multistage:builder", Duration: 12300 * time.Millisecond, StepsTotal: 3,
+			Size: &ImageSize{Ref: "stagescope/hello-multistage:builder", Uncompressed: 270088363, Compressed: Unknown, Store: "docker classic image store",
+				Layers: []Layer{{CreatedBy: "WORKDIR /app", Size: 0, Stage: 0, StageName: "builder", Line: 3}, {CreatedBy: "RUN go build", Size: 270088363, Stage: 0, StageName: "builder", Line: 5}}},
+			Breakdown: &Breakdown{Matched: true, BaseRef: "golang:latest", Own: 270088363}},
+		{Target: "stage-1", Image: "stagescope/hello-multistage:stage-1", Duration: 900 * time.Millisecond, StepsCached: 3, StepsTotal: 5,
+			Size:      &ImageSize{Ref: "stagescope/hello-multistage:stage-1", Uncompressed: 2397198, Compressed: Unknown, Store: "docker classic image store", Layers: []Layer{{CreatedBy: "COPY /app/hello . # buildkit", Size: 2397198, Stage: 1, StageName: "stage-1", Line: 10, From: "builder"}}},
+			Breakdown: &Breakdown{Matched: true, BaseRef: "scratch", Copied: []Contribution{{Source: "builder", Bytes: 2397198}}},
+			Previous:  &SavedSize{Uncompressed: 2401280, At: at, Engine: "docker"}},
+		{Target: "broken", Error: "build failed at [broken 2/2] RUN exit 3: exit code 3"},
+	}}
+}
+
+func TestCompareRenderers(t *testing.T) {
+	now := time.Date(2026, 11, 27, 12, 0, 0, 0, time.UTC)
+	c := fixture()
+	over := c.ApplyBudgets(map[string]int64{"stage-1": 2_000_000, "builder": 1 << 30})
+	if len(over) != 1 || over[0].Target != "stage-1" {
+		t.Fatalf("over budget: %+v", over)
+	}
+	for name, write := range map[string]func(*bytes.Buffer) error{
+		"table":    func(b *bytes.Buffer) error { return c.WriteTable(b, now) },
+		"markdown": func(b *bytes.Buffer) error { return c.WriteMarkdown(b, now) },
+		"json":     func(b *bytes.Buffer) error { return c.WriteJSON(b) },
+	} {
+		t.Run(name, func(t *testing.T) {
+			var b bytes.Buffer
+			if err := write(&b); err != nil {
+				t.Fatal(err)
+			}
+			golden.RequireEqual(t, b.Bytes())
+		})
+	}
+}
