@@ -1,0 +1,843 @@
+package buildgraph
+
+import (
+	"bytes"
+	"context"
+	"path"
+	"slices"
+	"strings"
+	"time"
+	"unicode/utf8"
+
+	"github.com/moby/buildkit/client"
+	digest "github.com/opencontainers/go-digest"
+)
+
+// This file folds BuildKit's status stream (the *client.SolveStatus values a
+// solve sends) into a model of the build, stage by stage and step by step,
+// that the TUI and the headless commands render.
+//
+// How vertices map to stages. client.Vertex carries no source location and
+// no stage: its ProgressGroup only ties the vertices of one COPY --link
+// together. What identifies a stage is the name the Dockerfile frontend gives
+// a step, "[builder 2/4] COPY . .": an optional platform
+// ("[linux/arm64 builder 2/4]" in multi-platform builds, "linux/amd64->arm64"
+// when cross-compiling), the stage's ProgressName ("" in single-source files,
+// "[2/4] COPY . ."), and the step number i/N, right-aligned to the width of N
+// ("[builder  2/10]"). Everything else ([internal] load ..., [context x] ...,
+// [auth] ..., exporting to image, ...) belongs to no stage.
+//
+// The numbering follows dockerfile2llb: N counts FROM when the base is an
+// image or a named context, plus every ADD, COPY, RUN and WORKDIR of the stage
+// (and the commands of ONBUILD triggers, which run first); FROM gets number 1
+// only when a registry image is pulled (a named context or an empty image
+// emits no FROM step, so numbering starts at the first instruction), and
+// "WORKDIR /" takes a place in N but emits no step. Step.Line is resolved
+// with those rules and checked against the instruction keyword; when the
+// stream does not match the Graph, Line is 0 rather than a wrong line.
+//
+// A vertex BuildKit shares between two stages (identical steps have one
+// digest, so BuildKit runs and reports them once) belongs to the stage whose
+// name BuildKit reports it under; the other stage does not list it.
+
+// StepState is the state of a step, or the aggregate state of a stage.
+type StepState string
+
+// The states of a step.
+const (
+	StepWaiting  StepState = "waiting"  // known, not started
+	StepRunning  StepState = "running"  // started, not completed
+	StepCached   StepState = "cached"   // completed from the build cache
+	StepDone     StepState = "done"     // completed by running it
+	StepError    StepState = "error"    // failed
+	StepCanceled StepState = "canceled" // stopped because the build was canceled
+)
+
+// Finished reports whether the state is final for the build: cached, done,
+// error or canceled.
+func (s StepState) Finished() bool {
+	switch s {
+	case StepCached, StepDone, StepError, StepCanceled:
+		return true
+	}
+	return false
+}
+
+// Step is one vertex of the build: an instruction of a stage, or a vertex
+// of no stage such as loading the build context or exporting the image.
+type Step struct {
+	// Vertex is the vertex digest, the step's identity.
+	Vertex digest.Digest
+	// Stage is the index in Graph.Stages of the stage the step belongs to,
+	// -1 when it belongs to no stage.
+	Stage int
+	// Index and Count are the i/N of the vertex name, 0 when not numbered.
+	Index, Count int
+	// Platform is the platform prefix of the name in multi-platform builds
+	// ("linux/arm64"), "" otherwise.
+	Platform string
+	// Name is the vertex name exactly as BuildKit sent it; "" while only logs
+	// or statuses of the vertex have arrived.
+	Name string
+	// Text is Name without its bracketed prefix: "RUN go build ." for
+	// "[builder 3/4] RUN go build .", "load build context" for
+	// "[internal] load build context".
+	Text string
+	// Line is the Dockerfile line of the step's instruction (for FROM and
+	// ONBUILD triggers, the FROM line), 0 when unknown.
+	Line  int
+	State StepState
+	// Started is when the vertex first started; Completed when its latest
+	// run completed. Both are zero when not yet.
+	Started, Completed time.Time
+	// Error is BuildKit's error for the vertex, "" when none.
+	Error string
+	// Current and Total sum the transfer progress of the vertex's statuses
+	// (bytes pulled, files copied, ...).
+	Current, Total int64
+	// Logs is the step's output; never nil.
+	Logs *Log
+	// Warnings are the short messages of the warnings BuildKit attached to
+	// the vertex, deduplicated, in arrival order.
+	Warnings []string
+
+	order     int // position in Progress.steps
+	cached    bool
+	lastStart time.Time           // start of the latest run
+	transfers map[string][2]int64 // status ID -> current, total
+}
+
+// Cached reports whether BuildKit answered the step from its cache.
+func (s *Step) Cached() bool { return s.cached }
+
+// Duration is how long the step ran: from Started to Completed, or to now
+// while it runs; 0 before it starts.
+func (s *Step) Duration(now time.Time) time.Duration {
+	if s.Started.IsZero() {
+		return 0
+	}
+	end := s.Completed
+	if end.IsZero() {
+		if s.State != StepRunning {
+			return 0
+		}
+		end = now
+	}
+	return max(end.Sub(s.Started), 0)
+}
+
+// update merges a vertex update into the step. It is idempotent: applying
+// the same update again changes nothing. Like BuildKit's progressui it keeps
+// the runs of a vertex by start time: Started is the earliest start, and for
+// the latest run the latest update wins (BuildKit reopens a completed run by
+// sending it again without Completed, e.g. while a context transfers). An
+// update without Started never resets a started step; Cached and Error stick
+// once set.
+func (s *Step) update(v *client.Vertex) {
+	if v.Started != nil && !v.Started.IsZero() {
+		st := *v.Started
+		if s.Started.IsZero() || st.Before(s.Started) {
+			s.Started = st
+		}
+		switch {
+		case s.lastStart.IsZero() || st.After(s.lastStart):
+			s.lastStart = st
+			s.Completed = timeOf(v.Completed)
+		case st.Equal(s.lastStart):
+			s.Completed = timeOf(v.Completed)
+		}
+	} else if v.Completed != nil && s.lastStart.IsZero() && v.Completed.After(s.Completed) {
+		s.Completed = *v.Completed
+	}
+	s.cached = s.cached || v.Cached
+	if v.Error != "" {
+		s.Error = v.Error
+	}
+	s.State = s.state()
+}
+
+func (s *Step) state() StepState {
+	switch {
+	case s.Error != "":
+		if canceled(s.Error) {
+			return StepCanceled
+		}
+		return StepError
+	case !s.Completed.IsZero():
+		if s.cached {
+			return StepCached
+		}
+		return StepDone
+	case !s.lastStart.IsZero():
+		return StepRunning
+	case s.cached:
+		return StepCached
+	}
+	return StepWaiting
+}
+
+// canceled reports whether a vertex error means the build was canceled
+// rather than that the step failed; BuildKit's progressui uses the same test.
+func canceled(err string) bool {
+	return strings.HasSuffix(strings.TrimSpace(err), context.Canceled.Error())
+}
+
+func timeOf(t *time.Time) time.Time {
+	if t == nil {
+		return time.Time{}
+	}
+	return *t
+}
+
+// transfer records a vertex status, replacing an earlier one with its ID.
+func (s *Step) transfer(vs *client.VertexStatus) {
+	if s.transfers == nil {
+		s.transfers = map[string][2]int64{}
+	}
+	old := s.transfers[vs.ID]
+	s.transfers[vs.ID] = [2]int64{vs.Current, vs.Total}
+	s.Current += vs.Current - old[0]
+	s.Total += vs.Total - old[1]
+}
+
+func (s *Step) warn(msg string) {
+	if msg != "" && !slices.Contains(s.Warnings, msg) {
+		s.Warnings = append(s.Warnings, msg)
+	}
+}
+
+// StageProgress is the progress of one stage of the Graph.
+type StageProgress struct {
+	// Index is the stage's index in Graph.Stages, Name its name.
+	Index int
+	Name  string
+	// State is error if a step failed, running if a step runs, canceled if
+	// a step was canceled, cached if every step was cached, done if every
+	// step completed, waiting otherwise (also when no step is known: stages
+	// outside the target's closure, or replaced by a named context).
+	State StepState
+	// Steps are the stage's steps ordered by step number, then by arrival.
+	Steps []*Step
+	// Started is the earliest start of a step; Completed the latest
+	// completion once the stage is finished, zero before.
+	Started, Completed time.Time
+}
+
+// Duration is how long the stage ran: from Started to Completed, or to now
+// while it runs; 0 before it starts.
+func (sp *StageProgress) Duration(now time.Time) time.Duration {
+	if sp.Started.IsZero() {
+		return 0
+	}
+	end := sp.Completed
+	if end.IsZero() {
+		end = now
+	}
+	return max(end.Sub(sp.Started), 0)
+}
+
+func (sp *StageProgress) refresh() {
+	sp.Started, sp.Completed = time.Time{}, time.Time{}
+	var errored, running, canceled, waiting, done bool
+	var last time.Time
+	for _, s := range sp.Steps {
+		if !s.Started.IsZero() && (sp.Started.IsZero() || s.Started.Before(sp.Started)) {
+			sp.Started = s.Started
+		}
+		if s.Completed.After(last) {
+			last = s.Completed
+		}
+		switch s.State {
+		case StepError:
+			errored = true
+		case StepRunning:
+			running = true
+		case StepCanceled:
+			canceled = true
+		case StepWaiting:
+			waiting = true
+		case StepDone:
+			done = true
+		}
+	}
+	switch {
+	case errored:
+		sp.State = StepError
+	case running:
+		sp.State = StepRunning
+	case canceled:
+		sp.State = StepCanceled
+	case waiting || len(sp.Steps) == 0:
+		sp.State = StepWaiting
+	case done:
+		sp.State = StepDone
+	default:
+		sp.State = StepCached
+	}
+	if sp.State.Finished() {
+		sp.Completed = last
+	}
+}
+
+// Progress is the state of a build, folded from its status stream by
+// Apply. It is not safe for concurrent use: one goroutine applies statuses
+// and renders (or hands copies of what it renders to others).
+type Progress struct {
+	// Stages has one entry per Graph stage, in the same order.
+	Stages []*StageProgress
+	// Other are the steps of no stage, in order of arrival.
+	Other []*Step
+	// Warnings are warnings BuildKit attached to no vertex.
+	Warnings []string
+
+	graph    *Graph
+	steps    []*Step
+	byDigest map[digest.Digest]*Step
+	byName   map[string]int // lower-case ProgressName -> stage; "" for single-source files
+	layouts  []stageLayout
+	dirty    []bool // stages whose aggregate needs a refresh
+}
+
+// stageLayout is what dockerfile2llb numbers in a stage.
+type stageLayout struct {
+	fromCounted bool  // FROM counts in N: the base is an image or a named context
+	fromEmitted bool  // FROM may be step 1: the base is a registry image
+	numbered    int   // ADD, COPY, RUN and WORKDIR instructions, all counted in N
+	emitted     []int // indexes in Instructions of those that emit a step
+}
+
+// NewProgress returns the empty progress of a build of g. g may be nil (a
+// build whose Dockerfile could not be parsed); every step then belongs to no
+// stage.
+func NewProgress(g *Graph) *Progress {
+	p := &Progress{graph: g, byDigest: map[digest.Digest]*Step{}, byName: map[string]int{}}
+	if g == nil {
+		return p
+	}
+	for _, st := range g.Stages {
+		p.Stages = append(p.Stages, &StageProgress{Index: st.Index, Name: st.Name, State: StepWaiting})
+		p.byName[strings.ToLower(st.ProgressName)] = st.Index
+		// Also by Name, should BuildKit name the stage where the Graph
+		// expects a single-source file; ProgressNames win.
+		if _, ok := p.byName[strings.ToLower(st.Name)]; !ok && st.ProgressName == "" {
+			p.byName[strings.ToLower(st.Name)] = st.Index
+		}
+		l := stageLayout{
+			fromCounted: st.Base.Kind == BaseImage || st.Base.Kind == BaseContext,
+			fromEmitted: st.Base.Kind == BaseImage,
+		}
+		for i, in := range st.Instructions {
+			switch in.Keyword {
+			case "ADD", "COPY", "RUN", "WORKDIR":
+				l.numbered++
+				if !rootWorkdir(in) {
+					l.emitted = append(l.emitted, i)
+				}
+			}
+		}
+		p.layouts = append(p.layouts, l)
+	}
+	p.dirty = make([]bool, len(p.Stages))
+	return p
+}
+
+// rootWorkdir reports whether in is a literal "WORKDIR /", which BuildKit
+// counts but runs no step for.
+func rootWorkdir(in Instruction) bool {
+	if in.Keyword != "WORKDIR" {
+		return false
+	}
+	f := strings.Fields(in.Text)
+	return len(f) == 2 && strings.HasPrefix(f[1], "/") && path.Clean(f[1]) == "/"
+}
+
+// Apply folds one status update into the progress. It never panics on
+// malformed input: nil entries and entries without a vertex are skipped, and
+// logs, statuses and warnings of a vertex not seen yet create its step, which
+// its vertex update completes later. Repeated and partial vertex updates are
+// idempotent (see Step for the rules).
+func (p *Progress) Apply(s *client.SolveStatus) {
+	if s == nil {
+		return
+	}
+	for _, v := range s.Vertexes {
+		if v == nil || v.Digest == "" {
+			continue
+		}
+		st := p.step(v.Digest)
+		name := v.Name
+		if name == "" && v.ProgressGroup != nil {
+			name = v.ProgressGroup.Name
+		}
+		if name != "" && name != st.Name {
+			st.Name = name
+			p.place(st)
+		}
+		st.update(v)
+		p.touch(st)
+	}
+	for _, vs := range s.Statuses {
+		if vs == nil || vs.Vertex == "" {
+			continue
+		}
+		p.step(vs.Vertex).transfer(vs)
+	}
+	for _, l := range s.Logs {
+		if l == nil || l.Vertex == "" {
+			continue
+		}
+		p.step(l.Vertex).Logs.Write(l.Stream, l.Data)
+	}
+	for _, w := range s.Warnings {
+		if w == nil {
+			continue
+		}
+		msg := strings.TrimSpace(string(w.Short))
+		if w.Vertex == "" {
+			if msg != "" && !slices.Contains(p.Warnings, msg) {
+				p.Warnings = append(p.Warnings, msg)
+			}
+			continue
+		}
+		p.step(w.Vertex).warn(msg)
+	}
+	for i, d := range p.dirty {
+		if d {
+			p.Stages[i].refresh()
+			p.dirty[i] = false
+		}
+	}
+}
+
+// step returns the step of vertex d, creating a waiting step of no stage
+// when d is new.
+func (p *Progress) step(d digest.Digest) *Step {
+	if st, ok := p.byDigest[d]; ok {
+		return st
+	}
+	st := &Step{Vertex: d, Stage: -1, State: StepWaiting, Logs: NewLog(MaxLogBytes), order: len(p.steps)}
+	p.byDigest[d] = st
+	p.steps = append(p.steps, st)
+	p.Other = append(p.Other, st)
+	return st
+}
+
+func (p *Progress) touch(st *Step) {
+	if st.Stage >= 0 {
+		p.dirty[st.Stage] = true
+	}
+}
+
+// place parses the step's name and moves the step to the list it belongs
+// to. It runs when a vertex first gets a name, and again in the unusual
+// case that BuildKit renames it.
+func (p *Progress) place(st *Step) {
+	n := parseVertexName(st.Name)
+	st.Text, st.Platform, st.Index, st.Count = n.text, n.platform, n.index, n.count
+	stage := -1
+	if n.index > 0 {
+		if i, ok := p.byName[strings.ToLower(n.label)]; ok {
+			stage = i
+		}
+	}
+	st.Line = 0
+	if stage >= 0 {
+		st.Line = p.line(stage, st)
+	}
+	if stage < 0 && st.Stage < 0 {
+		return
+	}
+	if st.Stage >= 0 {
+		sp := p.Stages[st.Stage]
+		sp.Steps = slices.DeleteFunc(sp.Steps, func(s *Step) bool { return s == st })
+		p.dirty[st.Stage] = true
+	} else {
+		p.Other = slices.DeleteFunc(p.Other, func(s *Step) bool { return s == st })
+	}
+	st.Stage = stage
+	if stage < 0 {
+		i, _ := slices.BinarySearchFunc(p.Other, st.order, func(s *Step, o int) int { return s.order - o })
+		p.Other = slices.Insert(p.Other, i, st)
+		return
+	}
+	sp := p.Stages[stage]
+	i, _ := slices.BinarySearchFunc(sp.Steps, st, func(a, b *Step) int {
+		if a.Index != b.Index {
+			return a.Index - b.Index
+		}
+		return a.order - b.order
+	})
+	sp.Steps = slices.Insert(sp.Steps, i, st)
+	p.dirty[stage] = true
+}
+
+// line finds the Dockerfile line of a numbered step of a stage, following
+// dockerfile2llb's numbering (see the top of this file). The position the
+// number gives is uncertain by the ONBUILD triggers of the base (they run
+// first and count in N) and by whether a FROM step was emitted; the first
+// candidate position whose instruction has the step's keyword wins.
+func (p *Progress) line(stage int, st *Step) int {
+	g := p.graph.Stages[stage]
+	kw, rest, _ := strings.Cut(st.Text, " ")
+	if kw == "LINK" { // the merge step of COPY --link
+		kw, _, _ = strings.Cut(rest, " ")
+	}
+	switch kw {
+	case "FROM", "ONBUILD":
+		return g.StartLine
+	}
+	l := p.layouts[stage]
+	expected := l.numbered
+	if l.fromCounted {
+		expected++
+	}
+	lo := st.Index - max(st.Count-expected, 0)
+	if l.fromEmitted {
+		lo--
+	}
+	for pos := max(lo, 1); pos <= st.Index && pos <= len(l.emitted); pos++ {
+		if in := g.Instructions[l.emitted[pos-1]]; in.Keyword == kw {
+			return in.StartLine
+		}
+	}
+	return 0
+}
+
+// vertexName is a vertex name taken apart.
+type vertexName struct {
+	platform string // "linux/arm64", "linux/amd64->arm64"
+	label    string // what the brackets hold besides platform and i/N: "builder", "internal", "context x", ""
+	index    int
+	count    int
+	text     string // the name after the brackets
+}
+
+// parseVertexName splits "[linux/amd64 builder 2/4] COPY . ." into its
+// parts. A name without a bracketed prefix is all text.
+func parseVertexName(name string) vertexName {
+	n := vertexName{text: name}
+	if !strings.HasPrefix(name, "[") {
+		return n
+	}
+	end := strings.IndexByte(name, ']')
+	if end < 0 {
+		return n
+	}
+	fields := strings.Fields(name[1:end])
+	if len(fields) == 0 {
+		return n
+	}
+	n.text = strings.TrimLeft(name[end+1:], " ")
+	if i, c, ok := stepNumber(fields[len(fields)-1]); ok {
+		n.index, n.count = i, c
+		fields = fields[:len(fields)-1]
+	}
+	if len(fields) > 0 && strings.Contains(fields[0], "/") {
+		n.platform = fields[0]
+		fields = fields[1:]
+	}
+	n.label = strings.Join(fields, " ")
+	return n
+}
+
+// stepNumber parses "i/N" with 1 <= i <= N.
+func stepNumber(s string) (i, n int, ok bool) {
+	a, b, found := strings.Cut(s, "/")
+	if !found {
+		return 0, 0, false
+	}
+	i, ok1 := parseIndex(a)
+	n, ok2 := parseIndex(b)
+	if !ok1 || !ok2 || i < 1 || i > n {
+		return 0, 0, false
+	}
+	return i, n, true
+}
+
+// Step returns the step of vertex d, nil when unknown.
+func (p *Progress) Step(d digest.Digest) *Step { return p.byDigest[d] }
+
+// Steps returns every step, of stages and of none, in order of arrival.
+// The slice is the caller's; the steps are shared.
+func (p *Progress) Steps() []*Step { return slices.Clone(p.steps) }
+
+// Failed returns the step that failed first (by completion, then arrival),
+// ignoring canceled steps; nil when no step failed.
+func (p *Progress) Failed() *Step {
+	var first *Step
+	for _, s := range p.steps {
+		if s.State != StepError {
+			continue
+		}
+		if first == nil || !s.Completed.IsZero() && (first.Completed.IsZero() || s.Completed.Before(first.Completed)) {
+			first = s
+		}
+	}
+	return first
+}
+
+// Canceled reports whether a step was canceled.
+func (p *Progress) Canceled() bool {
+	for _, s := range p.steps {
+		if s.State == StepCanceled {
+			return true
+		}
+	}
+	return false
+}
+
+// Counts counts the steps of stages: cached ones, finished ones (done or
+// cached, so cached <= done) and all of them.
+func (p *Progress) Counts() (cached, done, total int) {
+	for _, sp := range p.Stages {
+		for _, s := range sp.Steps {
+			total++
+			switch s.State {
+			case StepCached:
+				cached++
+				done++
+			case StepDone:
+				done++
+			}
+		}
+	}
+	return cached, done, total
+}
+
+// Elapsed is the build's duration so far: from the first start of any step
+// to now while a step runs, else to the latest completion.
+func (p *Progress) Elapsed(now time.Time) time.Duration {
+	var start, end time.Time
+	running := false
+	for _, s := range p.steps {
+		if !s.Started.IsZero() && (start.IsZero() || s.Started.Before(start)) {
+			start = s.Started
+		}
+		if s.Completed.After(end) {
+			end = s.Completed
+		}
+		running = running || s.State == StepRunning
+	}
+	if start.IsZero() {
+		return 0
+	}
+	if running {
+		end = now
+	}
+	return max(end.Sub(start), 0)
+}
+
+// MaxLogBytes is how much output a Log keeps per step by default: BuildKit's
+// own per-stream cap (BUILDKIT_STEP_LOG_MAX_SIZE, 2 MiB). BuildKit clips a
+// step's output at the source past that, or past 200 KiB/s, and says so with
+// "[output clipped, log limit ... reached]".
+const MaxLogBytes = 2 << 20
+
+// The streams of a log chunk, as BuildKit numbers them.
+const (
+	StreamStdout = 1
+	StreamStderr = 2
+)
+
+// Log is the bounded output of a step. It keeps the most recent bytes up to
+// its limit, dropping the oldest, and remembers which stream each byte came
+// from. The methods of a nil *Log return zero values.
+type Log struct {
+	max     int
+	buf     []byte // kept bytes are buf[start:]
+	start   int
+	dropped int64
+	segs    []LogSegment // where each run of one stream begins (Data unused)
+	clipped bool
+}
+
+// LogSegment is a run of log bytes from one stream.
+type LogSegment struct {
+	Stream int
+	// Offset is the position of Data's first byte in the step's whole
+	// output, dropped bytes included.
+	Offset int64
+	Data   []byte
+}
+
+// NewLog returns an empty log that keeps at most max bytes (at least 1).
+func NewLog(limit int) *Log { return &Log{max: max(limit, 1)} }
+
+// clipMarker starts the notice BuildKit writes when it clips a step's output.
+var clipMarker = []byte("[output clipped, log limit ")
+
+// Write appends output of the given stream, dropping the oldest bytes past
+// the limit.
+func (l *Log) Write(stream int, data []byte) {
+	if l == nil || len(data) == 0 {
+		return
+	}
+	if !l.clipped && bytes.Contains(data, clipMarker) {
+		l.clipped = true
+	}
+	off := l.dropped + int64(l.Len())
+	if n := len(l.segs); n == 0 || l.segs[n-1].Stream != stream {
+		l.segs = append(l.segs, LogSegment{Stream: stream, Offset: off})
+	}
+	if len(data) >= l.max {
+		skip := len(data) - l.max
+		l.dropped += int64(l.Len() + skip)
+		l.buf = append(l.buf[:0], data[skip:]...)
+		l.start = 0
+	} else {
+		l.buf = append(l.buf, data...)
+		if excess := l.Len() - l.max; excess > 0 {
+			l.start += excess
+			l.dropped += int64(excess)
+		}
+		if l.start >= l.max { // compact: the buffer never grows past twice the limit
+			l.buf = append(l.buf[:0], l.buf[l.start:]...)
+			l.start = 0
+		}
+	}
+	// Forget runs that lie wholly in the dropped part.
+	i := 0
+	for i+1 < len(l.segs) && l.segs[i+1].Offset <= l.dropped {
+		i++
+	}
+	if i > 0 {
+		l.segs = append(l.segs[:0], l.segs[i:]...)
+	}
+}
+
+// Len is the number of bytes kept.
+func (l *Log) Len() int {
+	if l == nil {
+		return 0
+	}
+	return len(l.buf) - l.start
+}
+
+// Dropped is the number of bytes dropped from the front to stay within the
+// limit.
+func (l *Log) Dropped() int64 {
+	if l == nil {
+		return 0
+	}
+	return l.dropped
+}
+
+// Clipped reports whether BuildKit clipped the output at the source (its
+// "[output clipped, log limit ... reached]" notice is in the log).
+func (l *Log) Clipped() bool { return l != nil && l.clipped }
+
+// Bytes returns a copy of the kept bytes, both streams interleaved as they
+// arrived.
+func (l *Log) Bytes() []byte {
+	if l == nil || l.Len() == 0 {
+		return nil
+	}
+	return slices.Clone(l.buf[l.start:])
+}
+
+// Segments returns the kept bytes split into runs of one stream, in order.
+// The Data slices are copies.
+func (l *Log) Segments() []LogSegment {
+	if l == nil || l.Len() == 0 {
+		return nil
+	}
+	out := make([]LogSegment, 0, len(l.segs))
+	end := l.dropped + int64(l.Len())
+	for i, s := range l.segs {
+		from := max(s.Offset, l.dropped)
+		to := end
+		if i+1 < len(l.segs) {
+			to = l.segs[i+1].Offset
+		}
+		if from >= to {
+			continue
+		}
+		a, b := l.start+int(from-l.dropped), l.start+int(to-l.dropped)
+		out = append(out, LogSegment{Stream: s.Stream, Offset: from, Data: slices.Clone(l.buf[a:b])})
+	}
+	return out
+}
+
+// Lines returns the last n lines of the log as a terminal would leave them:
+// "\r\n" ends a line like "\n", and a carriage return inside a line keeps
+// only what follows it (progress bars redraw that way). Invalid UTF-8 is
+// replaced by U+FFFD. Terminal escape sequences are kept; pass the lines
+// through SanitizeLine before drawing them verbatim. A line still being
+// written (no newline yet) is the last line.
+func (l *Log) Lines(n int) []string {
+	if l == nil || n <= 0 || l.Len() == 0 {
+		return nil
+	}
+	b := l.buf[l.start:]
+	end := len(b)
+	if b[end-1] == '\n' {
+		end--
+	}
+	from, i := 0, end
+	for k := 0; k < n; k++ {
+		j := bytes.LastIndexByte(b[:i], '\n')
+		if j < 0 {
+			from = 0
+			break
+		}
+		from, i = j+1, j
+	}
+	out := make([]string, 0, n)
+	for _, line := range bytes.Split(b[from:end], []byte{'\n'}) {
+		if len(line) > 0 && line[len(line)-1] == '\r' {
+			line = line[:len(line)-1]
+		}
+		if j := bytes.LastIndexByte(line, '\r'); j >= 0 {
+			line = line[j+1:]
+		}
+		out = append(out, strings.ToValidUTF8(string(line), "\uFFFD"))
+	}
+	return out
+}
+
+// SanitizeLine removes terminal control from a log line so it can be drawn
+// verbatim: escape sequences (CSI, OSC, and two-byte ESC sequences) and
+// control characters other than tab are dropped, C1 controls included.
+func SanitizeLine(s string) string {
+	var b strings.Builder
+	b.Grow(len(s))
+	for i := 0; i < len(s); {
+		r, size := rune(s[i]), 1
+		if r >= 0x80 {
+			r, size = utf8.DecodeRuneInString(s[i:])
+		}
+		switch {
+		case r == 0x1b && i+1 < len(s) && s[i+1] == '[': // CSI: parameters, then a final byte in @..~
+			j := i + 2
+			for j < len(s) && (s[j] < 0x40 || s[j] > 0x7e) {
+				j++
+			}
+			i = min(j+1, len(s))
+			continue
+		case r == 0x1b && i+1 < len(s) && (s[i+1] == ']' || s[i+1] == 'P' || s[i+1] == '_' || s[i+1] == '^'):
+			// OSC, DCS, APC, PM: up to BEL or ST (ESC \).
+			j := i + 2
+			for j < len(s) && s[j] != 0x07 && !(s[j] == 0x1b && j+1 < len(s) && s[j+1] == '\\') {
+				j++
+			}
+			switch {
+			case j >= len(s):
+				i = j
+			case s[j] == 0x07:
+				i = j + 1
+			default:
+				i = j + 2
+			}
+			continue
+		case r == 0x1b:
+			i = min(i+2, len(s))
+			continue
+		case r == utf8.RuneError && size == 1:
+			b.WriteString("\uFFFD")
+		case r == '\t' || r >= 0x20 && r != 0x7f && !(r >= 0x80 && r <= 0x9f):
+			b.WriteString(s[i : i+size])
+		}
+		i += size
+	}
+	return b.String()
+}
