@@ -10,7 +10,6 @@ import (
 	"strings"
 
 	"github.com/moby/buildkit/client"
-	"github.com/moby/buildkit/util/progress/progressui"
 	"github.com/spf13/cobra"
 
 	"github.com/stagescope/stagescope/buildgraph"
@@ -269,61 +268,37 @@ and .dockerignore (or <Dockerfile>.dockerignore) is honoured.
 			if err != nil {
 				return err
 			}
-			return runBuild(cmd.Context(), cmd, f.engine.options(), p, mode, metadataFile)
+			return runBuild(cmd.Context(), cmd, f.engine.options(), proj, p, mode, metadataFile)
 		},
 	}
 	f.register(cmd, true)
 	cmd.Flags().StringVar(&metadataFile, "metadata-file", "", "write the exporter's response (image digest, name…) as JSON to `FILE`")
-	cmd.Flags().StringVar(&progress, "progress", "", "progress output: auto, tty, plain, rawjson or quiet (default $BUILDKIT_PROGRESS, else auto)")
+	cmd.Flags().StringVar(&progress, "progress", "", "progress output: "+progressModes+" (default $BUILDKIT_PROGRESS, else auto)")
 	return cmd
 }
 
-func progressMode(flag string) (progressui.DisplayMode, error) {
-	v := flag
-	if v == "" {
-		v = os.Getenv("BUILDKIT_PROGRESS")
+func runBuild(ctx context.Context, cmd *cobra.Command, opts engine.Options, proj *project, p *plan, mode, metadataFile string) error {
+	stderr := cmd.ErrOrStderr()
+	out := stderr
+	if mode == "json" {
+		out = cmd.OutOrStdout() // events are the command's output
 	}
-	switch m := progressui.DisplayMode(v); m {
-	case "", progressui.AutoMode:
-		return progressui.AutoMode, nil
-	case progressui.TtyMode, progressui.PlainMode, progressui.RawJSONMode, progressui.QuietMode:
-		return m, nil
+	sink, err := newProgressSink(out, mode, p.graph)
+	if err != nil {
+		return err
 	}
-	if flag == "" {
-		return "", usagef("BUILDKIT_PROGRESS=%q: want auto, tty, plain, rawjson or quiet", v)
-	}
-	return "", usagef("--progress %q: want auto, tty, plain, rawjson or quiet", v)
-}
-
-func runBuild(ctx context.Context, cmd *cobra.Command, opts engine.Options, p *plan, mode progressui.DisplayMode, metadataFile string) error {
 	eng, err := engine.Connect(ctx, opts)
 	if err != nil {
 		return err
 	}
 	defer eng.Close()
 
-	stderr := cmd.ErrOrStderr()
-	display, err := progressui.NewDisplay(stderr, mode)
-	if err != nil {
-		// tty asked for but stderr is not a terminal.
-		return usagef("--progress %s: %v", mode, err)
-	}
 	ch := make(chan *client.SolveStatus)
 	shown := make(chan struct{})
-	go func() {
-		// The display drains the stream to its end, even after a failure or
-		// an interrupt, so the failing step's logs are printed.
-		_, _ = display.UpdateFrom(context.WithoutCancel(ctx), ch)
-		close(shown)
-	}()
+	go sink.consume(ctx, ch, shown)
 	res, err := eng.Build(ctx, p.req, ch) // closes ch
 	<-shown
-	var failed *engine.BuildError
-	if errors.As(err, &failed) {
-		// The display has printed the step's logs; add where it is in
-		// the Dockerfile, its failing line marked.
-		failed.PrintSources(stderr)
-	}
+	sink.finish(err, proj.data)
 	if err != nil {
 		return err
 	}
@@ -332,10 +307,12 @@ func runBuild(ctx context.Context, cmd *cobra.Command, opts engine.Options, p *p
 			return err
 		}
 	}
-	where := "in the engine's cache"
-	if res.Image != "" {
-		where = "as " + res.Image
+	if mode != "json" {
+		where := "in the engine's cache"
+		if res.Image != "" {
+			where = "as " + res.Image
+		}
+		fmt.Fprintf(stderr, "built target %s %s in %.1fs\n", p.target, where, res.Duration.Seconds())
 	}
-	fmt.Fprintf(stderr, "built target %s %s in %.1fs\n", p.target, where, res.Duration.Seconds())
 	return nil
 }

@@ -8,7 +8,6 @@ import (
 	"time"
 
 	"github.com/moby/buildkit/client"
-	"github.com/moby/buildkit/util/progress/progressui"
 	"github.com/spf13/cobra"
 
 	"github.com/stagescope/stagescope/buildgraph"
@@ -78,6 +77,9 @@ is larger than SIZE (KB, MB, GB are powers of 1000; KiB, MiB, GiB of 1024).
 			mode, err := progressMode(prog)
 			if err != nil {
 				return err
+			}
+			if mode == "json" {
+				return usagef("--progress json is for build; compare prints its result with --format json")
 			}
 			proj, err := f.loadProject(args)
 			if err != nil {
@@ -177,27 +179,28 @@ func compareTargets(g *buildgraph.Graph, targets []string, all bool) ([]string, 
 
 // runCompare builds every plan concurrently in one session, shows their
 // progress as one display, then measures each image.
-func runCompare(ctx context.Context, cmd *cobra.Command, opts engine.Options, proj *project, plans []*plan, mode progressui.DisplayMode) (*buildgraph.Comparison, error) {
+func runCompare(ctx context.Context, cmd *cobra.Command, opts engine.Options, proj *project, plans []*plan, mode string) (*buildgraph.Comparison, error) {
 	eng, err := engine.Connect(ctx, opts)
 	if err != nil {
 		return nil, err
 	}
 	defer eng.Close()
 	stderr := cmd.ErrOrStderr()
-	display, err := progressui.NewDisplay(stderr, mode)
+	// One display for all the builds; one step model per target.
+	display, err := newProgressSink(stderr, mode, proj.graph)
 	if err != nil {
-		return nil, usagef("--progress %s: %v", mode, err)
+		return nil, err
 	}
 	merged := make(chan *client.SolveStatus)
 	chans := make([]chan *client.SolveStatus, len(plans))
-	counters := make([]*stepCounter, len(plans))
+	models := make([]*buildgraph.Progress, len(plans))
 	fanIn := make(chan struct{}, len(plans))
 	for i := range plans {
 		chans[i] = make(chan *client.SolveStatus)
-		counters[i] = newStepCounter()
+		models[i] = buildgraph.NewProgress(plans[i].graph)
 		go func() {
 			for s := range chans[i] {
-				counters[i].observe(s)
+				models[i].Apply(s)
 				merged <- s
 			}
 			fanIn <- struct{}{}
@@ -210,10 +213,7 @@ func runCompare(ctx context.Context, cmd *cobra.Command, opts engine.Options, pr
 		close(merged)
 	}()
 	shown := make(chan struct{})
-	go func() {
-		_, _ = display.UpdateFrom(context.WithoutCancel(ctx), merged)
-		close(shown)
-	}()
+	go display.consume(ctx, merged, shown)
 	reqs := make([]engine.BuildRequest, len(plans))
 	for i, p := range plans {
 		reqs[i] = p.req
@@ -240,7 +240,7 @@ func runCompare(ctx context.Context, cmd *cobra.Command, opts engine.Options, pr
 	toSave := map[string]buildgraph.SavedSize{}
 	for i, p := range plans {
 		r := buildgraph.TargetResult{Target: p.target}
-		r.StepsCached, r.StepsTotal = counters[i].counts()
+		r.StepsCached, _, r.StepsTotal = models[i].Counts()
 		// Engines measure differently (content store or image store): compare
 		// with the last result of the same kind of engine.
 		key := string(eng.Kind) + "/" + p.target
@@ -271,30 +271,4 @@ func runCompare(ctx context.Context, cmd *cobra.Command, opts engine.Options, pr
 		}
 	}
 	return c, nil
-}
-
-// stepCounter counts a build's Dockerfile steps and how many were cached.
-type stepCounter struct {
-	cached map[string]bool // vertex digest → cached
-}
-
-func newStepCounter() *stepCounter { return &stepCounter{cached: map[string]bool{}} }
-
-func (c *stepCounter) observe(s *client.SolveStatus) {
-	for _, v := range s.Vertexes {
-		if !strings.HasPrefix(v.Name, "[") || strings.HasPrefix(v.Name, "[internal]") || strings.HasPrefix(v.Name, "[context ") {
-			continue
-		}
-		c.cached[v.Digest.String()] = c.cached[v.Digest.String()] || v.Cached
-	}
-}
-
-func (c *stepCounter) counts() (cached, total int) {
-	for _, ok := range c.cached {
-		total++
-		if ok {
-			cached++
-		}
-	}
-	return cached, total
 }
