@@ -90,7 +90,7 @@ func TestCompareHello(t *testing.T) {
 			if !strings.Contains(stderr, "stage-1 is 2.4MB, over its budget of 1MB") {
 				t.Errorf("stderr does not name the target over budget:\n%s", stderr)
 			}
-			if !strings.Contains(stdout, "just now") || !strings.Contains(stdout, "over budget 1MB") {
+			if !strings.Contains(stdout, "2.4MB, ") || !strings.Contains(stdout, "over budget 1MB") {
 				t.Errorf("table lacks the last result or the budget mark:\n%s", stdout)
 			}
 		})
