@@ -11,6 +11,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/containerd/containerd/v2/core/content"
 	"github.com/moby/buildkit/client"
 	"github.com/moby/buildkit/frontend/dockerfile/builder"
 	gwclient "github.com/moby/buildkit/frontend/gateway/client"
@@ -151,8 +152,17 @@ func solveOpt(req BuildRequest) (client.SolveOpt, error) {
 		attrs["build-arg:"+k] = v
 	}
 	mounts := map[string]fsutil.FS{"context": ctxFS, "dockerfile": dfFS}
+	stores := map[string]content.Store{}
 	for _, name := range sortedKeys(req.Contexts) {
 		v := req.Contexts[name]
+		if strings.HasPrefix(v, "oci-layout://") {
+			attr, id, store, err := ociLayoutContext(name, v)
+			if err != nil {
+				return client.SolveOpt{}, err
+			}
+			attrs["context:"+name], stores[id] = attr, store
+			continue
+		}
 		if strings.Contains(v, "://") {
 			attrs["context:"+name] = v
 			continue
@@ -169,7 +179,7 @@ func solveOpt(req BuildRequest) (client.SolveOpt, error) {
 	if err != nil {
 		return client.SolveOpt{}, err
 	}
-	return client.SolveOpt{FrontendAttrs: attrs, LocalMounts: mounts, Session: s}, nil
+	return client.SolveOpt{FrontendAttrs: attrs, LocalMounts: mounts, OCIStores: stores, Session: s}, nil
 }
 
 func dirFS(what, dir string) (fsutil.FS, error) {

@@ -6,8 +6,10 @@ import (
 	"fmt"
 	"sync"
 
+	"github.com/containerd/containerd/v2/core/content"
 	"github.com/moby/buildkit/client"
 	"github.com/moby/buildkit/session"
+	sessioncontent "github.com/moby/buildkit/session/content"
 	"github.com/moby/buildkit/session/filesync"
 	"github.com/tonistiigi/fsutil"
 	fstypes "github.com/tonistiigi/fsutil/types"
@@ -58,6 +60,13 @@ func (e *Engine) BuildAll(ctx context.Context, reqs []BuildRequest, status []cha
 	s.Allow(filesync.NewFSSyncProvider(dirs))
 	for _, a := range opt.Session {
 		s.Allow(a)
+	}
+	if len(opt.OCIStores) > 0 {
+		stores := map[string]content.Store{}
+		for id, st := range opt.OCIStores {
+			stores["oci:"+id] = st
+		}
+		s.Allow(sessioncontent.NewAttachable(stores))
 	}
 	sctx, stop := context.WithCancel(context.WithoutCancel(ctx))
 	sessionDone := make(chan error, 1)
