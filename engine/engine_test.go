@@ -15,12 +15,18 @@ import (
 	"github.com/stagescope/stagescope/internal/testengine"
 )
 
-func helloRequest(t *testing.T, target string) engine.BuildRequest {
+// helloRequest builds the article's example offline: the golang base as an
+// OCI layout on buildkitd (cached across builds), as a folder on Docker.
+func helloRequest(t *testing.T, e *engine.Engine, target string) engine.BuildRequest {
 	t.Helper()
+	golang := testengine.Bases(t)["golang"]
+	if e.Kind == engine.KindBuildKit {
+		golang = testengine.OCIBase(t, "golang")
+	}
 	return engine.BuildRequest{
 		ContextDir: filepath.Join(testengine.RepoRoot(), "examples", "hello-multistage"),
 		Target:     target,
-		Contexts:   map[string]string{"golang": testengine.Bases(t)["golang"]},
+		Contexts:   map[string]string{"golang": golang},
 	}
 }
 
@@ -77,11 +83,11 @@ func TestBuildHelloOnBuildKit(t *testing.T) {
 	if e.Kind != engine.KindBuildKit {
 		t.Fatalf("kind = %s", e.Kind)
 	}
-	_, names := build(t, e, helloRequest(t, "builder"))
+	_, names := build(t, e, helloRequest(t, e, "builder"))
 	if !hasVertex(names, "[builder 3/4] RUN go build") {
 		t.Errorf("builder target: no go build step among %q", names)
 	}
-	_, names = build(t, e, helloRequest(t, ""))
+	_, names = build(t, e, helloRequest(t, e, ""))
 	if !hasVertex(names, "[stage-1 2/2] COPY --from=builder") {
 		t.Errorf("final target: no COPY --from=builder step among %q", names)
 	}
@@ -92,9 +98,9 @@ func TestBuildHelloOnDocker(t *testing.T) {
 	if e.Kind != engine.KindDocker {
 		t.Fatalf("kind = %s", e.Kind)
 	}
-	final := helloRequest(t, "")
+	final := helloRequest(t, e, "")
 	final.Tags = []string{"stagescope-test/hello:final"}
-	builder := helloRequest(t, "builder")
+	builder := helloRequest(t, e, "builder")
 	builder.Tags = []string{"stagescope-test/hello:builder"}
 	build(t, e, builder)
 	res, _ := build(t, e, final)

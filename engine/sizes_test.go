@@ -17,7 +17,7 @@ func TestMeasureHello(t *testing.T) {
 	engines(t, func(t *testing.T, e *engine.Engine) {
 		sizes := map[string]*buildgraph.ImageSize{}
 		for _, target := range []string{"builder", ""} {
-			req := helloRequest(t, target)
+			req := helloRequest(t, e, target)
 			name := target
 			if name == "" {
 				name = "final"

@@ -46,6 +46,9 @@ func TestCompareHello(t *testing.T) {
 				env["DOCKER_HOST"] = testengine.Docker(t)
 			}
 			golang := "golang=" + testengine.Bases(t)["golang"]
+			if kind == "buildkitd" {
+				golang = "golang=" + testengine.OCIBase(t, "golang") // cached across runs
+			}
 			base := []string{"compare", example("hello-multistage"), "--all", "--build-context", golang, "--progress", "quiet"}
 
 			code, stdout, stderr := stagescope(t, env, append(base, "--format", "json", "--budget", "stage-1=3MB")...)

@@ -85,7 +85,7 @@ func TestBuildHelloOnBuildKit(t *testing.T) {
 		t.Skip("engine test")
 	}
 	env := map[string]string{"BUILDKIT_HOST": testengine.BuildKit(t)}
-	golang := "golang=" + testengine.Bases(t)["golang"]
+	golang := "golang=" + testengine.OCIBase(t, "golang")
 	for _, target := range []string{"builder", ""} {
 		args := []string{"build", example("hello-multistage"), "--build-context", golang, "--progress", "plain"}
 		if target != "" {

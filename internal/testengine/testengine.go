@@ -120,3 +120,16 @@ func Bases(t testing.TB) map[string]string {
 		return script("offline-bases")
 	})
 }
+
+var ociBases sync.Map // name → *once
+
+// OCIBase returns a base packed as an OCI layout, as a named context value
+// (oci-layout://DIR). A standalone buildkitd caches steps on it across
+// builds; Docker 20.10 cannot read it (use Bases there).
+func OCIBase(t testing.TB, name string) string {
+	t.Helper()
+	o, _ := ociBases.LoadOrStore(name, &once{})
+	return get(t, o.(*once), "offline base "+name+" as an OCI layout", func() (map[string]string, error) {
+		return script("offline-bases", "oci", name)
+	})[""]
+}
