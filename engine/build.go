@@ -267,7 +267,7 @@ func (e *Engine) build(ctx context.Context, req BuildRequest, status chan *clien
 	res := &Result{Exporter: resp.ExporterResponse, Duration: time.Since(start)}
 	for _, x := range opt.Exports {
 		if x.Attrs["name"] != "" && (x.Type == "moby" || x.Type == client.ExporterImage || x.Output != nil && x.Type == client.ExporterDocker) {
-			res.Image = req.Tags[0]
+			res.Image, _, _ = strings.Cut(x.Attrs["name"], ",")
 		}
 	}
 	res.Digest = resp.ExporterResponse["containerimage.digest"]

@@ -3,6 +3,7 @@ package engine_test
 import (
 	"context"
 	"errors"
+	"fmt"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -69,7 +70,8 @@ func TestBuildCachedOnSecondRun(t *testing.T) {
 	engines(t, func(t *testing.T, e *engine.Engine) {
 		// A RUN directly on a folder context is never cached across sessions
 		// (BuildKit keys local sources by session); copied content is.
-		req := project(t, map[string]string{"Dockerfile": "FROM scratch\nCOPY --from=busybox / /\nRUN echo cache-me-" + t.Name() + " > /out\n"})
+		nonce := fmt.Sprint(time.Now().UnixNano()) // cached from no earlier run
+		req := project(t, map[string]string{"Dockerfile": "FROM scratch\nCOPY --from=busybox / /\nRUN echo cache-me-" + nonce + " > /out\n"})
 		for run := 1; run <= 2; run++ {
 			s := collect()
 			if _, err := e.Build(context.Background(), req, s.ch); err != nil {
