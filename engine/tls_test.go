@@ -12,7 +12,6 @@ import (
 	"math/big"
 	"net"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"strconv"
 	"strings"
@@ -111,7 +110,6 @@ func TestMutualTLS(t *testing.T) {
 	if testing.Short() {
 		t.Skip("engine test")
 	}
-	bin := filepath.Dir(testengine.Buildctl(t))
 	dir := t.TempDir()
 	ca := newPKI(t, dir, "ca")
 	serverCert, serverKey := ca.issue(t, "server", true)
@@ -119,26 +117,8 @@ func TestMutualTLS(t *testing.T) {
 	newPKI(t, dir, "other") // a CA that signed nothing here
 
 	addr := "tcp://127.0.0.1:" + strconv.Itoa(freePort(t))
-	root := filepath.Join(dir, "root")
-	cmd := exec.Command(filepath.Join(bin, "buildkitd"), "--root", root, "--addr", addr,
-		"--tlscacert", filepath.Join(dir, "ca-ca.pem"), "--tlscert", serverCert, "--tlskey", serverKey,
-		"--oci-worker=true", "--containerd-worker=false")
-	cmd.Env = append(os.Environ(), "PATH="+bin+":"+os.Getenv("PATH"))
-	logf, _ := os.Create(filepath.Join(dir, "buildkitd.log"))
-	cmd.Stdout, cmd.Stderr = logf, logf
-	if err := cmd.Start(); err != nil {
-		testengine.Unavailable(t, "start buildkitd: %v", err)
-	}
-	t.Cleanup(func() {
-		cmd.Process.Signal(os.Interrupt)
-		done := make(chan struct{})
-		go func() { cmd.Wait(); close(done) }()
-		select {
-		case <-done:
-		case <-time.After(10 * time.Second):
-			cmd.Process.Kill()
-		}
-	})
+	d := testengine.StartBuildkitd(t, addr,
+		"--tlscacert", filepath.Join(dir, "ca-ca.pem"), "--tlscert", serverCert, "--tlskey", serverKey)
 
 	good := engine.Options{Addr: addr, TLSCACert: filepath.Join(dir, "ca-ca.pem"), TLSCert: clientCert, TLSKey: clientKey, ProbeTimeout: 2 * time.Second}
 	var e *engine.Engine
@@ -150,7 +130,7 @@ func TestMutualTLS(t *testing.T) {
 			break
 		}
 		if time.Now().After(deadline) {
-			log, _ := os.ReadFile(filepath.Join(dir, "buildkitd.log"))
+			log, _ := os.ReadFile(d.Log)
 			testengine.Unavailable(t, "mTLS buildkitd did not answer: %v\n%s", err, log)
 		}
 		time.Sleep(300 * time.Millisecond)

@@ -27,11 +27,8 @@ Engines, first that is set wins: --addr, BUILDKIT_HOST, then Docker
 ` + exitCodesHelp,
 		SilenceUsage:  true,
 		SilenceErrors: true,
-		Args:          cobra.NoArgs,
-		RunE: func(cmd *cobra.Command, args []string) error {
-			return cmd.Help()
-		},
 	}
+	addTUI(root) // the root command is the interactive view
 	root.SetIn(stdin)
 	root.SetOut(stdout)
 	root.SetErr(stderr)

@@ -25,7 +25,7 @@ type Store struct {
 }
 
 type fileFormat struct {
-	SchemaVersion int                                         `json:"schemaVersion"`
+	SchemaVersion int                                        `json:"schemaVersion"`
 	Results       map[string]map[string]buildgraph.SavedSize `json:"results"` // Dockerfile → target → size
 }
 

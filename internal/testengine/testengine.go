@@ -15,7 +15,9 @@ import (
 	"path/filepath"
 	"strings"
 	"sync"
+	"syscall"
 	"testing"
+	"time"
 )
 
 // RepoRoot is the folder holding the top-level go.mod.
@@ -132,4 +134,67 @@ func OCIBase(t testing.TB, name string) string {
 	return get(t, o.(*once), "offline base "+name+" as an OCI layout", func() (map[string]string, error) {
 		return script("offline-bases", "oci", name)
 	})[""]
+}
+
+// Daemon is a throwaway buildkitd of the pinned version, for tests that
+// kill it or give it options of its own (TLS). It has its own state folder.
+type Daemon struct {
+	Addr string
+	Cmd  *exec.Cmd
+	Log  string
+}
+
+// StartBuildkitd starts a throwaway buildkitd listening on addr with extra
+// flags; it is stopped when the test ends. It does not wait for the daemon
+// to answer.
+func StartBuildkitd(t testing.TB, addr string, extra ...string) *Daemon {
+	t.Helper()
+	bin := filepath.Dir(Buildctl(t))
+	dir := t.TempDir()
+	args := append([]string{"--root", filepath.Join(dir, "root"), "--addr", addr,
+		"--oci-worker=true", "--containerd-worker=false"}, extra...)
+	cmd := exec.Command(filepath.Join(bin, "buildkitd"), args...)
+	cmd.Env = append(os.Environ(), "PATH="+bin+":"+os.Getenv("PATH"))
+	d := &Daemon{Addr: addr, Cmd: cmd, Log: filepath.Join(dir, "buildkitd.log")}
+	logf, err := os.Create(d.Log)
+	if err != nil {
+		t.Fatal(err)
+	}
+	cmd.Stdout, cmd.Stderr = logf, logf
+	if err := cmd.Start(); err != nil {
+		Unavailable(t, "start buildkitd: %v", err)
+	}
+	waited := make(chan struct{})
+	go func() { cmd.Wait(); logf.Close(); close(waited) }()
+	t.Cleanup(func() {
+		cmd.Process.Signal(os.Interrupt)
+		select {
+		case <-waited:
+		case <-time.After(10 * time.Second):
+			cmd.Process.Kill()
+			<-waited
+		}
+		// A daemon that was killed leaves its mounts behind; the state
+		// folder can only be removed once they are gone.
+		unmountUnder(dir)
+	})
+	return d
+}
+
+// unmountUnder detaches every mount below dir, deepest first.
+func unmountUnder(dir string) {
+	data, err := os.ReadFile("/proc/self/mountinfo")
+	if err != nil {
+		return
+	}
+	var points []string
+	for _, line := range strings.Split(string(data), "\n") {
+		f := strings.Fields(line)
+		if len(f) > 4 && strings.HasPrefix(f[4], dir+"/") {
+			points = append(points, f[4])
+		}
+	}
+	for i := len(points) - 1; i >= 0; i-- {
+		syscall.Unmount(points[i], syscall.MNT_DETACH)
+	}
 }

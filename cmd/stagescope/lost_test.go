@@ -1,0 +1,68 @@
+package main
+
+import (
+	"net"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/stagescope/stagescope/internal/testengine"
+)
+
+// The engine dies during a step: the build reports the engine lost within
+// 5 s, with exit code 3.
+func TestEngineKilledDuringBuild(t *testing.T) {
+	if testing.Short() {
+		t.Skip("engine test")
+	}
+	// runc's container outlives a SIGKILLed daemon: end it, and any from an
+	// earlier run.
+	stopSleep := func() { exec.Command("pkill", "-KILL", "-f", "^sleep 621$").Run() }
+	stopSleep()
+	t.Cleanup(stopSleep)
+	sock := filepath.Join(t.TempDir(), "buildkitd.sock")
+	d := testengine.StartBuildkitd(t, "unix://"+sock)
+	deadline := time.Now().Add(60 * time.Second)
+	for {
+		if c, err := net.Dial("unix", sock); err == nil {
+			c.Close()
+			break
+		}
+		if time.Now().After(deadline) {
+			log, _ := os.ReadFile(d.Log)
+			testengine.Unavailable(t, "throwaway buildkitd did not start:\n%s", log)
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+	dir := t.TempDir()
+	if err := os.WriteFile(filepath.Join(dir, "Dockerfile"), []byte("FROM busybox\nRUN sleep 621\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	go func() {
+		for exec.Command("pgrep", "-f", "^sleep 621$").Run() != nil {
+			time.Sleep(50 * time.Millisecond)
+		}
+		d.Cmd.Process.Signal(syscall.SIGKILL)
+	}()
+	start := time.Now()
+	var killed time.Time
+	go func() {
+		d.Cmd.Process.Wait()
+		killed = time.Now()
+	}()
+	code, _, stderr := stagescope(t, map[string]string{"BUILDKIT_HOST": "unix://" + sock},
+		"build", dir, "--build-context", "busybox="+testengine.Bases(t)["busybox"], "--progress", "quiet")
+	if code != exitNoEngine {
+		t.Fatalf("exit %d after %s, want %d:\n%s", code, time.Since(start), exitNoEngine, stderr)
+	}
+	if !killed.IsZero() && time.Since(killed) > 5*time.Second {
+		t.Errorf("reported %s after the engine died", time.Since(killed))
+	}
+	if !strings.Contains(stderr, "lost the connection to buildkitd") || strings.Count(strings.TrimSpace(stderr), "\n") > 0 {
+		t.Errorf("stderr %q", stderr)
+	}
+}

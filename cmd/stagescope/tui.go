@@ -1,0 +1,78 @@
+package main
+
+import (
+	"context"
+	"errors"
+
+	"github.com/spf13/cobra"
+
+	"github.com/stagescope/stagescope/engine"
+	"github.com/stagescope/stagescope/internal/history"
+	"github.com/stagescope/stagescope/tui"
+)
+
+// addTUI makes the root command open the interactive view on [CONTEXT],
+// with the build flags every building command shares.
+func addTUI(root *cobra.Command) {
+	var f buildFlags
+	root.Use = "stagescope [CONTEXT]"
+	root.Long += `
+
+Without a command, stagescope opens its interactive view of CONTEXT
+(default "."): the stage graph, live builds of the target you pick, their
+logs, and the sizes of the images built. It needs a terminal; in scripts use
+stagescope graph, build or compare.`
+	root.Args = maxArgs(1)
+	root.RunE = func(cmd *cobra.Command, args []string) error {
+		return runTUI(cmd, &f, args)
+	}
+	f.register(root, false)
+	root.Flags().StringVar(&f.target, "target", "", "stage to focus at start (default: the last stage)")
+}
+
+func runTUI(cmd *cobra.Command, f *buildFlags, args []string) error {
+	if !tui.IsTerminal(cmd.InOrStdin(), cmd.OutOrStdout()) {
+		return usagef("%s", tui.ErrNotATerminal)
+	}
+	proj, err := f.loadProject(args)
+	if err != nil {
+		return err
+	}
+	if f.target != "" {
+		if _, err := proj.planFor(f.target, nil); err != nil {
+			return err
+		}
+	}
+	opts := tui.Options{
+		Project: tui.Project{
+			Dockerfile: proj.dockerfile,
+			Source:     proj.data,
+			Graph:      proj.graph,
+			Plan: func(target string) (tui.Plan, error) {
+				p, err := proj.planFor(target, nil)
+				if err != nil {
+					return tui.Plan{}, err
+				}
+				return tui.Plan{Request: p.req, Graph: p.graph, Target: p.target}, nil
+			},
+		},
+		Connect: func(ctx context.Context) (tui.Session, error) {
+			e, err := engine.Connect(ctx, f.engine.options())
+			if err != nil {
+				return nil, err
+			}
+			return tui.EngineSession(e), nil
+		},
+		Target:  f.target,
+		NoCache: f.noCache,
+		Dark:    true,
+	}
+	if store, err := history.Default(); err == nil {
+		opts.History = store
+	}
+	err = tui.Run(cmd.Context(), opts, cmd.InOrStdin(), cmd.OutOrStdout())
+	if errors.Is(err, tui.ErrNotATerminal) {
+		return usagef("%s", err)
+	}
+	return err
+}
