@@ -88,8 +88,8 @@ func BenchmarkBuildVsBuildctl(b *testing.B) {
 	}
 }
 
-// Client CPU on a step that prints 2 MiB: stagescope's plain progress
-// against buildctl's tty progress (run under script(1) for a terminal).
+// Client CPU on a step that prints 2 MiB: stagescope's tty progress against
+// buildctl's, both under script(1) for a terminal.
 func BenchmarkLogHeavyCPU(b *testing.B) {
 	if _, err := exec.LookPath("script"); err != nil {
 		b.Skip("script(1) not installed")
@@ -101,10 +101,12 @@ func BenchmarkLogHeavyCPU(b *testing.B) {
 	dir := benchProject(b, "FROM scratch\nCOPY --from=busybox / /\nRUN head -c 1572864 /dev/urandom | base64\n")
 	var cpuOurs, cpuTheirs float64
 	for range b.N {
-		_, c1 := timed(b, nil, bin, "build", dir, "--addr", addr, "--build-context", "busybox="+busybox, "--progress", "plain", "--no-cache")
+		tty := []string{"TERM=xterm", "COLUMNS=120", "LINES=40"}
+		ours := bin + " build " + dir + " --addr " + addr + " --build-context busybox=" + busybox + " --progress tty --no-cache"
+		_, c1 := timed(b, tty, "script", "-qfec", ours, "/dev/null")
 		line := buildctl + " --addr " + addr + " build --frontend dockerfile.v0 --local context=" + dir + " --local dockerfile=" + dir +
 			" --local busybox=" + busybox + " --opt context:busybox=local:busybox --progress tty --no-cache"
-		_, c2 := timed(b, []string{"TERM=xterm", "COLUMNS=120", "LINES=40"}, "script", "-qfec", line, "/dev/null")
+		_, c2 := timed(b, tty, "script", "-qfec", line, "/dev/null")
 		cpuOurs += c1
 		cpuTheirs += c2
 	}
