@@ -114,4 +114,3 @@ func BenchmarkLogHeavyCPU(b *testing.B) {
 	b.ReportMetric(cpuTheirs/float64(b.N), "buildctl-tty-cpu-s/op")
 	b.ReportMetric(cpuOurs/cpuTheirs, "cpu-ratio")
 }
-

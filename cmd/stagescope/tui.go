@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"errors"
+	"strings"
 
 	"github.com/spf13/cobra"
 
@@ -16,12 +17,12 @@ import (
 func addTUI(root *cobra.Command) {
 	var f buildFlags
 	root.Use = "stagescope [CONTEXT]"
-	root.Long += `
-
-Without a command, stagescope opens its interactive view of CONTEXT
+	root.Long = strings.Replace(root.Long, "Exit codes:", `Without a command, stagescope opens its interactive view of CONTEXT
 (default "."): the stage graph, live builds of the target you pick, their
 logs, and the sizes of the images built. It needs a terminal; in scripts use
-stagescope graph, build or compare.`
+stagescope graph, build or compare.
+
+Exit codes:`, 1)
 	root.Args = maxArgs(1)
 	root.RunE = func(cmd *cobra.Command, args []string) error {
 		return runTUI(cmd, &f, args)

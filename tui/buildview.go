@@ -1,0 +1,678 @@
+package tui
+
+import (
+	"errors"
+	"fmt"
+	"regexp"
+	"strconv"
+	"strings"
+	"time"
+
+	"charm.land/bubbles/v2/key"
+	"charm.land/bubbles/v2/viewport"
+	tea "charm.land/bubbletea/v2"
+	digest "github.com/opencontainers/go-digest"
+
+	"github.com/stagescope/stagescope/buildgraph"
+	"github.com/stagescope/stagescope/engine"
+)
+
+// maxLogLines is how many lines of a step's log the viewport holds.
+const maxLogLines = 2000
+
+// BuildView is the live build: steps grouped by stage, and the logs of the
+// focused step.
+type BuildView struct {
+	keys   BuildKeyMap
+	styles Styles
+	g      *buildgraph.Graph
+	source []string
+
+	width, height int
+	run           *buildRun
+	now           time.Time
+	frame         string
+
+	// The focused step; pinned once the user moves, else it follows the
+	// step that started last.
+	focus  digest.Digest
+	pinned bool
+	offset int // first row of the steps list shown
+
+	logsFocused bool
+	logsFull    bool
+	follow      bool
+	logs        viewport.Model
+	logsOf      digest.Digest
+	logsLen     int64 // kept+dropped bytes when the logs were last read
+
+	// Shown instead of steps when there is no build to show.
+	message string
+}
+
+// NewBuildView returns an empty build screen.
+func NewBuildView(g *buildgraph.Graph, source []byte, styles Styles) BuildView {
+	v := BuildView{keys: DefaultBuildKeyMap(), styles: styles, g: g, follow: true}
+	if len(source) > 0 {
+		v.source = strings.Split(strings.ReplaceAll(string(source), "\r\n", "\n"), "\n")
+	}
+	v.logs = viewport.New()
+	return v
+}
+
+// KeyMap is the build screen's key map, for help.
+func (v BuildView) KeyMap() BuildKeyMap { return v.keys }
+
+// SetStyles switches the styles.
+func (v *BuildView) SetStyles(s Styles) { v.styles = s; v.logsLen = -1 }
+
+// SetSize sets the screen size.
+func (v *BuildView) SetSize(w, h int) {
+	v.width, v.height = w, h
+	v.resizeLogs()
+}
+
+// SetMessage shows a sentence instead of the steps (no engine, connecting).
+func (v *BuildView) SetMessage(msg string) { v.message = msg }
+
+// SetRun shows a new build.
+func (v *BuildView) SetRun(r *buildRun) {
+	v.run = r
+	v.message = ""
+	v.focus, v.pinned, v.offset = "", false, 0
+	v.logsOf, v.logsLen = "", 0
+	v.follow = true
+	v.logs.SetContentLines(nil)
+	v.keys.Failed.SetEnabled(false)
+}
+
+// Tick sets the clock and spinner frame for durations of running steps.
+func (v *BuildView) Tick(now time.Time, frame string) {
+	v.now, v.frame = now, frame
+}
+
+// ShowLogs focuses the logs.
+func (v *BuildView) ShowLogs() {
+	v.logsFocused = true
+}
+
+// Updated is called after updates were applied to the run's progress.
+func (v *BuildView) Updated() {
+	if v.run == nil {
+		return
+	}
+	if !v.pinned {
+		if s := v.latest(); s != nil {
+			v.focus = s.Vertex
+		}
+	}
+	v.refreshLogs()
+}
+
+// Finished is called when the build's outcome is in: a failure focuses the
+// failing step.
+func (v *BuildView) Finished() {
+	if v.run == nil || v.run.progress == nil {
+		return
+	}
+	if f := v.run.progress.Failed(); f != nil {
+		v.focus, v.pinned = f.Vertex, true
+		v.keys.Failed.SetEnabled(true)
+		v.follow = true
+	} else if v.run.outcome != nil && v.run.outcome.err() != nil {
+		v.keys.Failed.SetEnabled(false)
+	}
+	v.refreshLogs()
+}
+
+// latest is the step that started last among running steps, else the one
+// that completed last.
+func (v BuildView) latest() *buildgraph.Step {
+	var best *buildgraph.Step
+	for _, s := range v.run.progress.Steps() {
+		if s.Name == "" {
+			continue
+		}
+		if s.State == buildgraph.StepRunning {
+			if best == nil || best.State != buildgraph.StepRunning || s.Started.After(best.Started) {
+				best = s
+			}
+			continue
+		}
+		if best != nil && best.State == buildgraph.StepRunning {
+			continue
+		}
+		if s.State.Finished() && (best == nil || s.Completed.After(best.Completed)) {
+			best = s
+		}
+	}
+	return best
+}
+
+// row is one line of the steps list: a stage header or a step.
+type row struct {
+	stage int // stage index, -1 for the group of other steps
+	step  *buildgraph.Step
+}
+
+// rows lists what the steps pane shows: the stages the build touches (or
+// will: the targets' closures), each with its steps, then other steps.
+func (v BuildView) rows() []row {
+	if v.run == nil || v.run.progress == nil {
+		return nil
+	}
+	p := v.run.progress
+	inClosure := map[int]bool{}
+	for _, pl := range v.run.plans {
+		if c, err := pl.Graph.Closure(pl.Target); err == nil {
+			for _, s := range c.Stages {
+				inClosure[s] = true
+			}
+		}
+	}
+	var rows []row
+	for _, sp := range p.Stages {
+		if len(sp.Steps) == 0 && !inClosure[sp.Index] {
+			continue
+		}
+		rows = append(rows, row{stage: sp.Index})
+		for _, s := range sp.Steps {
+			rows = append(rows, row{stage: sp.Index, step: s})
+		}
+	}
+	var other []*buildgraph.Step
+	for _, s := range p.Other {
+		if s.Name != "" {
+			other = append(other, s)
+		}
+	}
+	if len(other) > 0 {
+		rows = append(rows, row{stage: -1})
+		for _, s := range other {
+			rows = append(rows, row{stage: -1, step: s})
+		}
+	}
+	return rows
+}
+
+func (v BuildView) cursorRow(rows []row) int {
+	for i, r := range rows {
+		if r.step != nil && r.step.Vertex == v.focus {
+			return i
+		}
+	}
+	for i, r := range rows {
+		if r.step != nil {
+			return i
+		}
+	}
+	return -1
+}
+
+// Update handles keys of the build screen.
+func (v BuildView) Update(msg tea.Msg) (BuildView, tea.Cmd) {
+	k, ok := msg.(tea.KeyPressMsg)
+	if !ok {
+		return v, nil
+	}
+	switch {
+	case key.Matches(k, v.keys.Pane):
+		v.logsFocused = !v.logsFocused
+	case key.Matches(k, v.keys.Logs):
+		v.logsFull = !v.logsFull
+		v.logsFocused = v.logsFull || v.logsFocused
+		v.resizeLogs()
+	case key.Matches(k, v.keys.Follow):
+		v.follow = !v.follow
+		if v.follow {
+			v.logs.GotoBottom()
+		}
+	case key.Matches(k, v.keys.Failed):
+		if v.run != nil && v.run.progress != nil {
+			if f := v.run.progress.Failed(); f != nil {
+				v.focus, v.pinned = f.Vertex, true
+				v.refreshLogs()
+			}
+		}
+	case key.Matches(k, v.keys.Rebuild):
+		if v.run != nil {
+			var targets []string
+			for _, p := range v.run.plans {
+				targets = append(targets, p.Target)
+			}
+			return v, func() tea.Msg { return buildTargetsMsg{targets: targets} }
+		}
+		return v, func() tea.Msg { return retryMsg{} }
+	case v.logsFocused:
+		v.scrollLogs(k)
+	default:
+		v.moveCursor(k)
+	}
+	return v, nil
+}
+
+// retryMsg asks the root to connect again and build what was asked.
+type retryMsg struct{}
+
+func (v *BuildView) scrollLogs(k tea.KeyPressMsg) {
+	switch {
+	case key.Matches(k, v.keys.Up):
+		v.logs.ScrollUp(1)
+	case key.Matches(k, v.keys.Down):
+		v.logs.ScrollDown(1)
+	case key.Matches(k, v.keys.PageUp):
+		v.logs.PageUp()
+	case key.Matches(k, v.keys.PageDown):
+		v.logs.PageDown()
+	case key.Matches(k, v.keys.Top):
+		v.logs.GotoTop()
+	case key.Matches(k, v.keys.Bottom):
+		v.logs.GotoBottom()
+	}
+	v.follow = v.logs.AtBottom()
+}
+
+func (v *BuildView) moveCursor(k tea.KeyPressMsg) {
+	rows := v.rows()
+	cur := v.cursorRow(rows)
+	if cur < 0 {
+		return
+	}
+	step := func(from, d int) int {
+		for i := from + d; i >= 0 && i < len(rows); i += d {
+			if rows[i].step != nil {
+				return i
+			}
+		}
+		return from
+	}
+	next := cur
+	switch {
+	case key.Matches(k, v.keys.Up):
+		next = step(cur, -1)
+	case key.Matches(k, v.keys.Down):
+		next = step(cur, 1)
+	case key.Matches(k, v.keys.PageUp):
+		for i := 0; i < v.stepsHeight(); i++ {
+			next = step(next, -1)
+		}
+	case key.Matches(k, v.keys.PageDown):
+		for i := 0; i < v.stepsHeight(); i++ {
+			next = step(next, 1)
+		}
+	case key.Matches(k, v.keys.Top):
+		next = step(-1, 1)
+	case key.Matches(k, v.keys.Bottom):
+		next = step(len(rows), -1)
+	default:
+		return
+	}
+	if next != cur {
+		v.focus, v.pinned = rows[next].step.Vertex, true
+		v.follow = true
+		v.refreshLogs()
+	}
+}
+
+// Heights: the summary line, the steps pane, the logs pane.
+func (v BuildView) stepsHeight() int {
+	if v.logsFull {
+		return 0
+	}
+	return max((v.height-1)*45/100, 3)
+}
+
+func (v BuildView) logsHeight() int {
+	h := v.height - 1 - v.stepsHeight() - 1 // the logs title
+	if v.stepsHeight() > 0 {
+		h-- // the separator
+	}
+	return max(h-len(v.errorBox(v.width)), 1)
+}
+
+func (v *BuildView) resizeLogs() {
+	v.logs.SetWidth(max(v.width-2, 1))
+	v.logs.SetHeight(v.logsHeight())
+	if v.follow {
+		v.logs.GotoBottom()
+	}
+}
+
+func (v BuildView) focusedStep() *buildgraph.Step {
+	if v.run == nil || v.run.progress == nil || v.focus == "" {
+		return nil
+	}
+	return v.run.progress.Step(v.focus)
+}
+
+// refreshLogs reloads the focused step's log when it changed. Log lines are
+// untrusted: every line is sanitized before it reaches the viewport.
+func (v *BuildView) refreshLogs() {
+	s := v.focusedStep()
+	if s == nil {
+		v.logs.SetContentLines(nil)
+		v.logsOf = ""
+		return
+	}
+	n := s.Logs.Dropped() + int64(s.Logs.Len())
+	if s.Vertex == v.logsOf && n == v.logsLen {
+		return
+	}
+	lines := s.Logs.Lines(maxLogLines)
+	for i, l := range lines {
+		lines[i] = clean(l)
+	}
+	if s.Logs.Dropped() > 0 {
+		lines = append([]string{v.styles.Faint.Render(fmt.Sprintf("… %s of earlier output dropped", buildgraph.HumanSize(s.Logs.Dropped())))}, lines...)
+	}
+	v.logs.SetHeight(v.logsHeight())
+	v.logs.SetContentLines(lines)
+	if v.follow || s.Vertex != v.logsOf {
+		v.logs.GotoBottom()
+	}
+	v.logsOf, v.logsLen = s.Vertex, n
+}
+
+// View draws the build screen.
+func (v BuildView) View() string {
+	s := v.styles
+	if v.run == nil {
+		msg := v.message
+		if msg == "" {
+			msg = "No build yet. Pick a stage on the graph (esc) and press enter or b to build it; a builds every target."
+		}
+		return fit(wrapLines(msg, v.width-4, "  "), v.width, v.height)
+	}
+	lines := []string{v.summary()}
+	if sh := v.stepsHeight(); sh > 0 {
+		lines = append(lines, v.viewSteps(sh)...)
+		lines = append(lines, s.Faint.Render(strings.Repeat("─", v.width)))
+	}
+	lines = append(lines, v.logsTitle())
+	lines = append(lines, v.errorBox(v.width)...)
+	lv := v.logs
+	lv.SetHeight(v.logsHeight())
+	body := lv.View()
+	if len(v.logs.GetContent()) == 0 {
+		body = s.Faint.Render("  (no output)")
+	}
+	for _, l := range strings.Split(body, "\n") {
+		lines = append(lines, " "+l)
+	}
+	return fit(lines, v.width, v.height)
+}
+
+func (v BuildView) summary() string {
+	s := v.styles
+	r := v.run
+	what := strings.Join(r.targets, ", ")
+	var state string
+	switch {
+	case r.phase == phaseBuilding && r.canceled:
+		state = s.Canceled.Render("canceling…")
+	case r.phase == phaseBuilding:
+		state = s.Running.Render(v.frame + " building")
+	case r.phase == phaseMeasuring:
+		state = s.Running.Render(v.frame + " measuring image")
+	case r.outcome != nil && r.outcome.err() != nil:
+		if r.canceled || errors.Is(r.outcome.err(), errCanceled) {
+			state = s.Canceled.Render("⊘ canceled")
+		} else {
+			state = s.Failed.Render("✗ failed")
+		}
+	default:
+		state = s.Done.Render("✓ built")
+	}
+	cached, done, total := r.progress.Counts()
+	parts := []string{state, s.Bold.Render(clean(what)), duration(r.progress.Elapsed(v.now))}
+	if total > 0 {
+		parts = append(parts, fmt.Sprintf("%d/%d steps", done, total))
+	}
+	if cached > 0 {
+		parts = append(parts, fmt.Sprintf("%d cached", cached))
+	}
+	if r.noCache {
+		parts = append(parts, s.Warn.Render("no-cache"))
+	}
+	if r.outcome != nil {
+		for _, res := range r.outcome.results {
+			if res.Size != nil {
+				parts = append(parts, fmt.Sprintf("%s %s", res.Target, buildgraph.HumanSize(res.Size.Uncompressed)))
+			}
+		}
+	}
+	return " " + strings.Join(nonEmpty(parts), s.Faint.Render(" · "))
+}
+
+func nonEmpty(ss []string) []string {
+	var out []string
+	for _, s := range ss {
+		if s != "" {
+			out = append(out, s)
+		}
+	}
+	return out
+}
+
+func (v BuildView) viewSteps(h int) []string {
+	s := v.styles
+	rows := v.rows()
+	cur := v.cursorRow(rows)
+	off := windowStart(v.offset, max(cur, 0), h, len(rows))
+	if cur >= 0 {
+		// Keep the stage header of the focused step in view when it fits.
+		off = windowStart(off, cur, h, len(rows))
+	}
+	var out []string
+	for i := off; i < len(rows) && len(out) < h; i++ {
+		r := rows[i]
+		if r.step == nil {
+			out = append(out, v.stageRow(r.stage))
+			continue
+		}
+		line := v.stepRow(r.step, i == cur)
+		out = append(out, line)
+	}
+	for len(out) < h {
+		out = append(out, "")
+	}
+	if len(rows) > h {
+		more := fmt.Sprintf(" %d–%d of %d ", off+1, min(off+h, len(rows)), len(rows))
+		out[0] = pad(truncate(out[0], v.width-len(more)), v.width-len(more)) + s.Faint.Render(more)
+	}
+	return out
+}
+
+func (v BuildView) stageRow(i int) string {
+	s := v.styles
+	if i < 0 {
+		return " " + s.PaneTitle.Render("BuildKit")
+	}
+	sp := v.run.progress.Stages[i]
+	state := sp.State
+	state = partialState(state, sp, v.run)
+	st, glyph := s.State(state)
+	if state == buildgraph.StepRunning && v.frame != "" {
+		glyph = v.frame
+	}
+	name := clean(sp.Name)
+	right := ""
+	switch {
+	case len(sp.Steps) == 0:
+		right = "waiting"
+	case sp.State == buildgraph.StepCached:
+		right = "cached"
+	default:
+		right = duration(sp.Duration(v.now))
+	}
+	left := " " + st.Render(glyph) + " " + s.Bold.Render(name)
+	return pad(left, v.width-10) + padLeft(s.Muted.Render(right), 9) + " "
+}
+
+var exitCodeRe = regexp.MustCompile(`exit code: (\d+)`)
+
+func (v BuildView) stepRow(st *buildgraph.Step, focused bool) string {
+	s := v.styles
+	style, glyph := s.State(st.State)
+	if st.State == buildgraph.StepRunning && v.frame != "" {
+		glyph = v.frame
+	}
+	num := ""
+	if st.Count > 0 {
+		w := len(strconv.Itoa(st.Count))
+		num = fmt.Sprintf("%*d/%d ", w, st.Index, st.Count)
+	}
+	text := clean(st.Text)
+	if text == "" {
+		text = clean(st.Name)
+	}
+	var right string
+	switch st.State {
+	case buildgraph.StepCached:
+		right = s.Cached.Render("CACHED")
+	case buildgraph.StepError:
+		right = s.Failed.Render("ERROR")
+		if m := exitCodeRe.FindStringSubmatch(st.Error); m != nil {
+			right = s.Failed.Render("exit " + m[1])
+		}
+	case buildgraph.StepCanceled:
+		right = s.Canceled.Render("CANCELED")
+	case buildgraph.StepWaiting:
+		right = s.Waiting.Render("waiting")
+	default:
+		right = duration(st.Duration(v.now))
+	}
+	barW := 0
+	var progress string
+	if st.Total > 0 && st.State == buildgraph.StepRunning && v.width >= 80 {
+		barW = 12
+		progress = bar(float64(st.Current)/float64(st.Total), barW, s.BarFull, s.BarEmpty) +
+			fmt.Sprintf(" %3d%%", st.Current*100/st.Total)
+		barW += 6
+	} else if st.Current > 0 && st.State == buildgraph.StepRunning {
+		progress = buildgraph.HumanSize(st.Current)
+		barW = len(progress)
+	}
+	marker := "  "
+	if focused {
+		marker = s.Accent.Render("▸ ")
+	}
+	left := marker + " " + style.Render(glyph) + " " + s.Muted.Render(num) + text
+	if len(st.Warnings) > 0 {
+		left += s.Warn.Render(" ⚠")
+	}
+	rightW := 9
+	if barW > 0 {
+		rightW += barW + 1
+	}
+	line := pad(left, v.width-rightW-1)
+	if barW > 0 {
+		line += progress + " "
+	}
+	line += padLeft(right, 9) + " "
+	if focused {
+		return s.Selected.Render(pad(line, v.width))
+	}
+	return line
+}
+
+func (v BuildView) logsTitle() string {
+	s := v.styles
+	st := v.focusedStep()
+	title := "Logs"
+	if st != nil {
+		title += " · " + clean(st.Name)
+	}
+	mark := " "
+	if v.logsFocused {
+		mark = "▌"
+	}
+	right := ""
+	if st != nil && st.Logs.Len() > 0 {
+		if v.follow {
+			right = "following"
+		} else {
+			right = fmt.Sprintf("%d%%", int(v.logs.ScrollPercent()*100))
+		}
+	}
+	style := s.PaneTitle
+	if v.logsFocused {
+		style = style.Foreground(s.NodeFocus.GetForeground())
+	}
+	return pad(style.Render(mark+truncate(title, v.width-14)), v.width-12) + padLeft(s.Faint.Render(right), 11) + " "
+}
+
+// errorBox describes a failed focused step: the error, the exit code and
+// the Dockerfile lines around its instruction.
+func (v BuildView) errorBox(width int) []string {
+	s := v.styles
+	st := v.focusedStep()
+	if st == nil || st.State != buildgraph.StepError {
+		return nil
+	}
+	var out []string
+	msg := "✗ " + clean(firstLine(st.Error))
+	var be *engine.BuildError
+	if v.run.outcome != nil && errors.As(v.run.outcome.err(), &be) && be.ExitCode >= 0 {
+		msg = fmt.Sprintf("✗ exit code %d · %s", be.ExitCode, clean(firstLine(st.Error)))
+	} else if m := exitCodeRe.FindStringSubmatch(st.Error); m != nil {
+		msg = fmt.Sprintf("✗ exit code %s · %s", m[1], clean(firstLine(st.Error)))
+	}
+	out = append(out, " "+s.Failed.Render(truncate(msg, width-2)))
+	if st.Line > 0 && st.Line <= len(v.source) {
+		end := st.Line
+		if st.Stage >= 0 && st.Stage < len(v.g.Stages) {
+			for _, in := range v.g.Stages[st.Stage].Instructions {
+				if in.StartLine == st.Line {
+					end = in.EndLine
+				}
+			}
+		}
+		from, to := max(st.Line-2, 1), min(end+2, len(v.source))
+		for n := from; n <= to; n++ {
+			text := clean(v.source[n-1])
+			if n >= st.Line && n <= end {
+				out = append(out, " "+s.Marked.Render(truncate(fmt.Sprintf("▶%4d │ %s", n, text), width-2)))
+			} else {
+				out = append(out, " "+s.LineNo.Render(fmt.Sprintf(" %4d │ ", n))+truncate(text, width-10))
+			}
+		}
+	}
+	return out
+}
+
+// wrapLines word-wraps text to width with an indent.
+func wrapLines(text string, width int, indent string) []string {
+	var out []string
+	for _, para := range strings.Split(text, "\n") {
+		words := strings.Fields(para)
+		line := ""
+		for _, w := range words {
+			if line != "" && len([]rune(line))+1+len([]rune(w)) > width {
+				out = append(out, indent+line)
+				line = ""
+			}
+			if line != "" {
+				line += " "
+			}
+			line += w
+		}
+		out = append(out, indent+line)
+	}
+	return out
+}
+
+// partialState is how a stage whose steps partly ran shows: running while
+// the build runs, canceled once a canceled build ended.
+func partialState(state buildgraph.StepState, sp *buildgraph.StageProgress, r *buildRun) buildgraph.StepState {
+	if state != buildgraph.StepWaiting || sp.Started.IsZero() {
+		return state
+	}
+	switch {
+	case r.running():
+		return buildgraph.StepRunning
+	case r != nil && r.canceled:
+		return buildgraph.StepCanceled
+	}
+	return state
+}

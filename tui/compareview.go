@@ -1,0 +1,427 @@
+package tui
+
+import (
+	"fmt"
+	"strings"
+	"time"
+
+	"charm.land/bubbles/v2/key"
+	tea "charm.land/bubbletea/v2"
+
+	"github.com/stagescope/stagescope/buildgraph"
+)
+
+// compareRow is one target of the comparison: built in this session, or
+// only saved from an earlier run.
+type compareRow struct {
+	result buildgraph.TargetResult
+	saved  *buildgraph.SavedSize // set for rows only known from history
+}
+
+func (r compareRow) size(m buildgraph.Measure) int64 {
+	switch {
+	case r.saved != nil && m == buildgraph.MeasureCompressed:
+		return r.saved.Compressed
+	case r.saved != nil:
+		return r.saved.Uncompressed
+	case r.result.Size == nil:
+		return buildgraph.Unknown
+	case m == buildgraph.MeasureCompressed:
+		return r.result.Size.Compressed
+	}
+	return r.result.Size.Uncompressed
+}
+
+// CompareView compares the sizes of the targets built.
+type CompareView struct {
+	keys   CompareKeyMap
+	styles Styles
+	g      *buildgraph.Graph
+
+	width, height int
+	rows          []compareRow
+	cursor        int
+	measure       buildgraph.Measure
+	layersFocused bool
+	layersOff     int
+	engine        string
+	now           time.Time
+}
+
+// NewCompareView returns an empty comparison.
+func NewCompareView(g *buildgraph.Graph, styles Styles) CompareView {
+	return CompareView{keys: DefaultCompareKeyMap(), styles: styles, g: g, measure: buildgraph.MeasureUncompressed}
+}
+
+// KeyMap is the compare screen's key map, for help.
+func (v CompareView) KeyMap() CompareKeyMap { return v.keys }
+
+// SetStyles switches the styles.
+func (v *CompareView) SetStyles(s Styles) { v.styles = s }
+
+// SetSize sets the screen size.
+func (v *CompareView) SetSize(w, h int) { v.width, v.height = w, h }
+
+// SetResults sets the targets built in this session and the sizes saved
+// earlier by engine kind/target; focus names the target to focus ("" keeps
+// the cursor).
+func (v *CompareView) SetResults(results []buildgraph.TargetResult, saved map[string]buildgraph.SavedSize, kind, engine, focus string, now time.Time) {
+	v.engine, v.now = engine, now
+	cur := ""
+	if v.cursor < len(v.rows) {
+		cur = v.rows[v.cursor].result.Target
+	}
+	if focus != "" {
+		cur = focus
+	}
+	v.rows = v.rows[:0]
+	have := map[string]bool{}
+	for _, r := range results {
+		v.rows = append(v.rows, compareRow{result: r})
+		have[r.Target] = true
+	}
+	// Saved results of targets not built in this session, for the engine
+	// kind in use (sizes of different engines do not compare).
+	for _, t := range v.g.Targets() {
+		name := v.g.Stages[t.Stage].Name
+		if have[name] || kind == "" {
+			continue
+		}
+		if s, ok := saved[kind+"/"+name]; ok {
+			s := s
+			v.rows = append(v.rows, compareRow{result: buildgraph.TargetResult{Target: name}, saved: &s})
+		}
+	}
+	v.cursor = 0
+	for i, r := range v.rows {
+		if r.result.Target == cur {
+			v.cursor = i
+		}
+	}
+	v.layersOff = 0
+}
+
+// Focused returns the focused target's name, "" when there is none.
+func (v CompareView) Focused() string {
+	if v.cursor < len(v.rows) {
+		return v.rows[v.cursor].result.Target
+	}
+	return ""
+}
+
+// Update handles the compare screen's keys.
+func (v CompareView) Update(msg tea.Msg) (CompareView, tea.Cmd) {
+	k, ok := msg.(tea.KeyPressMsg)
+	if !ok {
+		return v, nil
+	}
+	switch {
+	case key.Matches(k, v.keys.Pane):
+		v.layersFocused = !v.layersFocused
+	case key.Matches(k, v.keys.Measure):
+		if v.measure == buildgraph.MeasureUncompressed {
+			v.measure = buildgraph.MeasureCompressed
+		} else {
+			v.measure = buildgraph.MeasureUncompressed
+		}
+	case key.Matches(k, v.keys.Up):
+		if v.layersFocused {
+			v.layersOff = max(v.layersOff-1, 0)
+		} else if v.cursor > 0 {
+			v.cursor--
+			v.layersOff = 0
+		}
+	case key.Matches(k, v.keys.Down):
+		if v.layersFocused {
+			v.layersOff++
+		} else if v.cursor < len(v.rows)-1 {
+			v.cursor++
+			v.layersOff = 0
+		}
+	case key.Matches(k, v.keys.Build), key.Matches(k, v.keys.Rebuild):
+		if t := v.Focused(); t != "" {
+			arg := t
+			if st, ok := v.g.Stage(t); ok {
+				if a, ok := targetArg(v.g, st); ok {
+					arg = a
+				}
+			}
+			return v, func() tea.Msg { return buildTargetsMsg{targets: []string{arg}} }
+		}
+	}
+	return v, nil
+}
+
+// View draws the comparison.
+func (v CompareView) View() string {
+	s := v.styles
+	if len(v.rows) == 0 {
+		msg := "Nothing to compare yet. Pick a stage on the graph (esc) and press enter or b to build it, or press a to build every target; the size of every image built appears here."
+		return fit(wrapLines(msg, v.width-4, "  "), v.width, v.height)
+	}
+	other := "compressed"
+	if v.measure == buildgraph.MeasureCompressed {
+		other = "uncompressed"
+	}
+	head := " " + s.PaneTitle.Render("Sizes, "+string(v.measure)) + s.Faint.Render(" (s: "+other+")")
+	if v.engine != "" {
+		head += s.Faint.Render(" · " + v.engine)
+	}
+	lines := []string{truncate(head, v.width)}
+	lines = append(lines, v.table()...)
+	lines = append(lines, s.Faint.Render(strings.Repeat("─", v.width)))
+	lines = append(lines, v.details(v.height-len(lines))...)
+	return fit(lines, v.width, v.height)
+}
+
+func (v CompareView) largestAndSmallest() (largest, smallest int64) {
+	largest, smallest = buildgraph.Unknown, buildgraph.Unknown
+	for _, r := range v.rows {
+		n := r.size(v.measure)
+		if n < 0 {
+			continue
+		}
+		largest = max(largest, n)
+		if smallest < 0 || n < smallest {
+			smallest = n
+		}
+	}
+	return largest, smallest
+}
+
+func (v CompareView) table() []string {
+	s := v.styles
+	largest, smallest := v.largestAndSmallest()
+	nameW := len("target")
+	for _, r := range v.rows {
+		n := len([]rune(r.result.Target)) + 2
+		if r.saved != nil {
+			n += len(" (saved)")
+		}
+		nameW = max(nameW, n)
+	}
+	nameW = min(nameW, 28)
+	const sizeW, timeW = 9, 8
+	relW := 0
+	if v.width >= 90 {
+		relW = 28
+	} else if v.width >= 70 {
+		relW = 16
+	}
+	stepsW := 0
+	if v.width >= 120 {
+		stepsW = 12
+	}
+	barW := v.width - 2 - nameW - sizeW - timeW - relW - stepsW - 5
+	barW = min(max(barW, 4), 60)
+	if barW == 60 {
+		relW = v.width - 2 - nameW - sizeW - timeW - barW - stepsW - 5
+	}
+	hdr := " " + pad("target", nameW) + " " + padLeft("size", sizeW) + " " + pad("", barW) + " "
+	if relW > 0 {
+		hdr += pad("vs largest", relW) + " "
+	}
+	if stepsW > 0 {
+		hdr += pad("cached", stepsW)
+	}
+	hdr += padLeft("time", timeW)
+	out := []string{s.Muted.Render(truncate(hdr, v.width))}
+	for i, r := range v.rows {
+		n := r.size(v.measure)
+		best := n >= 0 && n == smallest && len(v.rows) > 1
+		name := clean(r.result.Target)
+		if best {
+			name = "★ " + name
+		}
+		if r.saved != nil {
+			name += " (saved)"
+		}
+		sizeText := "?"
+		if n >= 0 {
+			sizeText = buildgraph.HumanSize(n)
+		}
+		var barText, rel, timeText, steps string
+		switch {
+		case r.result.Error != "":
+			barText = s.Failed.Render(truncate("✗ "+clean(r.result.Error), barW))
+			sizeText = "—"
+		case n >= 0 && largest > 0:
+			style := s.BarFull
+			if best {
+				style = s.BarBest
+			}
+			if r.saved != nil {
+				style = s.Faint
+			}
+			barText = bar(float64(n)/float64(largest), barW, style, s.BarEmpty)
+			if n == largest {
+				rel = "largest"
+			} else {
+				rel = buildgraph.Relative(n, largest)
+				if relW < 20 {
+					rel = fmt.Sprintf("−%.1f%%", 100-float64(n)*100/float64(largest))
+				}
+			}
+		}
+		if r.saved != nil {
+			timeText = shortAgo(v.now.Sub(r.saved.At))
+		} else {
+			timeText = duration(r.result.Duration)
+			if r.result.StepsTotal > 0 {
+				steps = fmt.Sprintf("%d/%d", r.result.StepsCached, r.result.StepsTotal)
+			}
+		}
+		line := " " + pad(name, nameW) + " " + padLeft(sizeText, sizeW) + " " + pad(barText, barW) + " "
+		if relW > 0 {
+			line += pad(rel, relW) + " "
+		}
+		if stepsW > 0 {
+			line += pad(steps, stepsW)
+		}
+		line += padLeft(timeText, timeW)
+		switch {
+		case i == v.cursor && !v.layersFocused:
+			line = s.Selected.Render(pad(line, v.width))
+		case r.saved != nil:
+			line = s.Muted.Render(line)
+		case best:
+			line = s.Good.Render(line)
+		}
+		out = append(out, line)
+	}
+	return out
+}
+
+// details explains the focused target: where the weight comes from and
+// its layers.
+func (v CompareView) details(h int) []string {
+	s := v.styles
+	if v.cursor >= len(v.rows) || h <= 0 {
+		return nil
+	}
+	r := v.rows[v.cursor]
+	name := clean(r.result.Target)
+	var out []string
+	title := func(t string) {
+		mark := " "
+		style := s.PaneTitle
+		if v.layersFocused {
+			mark = "▌"
+			style = style.Foreground(s.NodeFocus.GetForeground())
+		}
+		out = append(out, style.Render(mark+t))
+	}
+	switch {
+	case r.saved != nil:
+		title("Where the weight of " + name + " comes from")
+		out = append(out, s.Muted.Render(fmt.Sprintf("  saved %s: %s uncompressed, %s compressed; build it (b) for its layers",
+			buildgraph.Ago(v.now.Sub(r.saved.At)), buildgraph.HumanSize(r.saved.Uncompressed), buildgraph.HumanSize(r.saved.Compressed))))
+		return out
+	case r.result.Error != "":
+		title(name + " failed")
+		out = append(out, wrapLines(clean(r.result.Error), v.width-4, "  ")...)
+		return out
+	case r.result.Size == nil:
+		return out
+	}
+	size := r.result.Size
+	total := r.size(v.measure)
+	title("Where the weight of " + name + " comes from")
+	layerSize := func(l buildgraph.Layer) int64 {
+		if v.measure == buildgraph.MeasureCompressed {
+			return max(l.Compressed, 0)
+		}
+		return max(l.Size, 0)
+	}
+	type part struct {
+		label string
+		n     int64
+	}
+	var parts []part
+	b := r.result.Breakdown
+	if b != nil && b.Matched {
+		var base, own int64
+		copied := map[string]int64{}
+		var order []string
+		for _, l := range size.Layers {
+			switch {
+			case l.Base:
+				base += layerSize(l)
+			case l.From != "":
+				if _, ok := copied[l.From]; !ok {
+					order = append(order, l.From)
+				}
+				copied[l.From] += layerSize(l)
+			default:
+				own += layerSize(l)
+			}
+		}
+		parts = append(parts, part{"base " + clean(b.BaseRef), base})
+		for _, src := range order {
+			parts = append(parts, part{"copied from " + clean(src), copied[src]})
+		}
+		parts = append(parts, part{"own instructions", own})
+	} else {
+		out = append(out, s.Muted.Render("  the image history does not line up with the Dockerfile; layers only"))
+	}
+	labelW := 12
+	for _, p := range parts {
+		labelW = max(labelW, len([]rune(p.label)))
+	}
+	labelW = min(labelW, v.width/3)
+	barW := min(max(v.width-labelW-30, 6), 60)
+	for _, p := range parts {
+		frac := 0.0
+		if total > 0 {
+			frac = float64(p.n) / float64(total)
+		}
+		out = append(out, "  "+pad(p.label, labelW)+" "+padLeft(buildgraph.HumanSize(p.n), 9)+" "+
+			bar(frac, barW, s.BarFull, s.BarEmpty)+" "+padLeft(fmt.Sprintf("%.0f%%", frac*100), 4))
+	}
+	// Layers, newest first: what the target added last is what users look at.
+	var layers []buildgraph.Layer
+	for i := len(size.Layers) - 1; i >= 0; i-- {
+		layers = append(layers, size.Layers[i])
+	}
+	out = append(out, s.PaneTitle.Render(fmt.Sprintf(" Layers %d", len(layers))))
+	room := h - len(out)
+	off := min(v.layersOff, max(len(layers)-room, 0))
+	for i := off; i < len(layers) && len(out) < h; i++ {
+		l := layers[i]
+		what := clean(l.Instruction)
+		if what == "" {
+			what = clean(strings.TrimSpace(strings.TrimSuffix(l.CreatedBy, "# buildkit")))
+		}
+		where := ""
+		switch {
+		case l.Base:
+			where = "base image"
+		case l.StageName != "":
+			where = fmt.Sprintf("%s line %d", clean(l.StageName), l.Line)
+		}
+		sizeText := buildgraph.HumanSize(layerSize(l))
+		if l.Empty {
+			sizeText = "—"
+		}
+		whereW := min(24, v.width/4)
+		line := "  " + padLeft(sizeText, 9) + "  " + pad(oneLine(what), v.width-whereW-16) + " " + pad(s.Muted.Render(where), whereW)
+		if l.Empty || l.Base {
+			line = s.Muted.Render(line)
+		}
+		out = append(out, line)
+	}
+	return out
+}
+
+// shortAgo is a compact age: 45s, 16m, 3h, 2d.
+func shortAgo(d time.Duration) string {
+	switch {
+	case d < time.Minute:
+		return fmt.Sprintf("%ds ago", int(d.Seconds()))
+	case d < time.Hour:
+		return fmt.Sprintf("%dm ago", int(d.Minutes()))
+	case d < 48*time.Hour:
+		return fmt.Sprintf("%dh ago", int(d.Hours()))
+	}
+	return fmt.Sprintf("%dd ago", int(d.Hours()/24))
+}

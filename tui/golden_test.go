@@ -1,0 +1,328 @@
+package tui
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"strings"
+	"testing"
+
+	tea "charm.land/bubbletea/v2"
+	"github.com/charmbracelet/x/ansi"
+	"github.com/charmbracelet/x/exp/golden"
+	"github.com/moby/buildkit/client"
+	digest "github.com/opencontainers/go-digest"
+
+	"github.com/stagescope/stagescope/buildgraph"
+	"github.com/stagescope/stagescope/engine"
+)
+
+// keyMsg makes the key press a terminal sends for k ("j", "enter", "ctrl+c").
+func keyMsg(k string) tea.KeyPressMsg {
+	switch k {
+	case "enter":
+		return tea.KeyPressMsg{Code: tea.KeyEnter}
+	case "esc":
+		return tea.KeyPressMsg{Code: tea.KeyEscape}
+	case "tab":
+		return tea.KeyPressMsg{Code: tea.KeyTab}
+	case "up":
+		return tea.KeyPressMsg{Code: tea.KeyUp}
+	case "down":
+		return tea.KeyPressMsg{Code: tea.KeyDown}
+	case "backspace":
+		return tea.KeyPressMsg{Code: tea.KeyBackspace}
+	case "ctrl+c":
+		return tea.KeyPressMsg{Code: 'c', Mod: tea.ModCtrl}
+	}
+	r := []rune(k)[0]
+	return tea.KeyPressMsg{Code: r, Text: k}
+}
+
+// press sends keys to the model synchronously, running the commands that
+// carry intents (build, logs, retry, connect) but not the ones that wait
+// on a build, which tests drive with drain.
+func press(t testing.TB, m *Model, keys ...string) {
+	t.Helper()
+	for _, k := range keys {
+		_, cmd := m.Update(keyMsg(k))
+		runIntents(m, cmd)
+	}
+}
+
+func runIntents(m *Model, cmd tea.Cmd) {
+	if cmd == nil {
+		return
+	}
+	switch msg := cmd().(type) {
+	case buildTargetsMsg, showLogsMsg, retryMsg, connectMsg, savedMsg:
+		_, next := m.Update(msg)
+		runIntents(m, next)
+	}
+}
+
+// drain applies the current build's updates through the messages the
+// program would get: all of them and the outcome, or only the first limit.
+func drain(t testing.TB, m *Model, limit int) {
+	t.Helper()
+	r := m.run
+	if r == nil {
+		t.Fatal("no build runs")
+	}
+	n := 0
+	for s := range r.updates {
+		m.Update(statusMsg{id: r.id, updates: []*client.SolveStatus{s}})
+		if n++; n == limit {
+			return
+		}
+	}
+	m.Update(streamEndMsg{id: r.id})
+	m.Update(buildDoneMsg{id: r.id, outcome: <-r.done})
+}
+
+type modelOpts struct {
+	proj       Project
+	session    Session
+	connectErr error
+	history    History
+}
+
+func newModel(t testing.TB, o modelOpts, w, h int) (*Model, *testClock) {
+	t.Helper()
+	clock := &testClock{now: t0}
+	m := New(Options{
+		Project: o.proj,
+		Connect: func(context.Context) (Session, error) {
+			if o.connectErr != nil {
+				return nil, o.connectErr
+			}
+			return o.session, nil
+		},
+		History: o.history,
+		Now:     clock.Now,
+		Dark:    true,
+	})
+	t.Cleanup(m.shutdown)
+	m.Update(tea.WindowSizeMsg{Width: w, Height: h})
+	if o.connectErr != nil {
+		m.Update(connectMsg{err: o.connectErr})
+	} else if o.session != nil {
+		m.Update(connectMsg{session: o.session})
+	}
+	if o.history != nil {
+		saved, _ := o.history.Load(o.proj.Dockerfile)
+		m.Update(savedMsg{saved: saved})
+	}
+	return m, clock
+}
+
+// manyStages is a Dockerfile of n stages with base and copy edges.
+func manyStages(n int) []byte {
+	var b strings.Builder
+	b.WriteString("FROM alpine:3.20 AS s0\nRUN echo 0 > /f\n")
+	for i := 1; i < n; i++ {
+		switch {
+		case i%5 == 0:
+			fmt.Fprintf(&b, "FROM debian:12 AS s%d\nCOPY --from=s%d /f /f%d\n", i, i-3, i)
+		case i%7 == 0:
+			fmt.Fprintf(&b, "FROM scratch AS s%d\nCOPY --from=s%d /f /\nCOPY --from=s%d /f /g\n", i, i-1, i-6)
+		default:
+			fmt.Fprintf(&b, "FROM s%d AS s%d\nRUN echo %d >> /f\n", i-1, i, i)
+		}
+	}
+	b.WriteString("FROM scratch\nCOPY --from=s" + fmt.Sprint(n-1) + " /f /\n")
+	return []byte(b.String())
+}
+
+func manyProject(t testing.TB) Project {
+	src := manyStages(210)
+	g, err := buildgraph.Parse(src, buildgraph.Options{Filename: "many/Dockerfile"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return Project{Dockerfile: "many/Dockerfile", Source: src, Graph: g}
+}
+
+var unreachable = &engine.UnreachableError{Kind: engine.KindDocker, Addr: "unix:///var/run/docker.sock",
+	Err: errors.New("dial unix /var/run/docker.sock: connect: no such file or directory")}
+
+// TestScreens renders every screen and state at 80×24 and 160×48 and
+// compares the text (styles stripped) with golden files; -update rewrites
+// them.
+func TestScreens(t *testing.T) {
+	hello := func(t *testing.T) modelOpts {
+		return modelOpts{proj: project(t, "hello-final", "golang"), session: helloSession(t)}
+	}
+	failing := func(t *testing.T) modelOpts {
+		return modelOpts{proj: project(t, "failing", "busybox"), session: &replaySession{
+			kind:    "buildkitd",
+			streams: map[string][]*client.SolveStatus{"test": stream(t, "failing")},
+			fail: map[string]error{"test": &engine.BuildError{
+				Err: errors.New("process did not complete successfully"), ExitCode: 3,
+				Step: `[test 2/3] RUN echo "about to fail" && echo "really failing" >&2 && exit 3`,
+			}},
+		}}
+	}
+	tests := []struct {
+		name string
+		opts func(t *testing.T) modelOpts
+		do   func(t *testing.T, m *Model)
+	}{
+		{"graph", hello, nil},
+		{"graph-builder-focused", hello, func(t *testing.T, m *Model) { press(t, m, "k", "tab") }},
+		{"graph-no-engine", func(t *testing.T) modelOpts {
+			o := hello(t)
+			o.session, o.connectErr = nil, unreachable
+			return o
+		}, nil},
+		{"graph-filter-empty", hello, func(t *testing.T, m *Model) { press(t, m, "/", "z", "z", "z") }},
+		{"graph-200-stages", func(t *testing.T) modelOpts { return modelOpts{proj: manyProject(t)} },
+			func(t *testing.T, m *Model) {
+				press(t, m, "g")
+				for range 104 {
+					press(t, m, "j")
+				}
+			}},
+		{"graph-during-build", hello, func(t *testing.T, m *Model) {
+			m.session.(*replaySession).hold = 60
+			press(t, m, "enter")
+			drain(t, m, 60)
+			press(t, m, "esc")
+		}},
+		{"build-empty", hello, func(t *testing.T, m *Model) { press(t, m, "l") }},
+		{"build-no-engine", func(t *testing.T) modelOpts {
+			o := hello(t)
+			o.session, o.connectErr = nil, unreachable
+			return o
+		}, func(t *testing.T, m *Model) { press(t, m, "enter") }},
+		{"build-running", hello, func(t *testing.T, m *Model) {
+			m.session.(*replaySession).hold = 60
+			press(t, m, "enter")
+			drain(t, m, 60)
+		}},
+		{"build-canceled", hello, func(t *testing.T, m *Model) {
+			m.session.(*replaySession).hold = 60
+			press(t, m, "enter")
+			drain(t, m, 60)
+			press(t, m, "x")
+			drain(t, m, -1)
+		}},
+		{"build-done", hello, func(t *testing.T, m *Model) {
+			press(t, m, "enter")
+			drain(t, m, -1)
+		}},
+		{"build-failed", failing, func(t *testing.T, m *Model) {
+			press(t, m, "enter")
+			drain(t, m, -1)
+		}},
+		{"build-logs-untrusted", func(t *testing.T) modelOpts {
+			return modelOpts{proj: project(t, "log-heavy", "busybox"), session: &replaySession{
+				kind:    "buildkitd",
+				streams: map[string][]*client.SolveStatus{"": stream(t, "log-heavy")},
+			}}
+		}, func(t *testing.T, m *Model) {
+			press(t, m, "enter")
+			drain(t, m, -1)
+			// Focus the RUN step and show its logs full screen.
+			press(t, m, "g", "l", "g")
+		}},
+		{"compare-empty", hello, func(t *testing.T, m *Model) { press(t, m, "c") }},
+		{"compare", hello, func(t *testing.T, m *Model) {
+			press(t, m, "k", "enter")
+			drain(t, m, -1)
+			press(t, m, "esc", "j", "enter")
+			drain(t, m, -1)
+			press(t, m, "c")
+		}},
+		{"compare-compressed", hello, func(t *testing.T, m *Model) {
+			press(t, m, "enter")
+			drain(t, m, -1)
+			press(t, m, "esc", "k", "enter")
+			drain(t, m, -1)
+			press(t, m, "c", "s")
+		}},
+		{"compare-saved", func(t *testing.T) modelOpts {
+			o := hello(t)
+			o.history = &memHistory{saved: map[string]buildgraph.SavedSize{
+				"buildkitd/builder": {Uncompressed: 280_000_000, Compressed: 97_000_000, At: t0.Add(-26 * 3600e9), Engine: "buildkitd"},
+				"docker/stage-1":    {Uncompressed: 2_000_000, Compressed: 1_000_000, At: t0.Add(-3600e9), Engine: "docker"},
+			}}
+			return o
+		}, func(t *testing.T, m *Model) {
+			press(t, m, "enter")
+			drain(t, m, -1)
+			press(t, m, "c")
+		}},
+		{"help", hello, func(t *testing.T, m *Model) { press(t, m, "?") }},
+		{"help-build", hello, func(t *testing.T, m *Model) { press(t, m, "l", "?") }},
+	}
+	for _, size := range [][2]int{{80, 24}, {160, 48}} {
+		for _, tt := range tests {
+			t.Run(fmt.Sprintf("%s-%dx%d", tt.name, size[0], size[1]), func(t *testing.T) {
+				m, _ := newModel(t, tt.opts(t), size[0], size[1])
+				if tt.do != nil {
+					tt.do(t, m)
+				}
+				out := screenText(m)
+				checkFrame(t, out, size[0], size[1])
+				golden.RequireEqual(t, out)
+			})
+		}
+	}
+}
+
+// checkFrame checks that a frame fills the terminal exactly and no line
+// is wider than it.
+func checkFrame(t *testing.T, out string, w, h int) {
+	t.Helper()
+	lines := strings.Split(out, "\n")
+	if len(lines) != h {
+		t.Errorf("frame has %d lines, want %d", len(lines), h)
+	}
+	for i, l := range lines {
+		if n := len([]rune(l)); n > w {
+			t.Errorf("line %d is %d cells wide, more than %d: %q", i+1, n, w, l)
+		}
+	}
+}
+
+func TestTooSmall(t *testing.T) {
+	for _, size := range [][2]int{{59, 24}, {80, 14}, {20, 5}} {
+		t.Run(fmt.Sprintf("%dx%d", size[0], size[1]), func(t *testing.T) {
+			m, _ := newModel(t, modelOpts{proj: project(t, "hello-final", "golang")}, size[0], size[1])
+			out := screenText(m)
+			if !strings.Contains(out, "too small") && !strings.Contains(out, "small") {
+				t.Errorf("no notice in %q", out)
+			}
+			golden.RequireEqual(t, out)
+		})
+	}
+}
+
+// TestLogsNeutralised checks that escape sequences in build logs never
+// reach the terminal: no clipboard writes, title changes, cursor moves or
+// screen clears, whatever the log holds.
+func TestLogsNeutralised(t *testing.T) {
+	evil := "\x1b]52;c;ZXZpbA==\x07 \x1b]0;pwned\x07 \x1b[2J\x1b[H \x1b]8;;http://x\x1b\\link\x1b]8;;\x1b\\ \x1b[10;10H \xff\xfe bad\n"
+	d := "sha256:0000000000000000000000000000000000000000000000000000000000000001"
+	started := t0
+	ss := []*client.SolveStatus{
+		{Vertexes: []*client.Vertex{{Digest: digest.Digest(d), Name: "[1/2] RUN evil", Started: &started}}},
+		{Logs: []*client.VertexLog{{Vertex: digest.Digest(d), Stream: 1, Data: []byte(evil)}}},
+	}
+	proj := project(t, "log-heavy", "busybox")
+	sess := &replaySession{kind: "buildkitd", streams: map[string][]*client.SolveStatus{"": ss}}
+	m, _ := newModel(t, modelOpts{proj: proj, session: sess}, 100, 30)
+	press(t, m, "enter")
+	drain(t, m, 2)
+	out := m.render()
+	for _, bad := range []string{"\x1b]52", "\x1b]0;", "\x1b[2J", "\x1b[H", "\x1b]8;;http", "\x1b[10;10H", "\xff"} {
+		if strings.Contains(out, bad) {
+			t.Errorf("frame contains %q", bad)
+		}
+	}
+	if !strings.Contains(ansi.Strip(out), "bad") || !strings.Contains(ansi.Strip(out), "link") {
+		t.Errorf("the harmless text of the log is missing:\n%s", ansi.Strip(out))
+	}
+	drain(t, m, -1)
+}

@@ -1,0 +1,121 @@
+package tui
+
+import "charm.land/bubbles/v2/key"
+
+// GlobalKeyMap are the keys every screen understands.
+type GlobalKeyMap struct {
+	Compare   key.Binding
+	BuildAll  key.Binding
+	NoCache   key.Binding
+	Cancel    key.Binding
+	Back      key.Binding
+	Help      key.Binding
+	Quit      key.Binding
+	Interrupt key.Binding
+}
+
+// DefaultGlobalKeyMap returns the global keys.
+func DefaultGlobalKeyMap() GlobalKeyMap {
+	return GlobalKeyMap{
+		Compare:   key.NewBinding(key.WithKeys("c"), key.WithHelp("c", "compare")),
+		BuildAll:  key.NewBinding(key.WithKeys("a"), key.WithHelp("a", "build all targets")),
+		NoCache:   key.NewBinding(key.WithKeys("n"), key.WithHelp("n", "toggle no-cache")),
+		Cancel:    key.NewBinding(key.WithKeys("x"), key.WithHelp("x", "cancel build")),
+		Back:      key.NewBinding(key.WithKeys("esc"), key.WithHelp("esc", "back")),
+		Help:      key.NewBinding(key.WithKeys("?"), key.WithHelp("?", "help")),
+		Quit:      key.NewBinding(key.WithKeys("q"), key.WithHelp("q", "quit")),
+		Interrupt: key.NewBinding(key.WithKeys("ctrl+c"), key.WithHelp("ctrl+c", "cancel build, then quit")),
+	}
+}
+
+func (k GlobalKeyMap) short() []key.Binding {
+	return []key.Binding{k.Compare, k.Help, k.Quit}
+}
+
+func (k GlobalKeyMap) full() []key.Binding {
+	return []key.Binding{k.Compare, k.BuildAll, k.NoCache, k.Cancel, k.Back, k.Help, k.Quit, k.Interrupt}
+}
+
+// GraphKeyMap are the keys of the graph screen.
+type GraphKeyMap struct {
+	Up     key.Binding
+	Down   key.Binding
+	Top    key.Binding
+	Bottom key.Binding
+	Build  key.Binding
+	Pane   key.Binding
+	Logs   key.Binding
+	Filter key.Binding
+	Clear  key.Binding
+	Accept key.Binding
+}
+
+// DefaultGraphKeyMap returns the graph screen's keys.
+func DefaultGraphKeyMap() GraphKeyMap {
+	return GraphKeyMap{
+		Up:     key.NewBinding(key.WithKeys("up", "k"), key.WithHelp("↑/k", "up")),
+		Down:   key.NewBinding(key.WithKeys("down", "j"), key.WithHelp("↓/j", "down")),
+		Top:    key.NewBinding(key.WithKeys("home", "g"), key.WithHelp("g", "first")),
+		Bottom: key.NewBinding(key.WithKeys("end", "G"), key.WithHelp("G", "last")),
+		Build:  key.NewBinding(key.WithKeys("enter", "b"), key.WithHelp("enter/b", "build this target")),
+		Pane:   key.NewBinding(key.WithKeys("tab"), key.WithHelp("tab", "switch pane")),
+		Logs:   key.NewBinding(key.WithKeys("l"), key.WithHelp("l", "logs")),
+		Filter: key.NewBinding(key.WithKeys("/"), key.WithHelp("/", "filter stages")),
+		Clear:  key.NewBinding(key.WithKeys("esc"), key.WithHelp("esc", "clear filter"), key.WithDisabled()),
+		Accept: key.NewBinding(key.WithKeys("enter"), key.WithHelp("enter", "keep filter"), key.WithDisabled()),
+	}
+}
+
+// BuildKeyMap are the keys of the build screen.
+type BuildKeyMap struct {
+	Up       key.Binding
+	Down     key.Binding
+	PageUp   key.Binding
+	PageDown key.Binding
+	Top      key.Binding
+	Bottom   key.Binding
+	Pane     key.Binding
+	Logs     key.Binding
+	Follow   key.Binding
+	Rebuild  key.Binding
+	Failed   key.Binding
+}
+
+// DefaultBuildKeyMap returns the build screen's keys.
+func DefaultBuildKeyMap() BuildKeyMap {
+	return BuildKeyMap{
+		Up:       key.NewBinding(key.WithKeys("up", "k"), key.WithHelp("↑/k", "up")),
+		Down:     key.NewBinding(key.WithKeys("down", "j"), key.WithHelp("↓/j", "down")),
+		PageUp:   key.NewBinding(key.WithKeys("pgup", "ctrl+u"), key.WithHelp("pgup", "page up")),
+		PageDown: key.NewBinding(key.WithKeys("pgdown", "ctrl+d"), key.WithHelp("pgdn", "page down")),
+		Top:      key.NewBinding(key.WithKeys("home", "g"), key.WithHelp("g", "top")),
+		Bottom:   key.NewBinding(key.WithKeys("end", "G"), key.WithHelp("G", "bottom")),
+		Pane:     key.NewBinding(key.WithKeys("tab"), key.WithHelp("tab", "steps/logs")),
+		Logs:     key.NewBinding(key.WithKeys("l"), key.WithHelp("l", "logs full screen")),
+		Follow:   key.NewBinding(key.WithKeys("f"), key.WithHelp("f", "follow logs")),
+		Rebuild:  key.NewBinding(key.WithKeys("r"), key.WithHelp("r", "rebuild")),
+		Failed:   key.NewBinding(key.WithKeys("e"), key.WithHelp("e", "failed step"), key.WithDisabled()),
+	}
+}
+
+// CompareKeyMap are the keys of the compare screen.
+type CompareKeyMap struct {
+	Up      key.Binding
+	Down    key.Binding
+	Pane    key.Binding
+	Measure key.Binding
+	Build   key.Binding
+	Rebuild key.Binding
+}
+
+// DefaultCompareKeyMap returns the compare screen's keys.
+func DefaultCompareKeyMap() CompareKeyMap {
+	return CompareKeyMap{
+		Up:      key.NewBinding(key.WithKeys("up", "k"), key.WithHelp("↑/k", "up")),
+		Down:    key.NewBinding(key.WithKeys("down", "j"), key.WithHelp("↓/j", "down")),
+		Pane:    key.NewBinding(key.WithKeys("tab"), key.WithHelp("tab", "targets/layers")),
+		Measure: key.NewBinding(key.WithKeys("s"), key.WithHelp("s", "compressed/uncompressed")),
+		Build:   key.NewBinding(key.WithKeys("enter", "b"), key.WithHelp("enter/b", "build this target")),
+		Rebuild: key.NewBinding(key.WithKeys("r"), key.WithHelp("r", "rebuild")),
+	}
+}

@@ -1,0 +1,128 @@
+// Package tui is stagescope's interactive face: the stage graph of a
+// Dockerfile, live builds of the target the user picks, their logs, and the
+// size comparison of the images built.
+//
+// The package renders state and sends intents. Everything that talks to an
+// engine runs in goroutines the package owns; results come back as
+// messages that carry the ID of the build they belong to, so that messages
+// of a canceled build are dropped.
+package tui
+
+import (
+	"context"
+	"errors"
+	"io"
+	"os"
+	"time"
+
+	tea "charm.land/bubbletea/v2"
+	"github.com/charmbracelet/x/term"
+	"github.com/moby/buildkit/client"
+
+	"github.com/stagescope/stagescope/buildgraph"
+	"github.com/stagescope/stagescope/engine"
+)
+
+// MinWidth and MinHeight are the smallest terminal the TUI draws in.
+const (
+	MinWidth  = 60
+	MinHeight = 15
+)
+
+// Project is the Dockerfile the TUI explores and how to build its targets.
+type Project struct {
+	// Dockerfile is the Dockerfile's path, as the user gave it.
+	Dockerfile string
+	// Source is the Dockerfile's text, for the lines around a failing step.
+	Source []byte
+	// Graph is the Dockerfile parsed without a target.
+	Graph *buildgraph.Graph
+	// Plan makes the build of one target ("" for the last stage).
+	Plan func(target string) (Plan, error)
+}
+
+// Plan is a validated build of one target.
+type Plan struct {
+	Request engine.BuildRequest
+	// Graph is the Dockerfile parsed for the target.
+	Graph *buildgraph.Graph
+	// Target is the stage that is built, by BuildKit's name for it.
+	Target string
+}
+
+// Session is a connected engine. *engine.Engine provides Build, BuildAll,
+// Measure and Close; EngineSession adds the rest.
+type Session interface {
+	// Kind is the engine kind ("buildkitd", "docker"): saved results are
+	// keyed by it, because engines measure differently.
+	Kind() string
+	// Describe names the engine for the header: "buildkitd unix:///…".
+	Describe() string
+	Build(ctx context.Context, req engine.BuildRequest, status chan *client.SolveStatus) (*engine.Result, error)
+	BuildAll(ctx context.Context, reqs []engine.BuildRequest, status []chan *client.SolveStatus) ([]*engine.Result, []error)
+	Measure(ctx context.Context, res *engine.Result) (*buildgraph.ImageSize, error)
+	Close() error
+}
+
+// History keeps sizes between runs (internal/history.Store).
+type History interface {
+	Load(dockerfile string) (map[string]buildgraph.SavedSize, error)
+	Save(dockerfile string, sizes map[string]buildgraph.SavedSize) error
+}
+
+// Options configure the TUI.
+type Options struct {
+	Project Project
+	// Connect connects to an engine; it is called off the UI loop, at start
+	// and again whenever the user asks for a build without an engine.
+	Connect func(ctx context.Context) (Session, error)
+	// History may be nil.
+	History History
+	// Target is the stage focused at start ("" for the last stage).
+	Target string
+	// NoCache starts with the build cache disabled.
+	NoCache bool
+	// Dark says the terminal background is dark; the TUI asks the terminal
+	// and switches when it answers.
+	Dark bool
+	// Now is the clock (time.Now when nil); tests pin it.
+	Now func() time.Time
+}
+
+// engineSession adapts *engine.Engine to Session.
+type engineSession struct{ *engine.Engine }
+
+// EngineSession wraps a connected engine.
+func EngineSession(e *engine.Engine) Session { return engineSession{e} }
+
+func (s engineSession) Kind() string     { return string(s.Engine.Kind) }
+func (s engineSession) Describe() string { return string(s.Engine.Kind) + " " + s.Engine.Addr }
+
+// ErrNotATerminal is returned by Run when standard input or output is not a
+// terminal.
+var ErrNotATerminal = errors.New("the interactive view needs a terminal; in scripts use stagescope graph, stagescope build or stagescope compare")
+
+// IsTerminal reports whether r and w are both terminals.
+func IsTerminal(r io.Reader, w io.Writer) bool {
+	in, ok1 := r.(*os.File)
+	out, ok2 := w.(*os.File)
+	return ok1 && ok2 && term.IsTerminal(in.Fd()) && term.IsTerminal(out.Fd())
+}
+
+// Run runs the TUI until the user quits. It returns ErrNotATerminal without
+// drawing anything when in or out is not a terminal.
+func Run(ctx context.Context, opts Options, in io.Reader, out io.Writer) error {
+	if !IsTerminal(in, out) {
+		return ErrNotATerminal
+	}
+	m := New(opts)
+	p := tea.NewProgram(m, tea.WithContext(ctx), tea.WithInput(in), tea.WithOutput(out))
+	final, err := p.Run()
+	if fm, ok := final.(*Model); ok {
+		fm.shutdown()
+	}
+	if errors.Is(err, tea.ErrProgramKilled) && ctx.Err() != nil {
+		return context.Cause(ctx)
+	}
+	return err
+}
