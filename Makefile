@@ -7,7 +7,7 @@ EXAMPLE  ?= examples/hello-multistage
 TESTFLAGS ?= -timeout 30m
 FUZZTIME ?= 20s
 
-.PHONY: all build run test vet unit engines bases fuzz bench clean
+.PHONY: all build run run-headless test vet unit engines bases fuzz bench clean
 
 all: build
 
@@ -15,9 +15,17 @@ build:
 	$(GO) build -o $(BIN) ./cmd/stagescope
 
 # The main job: build stagescope, make sure an engine answers (BUILDKIT_HOST,
-# else Docker, else the private buildkitd), assemble the offline base images,
-# then build the example's builder stage and its final stage.
+# else Docker, else the private buildkitd), assemble the offline golang base,
+# then open the TUI on the example. A buildkitd gets the base as an OCI
+# layout, which it caches across builds; Docker gets the folder.
 run: build
+	@set -e; eval "$$(scripts/engine)"; \
+	if [ -n "$${BUILDKIT_HOST:-}" ]; then golang=$$(scripts/offline-bases oci golang); \
+	else golang=$$(scripts/offline-bases dir golang); fi; \
+	exec $(BIN) $(EXAMPLE) --build-context golang=$$golang
+
+# The same build without the TUI: builder, then the final stage.
+run-headless: build
 	@set -e; eval "$$(scripts/engine)"; \
 	golang=$$(scripts/offline-bases dir golang); \
 	$(BIN) build $(EXAMPLE) --target builder --build-context golang=$$golang --progress plain; \
