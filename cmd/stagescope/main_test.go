@@ -55,6 +55,8 @@ func TestBadInput(t *testing.T) {
 		{"unknown addr scheme", []string{"build", dir, "--addr", "foo://bar"}, exitBadInput, "foo"},
 		{"unreachable addr", []string{"build", dir, "--addr", "unix:///nonexistent/buildkitd.sock"}, exitNoEngine, "cannot reach BuildKit at unix:///nonexistent/buildkitd.sock"},
 		{"unreachable docker", []string{"build", dir}, exitNoEngine, "cannot reach Docker"},
+		{"mistyped command", []string{"grpah"}, exitBadInput, `did you mean "graph"`},
+		{"TUI without a terminal", []string{dir}, exitBadInput, "needs a terminal"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

@@ -27,6 +27,8 @@ Engines, first that is set wins: --addr, BUILDKIT_HOST, then Docker
 ` + exitCodesHelp,
 		SilenceUsage:  true,
 		SilenceErrors: true,
+		// Mistyped commands get a suggestion (see runTUI).
+		SuggestionsMinimumDistance: 2,
 	}
 	addTUI(root) // the root command is the interactive view
 	root.SetIn(stdin)

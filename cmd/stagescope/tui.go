@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"errors"
+	"os"
 	"strings"
 
 	"github.com/spf13/cobra"
@@ -32,6 +33,14 @@ Exit codes:`, 1)
 }
 
 func runTUI(cmd *cobra.Command, f *buildFlags, args []string) error {
+	// The root takes a folder, so a mistyped command arrives as one.
+	if len(args) == 1 {
+		if _, err := os.Stat(args[0]); err != nil {
+			if s := cmd.SuggestionsFor(args[0]); len(s) > 0 {
+				return usagef("%q is neither a folder nor a command; did you mean %q?", args[0], s[0])
+			}
+		}
+	}
 	if !tui.IsTerminal(cmd.InOrStdin(), cmd.OutOrStdout()) {
 		return usagef("%s", tui.ErrNotATerminal)
 	}
