@@ -1,0 +1,55 @@
+package buildgraph
+
+import (
+	"bytes"
+	"os"
+	"testing"
+
+	"github.com/charmbracelet/x/exp/golden"
+)
+
+// goldenGraph parses testdata/golden.Dockerfile with fixed platforms, so
+// the golden files do not depend on the machine running the tests.
+func goldenGraph(t *testing.T) *Graph {
+	t.Helper()
+	src, err := os.ReadFile("testdata/golden.Dockerfile")
+	if err != nil {
+		t.Fatal(err)
+	}
+	g, err := Parse(src, Options{
+		Filename:      "golden.Dockerfile",
+		Platform:      "linux/arm64",
+		BuildPlatform: "linux/amd64",
+		BuildArgs:     map[string]string{"GO_VERSION": "1.23"},
+		Contexts:      map[string]string{"busybox:1.36": "docker-image://busybox:1.36-musl"},
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return g
+}
+
+func TestRenderGolden(t *testing.T) {
+	g := goldenGraph(t)
+	for _, tc := range []struct {
+		name   string
+		format Format
+		opts   RenderOptions
+	}{
+		{"text", FormatText, RenderOptions{}},
+		{"text-release", FormatText, RenderOptions{Target: "release"}},
+		{"text-color", FormatText, RenderOptions{Target: "release", Color: true}},
+		{"text-instructions", FormatText, RenderOptions{Target: "test", Instructions: true}},
+		{"json", FormatJSON, RenderOptions{Target: "release"}},
+		{"dot", FormatDOT, RenderOptions{Target: "release"}},
+		{"mermaid", FormatMermaid, RenderOptions{Target: "release"}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			var buf bytes.Buffer
+			if err := Render(&buf, g, tc.format, tc.opts); err != nil {
+				t.Fatal(err)
+			}
+			golden.RequireEqual(t, buf.Bytes())
+		})
+	}
+}
