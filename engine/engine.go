@@ -11,6 +11,7 @@ import (
 	"net/url"
 	"os"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/moby/buildkit/client"
@@ -60,6 +61,8 @@ type Engine struct {
 
 	bk     *client.Client
 	docker *dockerAPI // the Docker daemon this engine is, or nil
+	// layerSizes remembers unpacked layer sizes by blob digest (Measure).
+	layerSizes sync.Map
 }
 
 // UnreachableError says no engine answered at an address.

@@ -9,6 +9,7 @@ import (
 	"fmt"
 	"io"
 	"strings"
+	"sync"
 
 	"github.com/containerd/containerd/v2/core/content"
 	"github.com/containerd/containerd/v2/core/content/proxy"
@@ -32,13 +33,17 @@ func (e *Engine) Measure(ctx context.Context, res *Result) (*buildgraph.ImageSiz
 	if manifest == "" {
 		return nil, errors.New("the build exported no image to measure (build with an image export)")
 	}
-	return measureContent(ctx, proxy.NewContentStore(e.bk.ContentClient()), res.Image, digest.Digest(manifest))
+	return measureContent(ctx, proxy.NewContentStore(e.bk.ContentClient()), res.Image, digest.Digest(manifest), &e.layerSizes)
 }
 
 // measureContent reads a manifest and its config from a content store. The
 // compressed sizes are the manifest's; the uncompressed ones need the layer
 // data, which is read and decompressed (streamed, never written anywhere).
-func measureContent(ctx context.Context, store content.Provider, ref string, manifest digest.Digest) (*buildgraph.ImageSize, error) {
+//
+// Layer blobs are addressed by content, so their unpacked sizes are
+// remembered in known (digest → int64) and a rebuilt image whose layers did
+// not change is measured without reading them again.
+func measureContent(ctx context.Context, store content.Provider, ref string, manifest digest.Digest, known *sync.Map) (*buildgraph.ImageSize, error) {
 	var mf struct {
 		ocispecs.Manifest
 		Manifests []ocispecs.Descriptor `json:"manifests"` // when it is an index
@@ -47,7 +52,7 @@ func measureContent(ctx context.Context, store content.Provider, ref string, man
 		return nil, fmt.Errorf("reading manifest %s: %w", manifest, err)
 	}
 	if len(mf.Layers) == 0 && len(mf.Manifests) > 0 { // an index: measure the first image
-		return measureContent(ctx, store, ref, mf.Manifests[0].Digest)
+		return measureContent(ctx, store, ref, mf.Manifests[0].Digest, known)
 	}
 	var cfg ocispecs.Image
 	if err := readJSON(ctx, store, mf.Config, &cfg); err != nil {
@@ -60,10 +65,17 @@ func measureContent(ctx context.Context, store content.Provider, ref string, man
 	}
 	sizes := make([]int64, len(mf.Layers))
 	for i, l := range mf.Layers {
+		if v, ok := known.Load(l.Digest); ok {
+			sizes[i] = v.(int64)
+			out.Uncompressed += sizes[i]
+			out.Compressed += l.Size
+			continue
+		}
 		n, err := unpackedSize(ctx, store, l)
 		if err != nil {
 			return nil, fmt.Errorf("reading layer %s: %w", l.Digest, err)
 		}
+		known.Store(l.Digest, n)
 		sizes[i] = n
 		out.Uncompressed += n
 		out.Compressed += l.Size
