@@ -68,9 +68,10 @@ func Render(w io.Writer, g *Graph, f Format, opts RenderOptions) error {
 type view struct {
 	g        *Graph
 	c        Closure
-	built    []bool // per stage: in the closure
-	usedEdge []bool // per edge: followed by the build
-	usedImg  []bool // per image: used by the build
+	built    []bool  // per stage: in the closure
+	usedEdge []bool  // per edge: followed by the build
+	usedImg  []bool  // per image: used by the build
+	incoming [][]int // per stage: indexes of the edges leading to it
 }
 
 func newView(g *Graph, opts RenderOptions) (*view, error) {
@@ -89,6 +90,10 @@ func newView(g *Graph, opts RenderOptions) (*view, error) {
 		built:    make([]bool, len(g.Stages)),
 		usedEdge: make([]bool, len(g.Edges)),
 		usedImg:  make([]bool, len(g.Images)),
+		incoming: make([][]int, len(g.Stages)),
+	}
+	for i, e := range g.Edges {
+		v.incoming[e.To] = append(v.incoming[e.To], i)
 	}
 	for _, i := range c.Stages {
 		v.built[i] = true

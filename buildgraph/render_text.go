@@ -102,10 +102,8 @@ func WriteText(w io.Writer, g *Graph, opts RenderOptions) error {
 		if s.Context != nil {
 			out.printf("%s%s\n", indent, style(ansiCyan, "replaced by named context "+s.Context.Key+"="+s.Context.Value))
 		}
-		for ei, e := range g.Edges {
-			if e.To != s.Index {
-				continue
-			}
+		for _, ei := range v.incoming[s.Index] {
+			e := g.Edges[ei]
 			desc := "← " + string(e.Kind) + " " + g.nodeLabel(e.From)
 			var details []string
 			if e.Ref != "" && e.Ref != g.nodeLabel(e.From) {
