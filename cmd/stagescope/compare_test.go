@@ -2,6 +2,7 @@ package main
 
 import (
 	"encoding/json"
+	"os"
 	"os/exec"
 	"strconv"
 	"strings"
@@ -115,5 +116,35 @@ func TestCompareBadInput(t *testing.T) {
 		if code != exitBadInput || !strings.Contains(stderr, tt.want) {
 			t.Errorf("%q: exit %d, stderr %q; want exit 2 mentioning %q", tt.args, code, stderr, tt.want)
 		}
+	}
+}
+
+// --load on a standalone buildkitd puts the image in Docker's store;
+// --metadata-file records the exporter's answer.
+func TestLoadAndMetadataOnBuildKit(t *testing.T) {
+	if testing.Short() {
+		t.Skip("engine test")
+	}
+	env := map[string]string{"BUILDKIT_HOST": testengine.BuildKit(t), "DOCKER_HOST": testengine.Docker(t)}
+	meta := t.TempDir() + "/metadata.json"
+	code, _, stderr := stagescope(t, env, "build", example("hello-multistage"), "--build-context", "golang="+testengine.OCIBase(t, "golang"),
+		"--load", "-t", "stagescope-test/loaded:final", "--metadata-file", meta, "--progress", "quiet")
+	if code != exitOK {
+		t.Fatalf("exit %d\n%s", code, stderr)
+	}
+	out, err := exec.Command("docker", "run", "--rm", "--network=none", "stagescope-test/loaded:final").CombinedOutput()
+	if err != nil || !strings.Contains(string(out), "Hello, Docker!") {
+		t.Errorf("docker run of the loaded image: %v\n%s", err, out)
+	}
+	data, err := os.ReadFile(meta)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var m map[string]any
+	if err := json.Unmarshal(data, &m); err != nil {
+		t.Fatalf("metadata file: %v\n%s", err, data)
+	}
+	if d, _ := m["containerimage.digest"].(string); !strings.HasPrefix(d, "sha256:") {
+		t.Errorf("metadata lacks the image digest: %s", data)
 	}
 }

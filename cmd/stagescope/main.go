@@ -14,10 +14,6 @@ import (
 )
 
 func main() {
-	// BuildKit's and containerd's libraries log through logrus; their
-	// warnings (such as a filesystem without fs-verity under an OCI layout)
-	// are not the user's business. Errors reach the user as errors.
-	logrus.SetLevel(logrus.ErrorLevel)
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	code := run(ctx, os.Args[1:], os.Stdin, os.Stdout, os.Stderr)
 	stop()
@@ -27,6 +23,10 @@ func main() {
 // run executes one command line and returns the process exit code. It is the
 // whole program but for the process: tests call it directly.
 func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.Writer) int {
+	// BuildKit's and containerd's libraries log through logrus; their
+	// warnings (such as a filesystem without fs-verity under an OCI layout)
+	// are not the user's business. Errors reach the user as errors.
+	logrus.SetLevel(logrus.ErrorLevel)
 	root := newRootCmd(stdin, stdout, stderr)
 	root.SetArgs(args)
 	err := root.ExecuteContext(ctx)
