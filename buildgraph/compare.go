@@ -162,6 +162,27 @@ func ParseSize(s string) (int64, error) {
 	return int64(math.Round(n)), nil
 }
 
+// leftBehindLines says, per target, which stages its build ran that its
+// image leaves behind: "stage-1 leaves behind builder (270MB)".
+func (c Comparison) leftBehindLines() []string {
+	var out []string
+	for _, r := range c.Results {
+		if r.Breakdown == nil || len(r.Breakdown.LeftBehind) == 0 {
+			continue
+		}
+		var parts []string
+		for _, lb := range r.Breakdown.LeftBehind {
+			p := lb.Source
+			if lb.Bytes >= 0 {
+				p += " (" + HumanSize(lb.Bytes) + ")"
+			}
+			parts = append(parts, p)
+		}
+		out = append(out, r.Target+" leaves behind "+strings.Join(parts, ", "))
+	}
+	return out
+}
+
 // WriteTable writes the comparison as an aligned table for terminals.
 func (c Comparison) WriteTable(w io.Writer, now time.Time) error {
 	tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
@@ -184,7 +205,14 @@ func (c Comparison) WriteTable(w io.Writer, now time.Time) error {
 			HumanSize(r.size(MeasureUncompressed)), HumanSize(r.size(MeasureCompressed)), layers,
 			r.Duration.Round(100*time.Millisecond), r.StepsCached, r.StepsTotal, rel, previous(r, now))
 	}
-	return tw.Flush()
+	if err := tw.Flush(); err != nil {
+		return err
+	}
+	if lines := c.leftBehindLines(); len(lines) > 0 {
+		_, err := io.WriteString(w, "\n"+strings.Join(lines, "\n")+"\n")
+		return err
+	}
+	return nil
 }
 
 // WriteMarkdown writes the comparison as a GitHub table, for pull requests.
@@ -209,6 +237,12 @@ func (c Comparison) WriteMarkdown(w io.Writer, now time.Time) error {
 		fmt.Fprintf(&b, "| `%s` | %s | %s | %s | %s | %d/%d | %s | %s |\n", mdEscape(r.Target),
 			HumanSize(r.size(MeasureUncompressed)), HumanSize(r.size(MeasureCompressed)), layers,
 			r.Duration.Round(100*time.Millisecond), r.StepsCached, r.StepsTotal, rel, mdEscape(previous(r, now)))
+	}
+	if lines := c.leftBehindLines(); len(lines) > 0 {
+		b.WriteString("\n")
+		for _, l := range lines {
+			b.WriteString("- " + mdEscape(l) + "\n")
+		}
 	}
 	_, err := io.WriteString(w, b.String())
 	return err

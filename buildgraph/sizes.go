@@ -62,6 +62,10 @@ type Breakdown struct {
 	Own  int64 `json:"own"`
 	// Copied are the bytes each COPY --from source contributed.
 	Copied []Contribution `json:"copied"`
+	// LeftBehind are the stages the build ran that the image does not
+	// contain (builders whose output was copied, or not used at all), with
+	// the size of their own image where it was measured (Unknown if not).
+	LeftBehind []Contribution `json:"leftBehind,omitempty"`
 }
 
 // Contribution is the bytes one source put into an image.
@@ -173,4 +177,39 @@ func (g *Graph) copySource(stage int, ins Instruction) string {
 		return g.nodeLabel(e.From)
 	}
 	return ""
+}
+
+// LeftBehind lists the stages a target's build runs that are not in its
+// image: the stages of its closure outside its FROM chain. Sizes come from
+// measured, keyed by stage name (Unknown where absent).
+func LeftBehind(g *Graph, target string, measured map[string]int64) []Contribution {
+	st, ok := g.Stage(target)
+	if !ok {
+		return nil
+	}
+	name := target
+	if !st.Named { // the unnamed last stage is built without a target
+		name = ""
+	}
+	c, err := g.Closure(name)
+	if err != nil {
+		return nil
+	}
+	inChain := map[int]bool{}
+	for _, s := range g.chain(st.Index) {
+		inChain[s.Index] = true
+	}
+	var out []Contribution
+	for _, i := range c.Stages {
+		if inChain[i] {
+			continue
+		}
+		n := c.Graph.Stages[i].Name
+		size, ok := measured[n]
+		if !ok {
+			size = Unknown
+		}
+		out = append(out, Contribution{Source: n, Bytes: size})
+	}
+	return out
 }

@@ -75,3 +75,19 @@ func TestAttributeInheritedChain(t *testing.T) {
 		t.Errorf("stages %q %q %q", size.Layers[0].StageName, size.Layers[1].StageName, size.Layers[2].StageName)
 	}
 }
+
+func TestLeftBehind(t *testing.T) {
+	df := "FROM scratch AS deps\nCOPY a /a\nFROM scratch AS builder\nCOPY --from=deps /a /b\nFROM builder AS test\nFROM scratch\nCOPY --from=builder /b /c\n"
+	g, err := Parse([]byte(df), Options{Filename: "Dockerfile"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	got := LeftBehind(g, "stage-3", map[string]int64{"builder": 42})
+	want := []Contribution{{Source: "deps", Bytes: Unknown}, {Source: "builder", Bytes: 42}}
+	if !reflect.DeepEqual(got, want) {
+		t.Errorf("final: %+v, want %+v", got, want)
+	}
+	if got := LeftBehind(g, "test", nil); !reflect.DeepEqual(got, []Contribution{{Source: "deps", Bytes: Unknown}}) {
+		t.Errorf("test: %+v", got)
+	}
+}

@@ -265,6 +265,17 @@ func runCompare(ctx context.Context, cmd *cobra.Command, opts engine.Options, pr
 		toSave[key] = buildgraph.SavedSize{Uncompressed: size.Uncompressed, Compressed: size.Compressed, At: now, Engine: string(eng.Kind)}
 		c.Results = append(c.Results, r)
 	}
+	measured := map[string]int64{}
+	for _, r := range c.Results {
+		if r.Size != nil {
+			measured[r.Target] = r.Size.Uncompressed
+		}
+	}
+	for i, r := range c.Results {
+		if r.Breakdown != nil {
+			r.Breakdown.LeftBehind = buildgraph.LeftBehind(plans[i].graph, r.Target, measured)
+		}
+	}
 	if serr == nil && len(toSave) > 0 {
 		if err := store.Save(proj.dockerfile, toSave); err != nil {
 			fmt.Fprintf(stderr, "stagescope: could not save results to %s: %v\n", store.Path(), err)
