@@ -114,3 +114,51 @@ func BenchmarkLogHeavyCPU(b *testing.B) {
 	b.ReportMetric(cpuTheirs/float64(b.N), "buildctl-tty-cpu-s/op")
 	b.ReportMetric(cpuOurs/cpuTheirs, "cpu-ratio")
 }
+
+// Measuring a 500 MB image on Docker reads the image store, exporting
+// nothing: stagescope's measurement against `docker save` of the same image.
+func BenchmarkMeasureLargeImageOnDocker(b *testing.B) {
+	host := testengine.Docker(b)
+	busybox := testengine.Bases(b)["busybox"]
+	bin := buildBinary(b)
+	dir := benchProject(b, "FROM scratch AS big\nCOPY --from=busybox / /\nRUN head -c 520000000 /dev/zero > /big && echo big\n")
+	env := []string{"DOCKER_HOST=" + host, "BUILDKIT_HOST=", "XDG_STATE_HOME=" + b.TempDir()}
+	// The first compare builds and stores the image; the timed ones find it
+	// cached, so what remains is the measurement.
+	timed(b, env, bin, "compare", dir, "--targets", "big", "--build-context", "busybox="+busybox, "--progress", "quiet")
+	var ours, save float64
+	for range b.N {
+		w1, _ := timed(b, env, bin, "compare", dir, "--targets", "big", "--build-context", "busybox="+busybox, "--progress", "quiet")
+		w2, _ := timed(b, env, "sh", "-c", "docker save stagescope/"+filepath.Base(dir)+":big | wc -c")
+		ours += w1
+		save += w2
+	}
+	b.ReportMetric(ours/float64(b.N), "compare-cached-s/op")
+	b.ReportMetric(save/float64(b.N), "docker-save-s/op")
+	b.ReportMetric(ours/save, "ratio-to-export")
+}
+
+// compare --all builds shared stages once: its wall time against building
+// alone the target with the largest closure, both with a fresh cache.
+func BenchmarkCompareAllVsLargestTarget(b *testing.B) {
+	addr := testengine.BuildKit(b)
+	busybox := testengine.Bases(b)["busybox"]
+	bin := buildBinary(b)
+	df := "FROM scratch AS base\nCOPY --from=busybox / /\nRUN sleep 2 && echo base > /base\n" +
+		"FROM base AS deps\nRUN sleep 2 && echo deps > /deps\n" +
+		"FROM deps AS build\nRUN sleep 2 && echo build > /build\n" +
+		"FROM base AS test\nCOPY --from=build /build /b\nRUN sleep 1\n" +
+		"FROM scratch AS runtime\nCOPY --from=build /build /app\n"
+	dir := benchProject(b, df)
+	env := []string{"BUILDKIT_HOST=" + addr, "XDG_STATE_HOME=" + b.TempDir()}
+	var all, largest float64
+	for range b.N {
+		w1, _ := timed(b, env, bin, "compare", dir, "--all", "--no-cache", "--build-context", "busybox="+busybox, "--progress", "quiet")
+		w2, _ := timed(b, env, bin, "build", dir, "--target", "test", "--no-cache", "--build-context", "busybox="+busybox, "--progress", "quiet")
+		all += w1
+		largest += w2
+	}
+	b.ReportMetric(all/float64(b.N), "compare-all-s/op")
+	b.ReportMetric(largest/float64(b.N), "largest-target-s/op")
+	b.ReportMetric(all/largest, "wall-ratio")
+}

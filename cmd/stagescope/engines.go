@@ -4,8 +4,10 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"os"
 	"strings"
 	"text/tabwriter"
+	"time"
 
 	"github.com/spf13/cobra"
 
@@ -28,9 +30,15 @@ func (f *engineFlags) register(cmd *cobra.Command) {
 }
 
 func (f *engineFlags) options() engine.Options {
-	return engine.Options{
+	o := engine.Options{
 		Addr: f.addr, TLSCACert: f.tlsCACert, TLSCert: f.tlsCert, TLSKey: f.tlsKey, TLSServerName: f.tlsServer,
 	}
+	// STAGESCOPE_PROBE_TIMEOUT lengthens the 2 s reachability check for
+	// engines that answer slowly (a loaded CI machine, a remote daemon).
+	if d, err := time.ParseDuration(os.Getenv("STAGESCOPE_PROBE_TIMEOUT")); err == nil && d > 0 {
+		o.ProbeTimeout = d
+	}
+	return o
 }
 
 // engineStatus is one row of `stagescope engines`.
