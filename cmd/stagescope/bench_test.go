@@ -1,9 +1,14 @@
 package main
 
 import (
+	"bytes"
+	"fmt"
+	"io"
 	"os"
 	"os/exec"
 	"path/filepath"
+	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -161,4 +166,122 @@ func BenchmarkCompareAllVsLargestTarget(b *testing.B) {
 	b.ReportMetric(all/float64(b.N), "compare-all-s/op")
 	b.ReportMetric(largest/float64(b.N), "largest-target-s/op")
 	b.ReportMetric(all/largest, "wall-ratio")
+}
+
+// fiftyStages is a Dockerfile of 50 stages that copy from each other.
+func fiftyStages() string {
+	var b strings.Builder
+	for i := range 50 {
+		if i == 0 {
+			b.WriteString("FROM scratch AS s0\n")
+		} else {
+			fmt.Fprintf(&b, "FROM s%d AS s%d\nCOPY --from=s%d /a%d /b%d\n", i-1, i, i/2, i, i)
+		}
+		fmt.Fprintf(&b, "COPY f%d /a%d\nENV STAGE=%d\nRUN echo %d > /n%d\n", i, i, i, i, i)
+	}
+	return b.String()
+}
+
+// tuiUnderPty runs the TUI on dir in a pseudo-terminal of 120×40 (script(1))
+// and returns it with its output; the caller drives it through stdin.
+func tuiUnderPty(b *testing.B, bin, dir string, env []string, extra string) (*exec.Cmd, io.WriteCloser, *syncBuffer) {
+	b.Helper()
+	line := "stty rows 40 cols 120; exec " + bin + " " + dir + " " + extra
+	cmd := exec.Command("script", "-qfec", line, "/dev/null")
+	cmd.Env = append(os.Environ(), append([]string{"TERM=xterm-256color"}, env...)...)
+	in, err := cmd.StdinPipe()
+	if err != nil {
+		b.Fatal(err)
+	}
+	out := &syncBuffer{}
+	cmd.Stdout = out
+	if err := cmd.Start(); err != nil {
+		b.Fatal(err)
+	}
+	return cmd, in, out
+}
+
+type syncBuffer struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (s *syncBuffer) Write(p []byte) (int, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.Write(p)
+}
+
+func (s *syncBuffer) Contains(sub string) bool {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return bytes.Contains(s.b.Bytes(), []byte(sub))
+}
+
+func waitOutput(b *testing.B, out *syncBuffer, sub string, limit time.Duration) time.Duration {
+	b.Helper()
+	start := time.Now()
+	for !out.Contains(sub) {
+		if time.Since(start) > limit {
+			b.Fatalf("no %q on the screen after %s", sub, limit)
+		}
+		time.Sleep(time.Millisecond)
+	}
+	return time.Since(start)
+}
+
+// First frame of the TUI on a 50-stage Dockerfile, in a pseudo-terminal,
+// against the whole run of `stagescope graph` on the same file.
+func BenchmarkTUIFirstFrame(b *testing.B) {
+	if _, err := exec.LookPath("script"); err != nil {
+		b.Skip("script(1) not installed")
+	}
+	bin := buildBinary(b)
+	dir := benchProject(b, fiftyStages())
+	env := []string{"BUILDKIT_HOST=", "DOCKER_HOST=unix:///nonexistent.sock", "XDG_STATE_HOME=" + b.TempDir()}
+	var frame, graph float64
+	for range b.N {
+		start := time.Now()
+		cmd, in, out := tuiUnderPty(b, bin, dir, env, "")
+		waitOutput(b, out, "s49", 10*time.Second)
+		frame += time.Since(start).Seconds()
+		in.Write([]byte("q"))
+		cmd.Wait()
+		w, _ := timed(b, env, bin, "graph", dir)
+		graph += w
+	}
+	b.ReportMetric(1000*frame/float64(b.N), "first-frame-ms")
+	b.ReportMetric(1000*graph/float64(b.N), "graph-cmd-ms")
+	b.ReportMetric(frame/graph, "ratio-to-graph")
+}
+
+// CPU of the TUI process during a log-heavy build against buildctl's tty
+// progress on the same build.
+func BenchmarkTUILogHeavyCPU(b *testing.B) {
+	if _, err := exec.LookPath("script"); err != nil {
+		b.Skip("script(1) not installed")
+	}
+	addr := testengine.BuildKit(b)
+	buildctl := testengine.Buildctl(b)
+	busybox := testengine.Bases(b)["busybox"]
+	bin := buildBinary(b)
+	dir := benchProject(b, "FROM scratch\nCOPY --from=busybox / /\nRUN head -c 1572864 /dev/urandom | base64\n")
+	env := []string{"BUILDKIT_HOST=" + addr, "XDG_STATE_HOME=" + b.TempDir()}
+	var ours, theirs float64
+	for range b.N {
+		cmd, in, out := tuiUnderPty(b, bin, dir, env, "--no-cache --build-context busybox="+busybox)
+		waitOutput(b, out, "stage-0", 10*time.Second)
+		in.Write([]byte("b"))
+		waitOutput(b, out, "Built", 2*time.Minute)
+		in.Write([]byte("q"))
+		cmd.Wait()
+		ours += (cmd.ProcessState.UserTime() + cmd.ProcessState.SystemTime()).Seconds()
+		line := buildctl + " --addr " + addr + " build --frontend dockerfile.v0 --local context=" + dir + " --local dockerfile=" + dir +
+			" --local busybox=" + busybox + " --opt context:busybox=local:busybox --progress tty --no-cache"
+		_, c := timed(b, []string{"TERM=xterm", "COLUMNS=120", "LINES=40"}, "script", "-qfec", line, "/dev/null")
+		theirs += c
+	}
+	b.ReportMetric(ours/float64(b.N), "tui-cpu-s/op")
+	b.ReportMetric(theirs/float64(b.N), "buildctl-tty-cpu-s/op")
+	b.ReportMetric(ours/theirs, "cpu-ratio")
 }
