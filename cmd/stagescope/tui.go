@@ -5,6 +5,7 @@ import (
 	"errors"
 	"os"
 	"strings"
+	"syscall"
 
 	"github.com/spf13/cobra"
 
@@ -80,9 +81,38 @@ func runTUI(cmd *cobra.Command, f *buildFlags, args []string) error {
 	if store, err := history.Default(); err == nil {
 		opts.History = store
 	}
+	restore := quietStderr()
 	err = tui.Run(cmd.Context(), opts, cmd.InOrStdin(), cmd.OutOrStdout())
+	restore()
 	if errors.Is(err, tui.ErrNotATerminal) {
 		return usagef("%s", err)
 	}
 	return err
+}
+
+// quietStderr points the process's standard error at /dev/null while the
+// TUI owns the terminal, and returns the function that puts it back.
+// Libraries below stagescope write there on their own (BuildKit's shell
+// lexer reports invalid UTF-8 in a Dockerfile that way), which would draw
+// over the screen.
+func quietStderr() func() {
+	null, err := os.OpenFile(os.DevNull, os.O_WRONLY, 0)
+	if err != nil {
+		return func() {}
+	}
+	saved, err := syscall.Dup(2)
+	if err != nil {
+		null.Close()
+		return func() {}
+	}
+	if err := syscall.Dup3(int(null.Fd()), 2, 0); err != nil {
+		syscall.Close(saved)
+		null.Close()
+		return func() {}
+	}
+	null.Close()
+	return func() {
+		syscall.Dup3(saved, 2, 0)
+		syscall.Close(saved)
+	}
 }
