@@ -48,7 +48,32 @@ type Options struct {
 	TLSCACert, TLSCert, TLSKey, TLSServerName string
 	// ProbeTimeout bounds the reachability check (DefaultProbeTimeout if 0).
 	ProbeTimeout time.Duration
+	// LayerSizes remembers the unpacked sizes of layer blobs between runs
+	// (nil: for the life of the Engine only). See Measure.
+	LayerSizes SizeMemo
 }
+
+// SizeMemo keeps unpacked layer sizes by blob digest. Blobs are addressed
+// by content, so an entry never goes stale.
+type SizeMemo interface {
+	Get(digest string) (int64, bool)
+	Put(digest string, size int64)
+	// Flush saves what Put added; it is called after each measurement.
+	Flush() error
+}
+
+// memMemo is the SizeMemo of an Engine given none.
+type memMemo struct{ m sync.Map }
+
+func (m *memMemo) Get(d string) (int64, bool) {
+	v, ok := m.m.Load(d)
+	if !ok {
+		return 0, false
+	}
+	return v.(int64), true
+}
+func (m *memMemo) Put(d string, n int64) { m.m.Store(d, n) }
+func (m *memMemo) Flush() error          { return nil }
 
 // Engine is a connected BuildKit engine.
 type Engine struct {
@@ -62,7 +87,7 @@ type Engine struct {
 	bk     *client.Client
 	docker *dockerAPI // the Docker daemon this engine is, or nil
 	// layerSizes remembers unpacked layer sizes by blob digest (Measure).
-	layerSizes sync.Map
+	layerSizes SizeMemo
 }
 
 // UnreachableError says no engine answered at an address.
@@ -110,10 +135,22 @@ func ConnectTo(ctx context.Context, c Candidate, opts Options) (*Engine, error) 
 	if opts.ProbeTimeout == 0 {
 		opts.ProbeTimeout = DefaultProbeTimeout
 	}
+	var (
+		e   *Engine
+		err error
+	)
 	if c.Kind == KindBuildKit {
-		return connectBuildKit(ctx, c.Addr, opts)
+		e, err = connectBuildKit(ctx, c.Addr, opts)
+	} else {
+		e, err = connectDocker(ctx, c.Addr, opts.ProbeTimeout)
 	}
-	return connectDocker(ctx, c.Addr, opts.ProbeTimeout)
+	if e != nil {
+		e.layerSizes = opts.LayerSizes
+		if e.layerSizes == nil {
+			e.layerSizes = &memMemo{}
+		}
+	}
+	return e, err
 }
 
 // checkAddr rejects addresses no dialer would accept, before dialing.

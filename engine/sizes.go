@@ -9,7 +9,6 @@ import (
 	"fmt"
 	"io"
 	"strings"
-	"sync"
 
 	"github.com/containerd/containerd/v2/core/content"
 	"github.com/containerd/containerd/v2/core/content/proxy"
@@ -33,7 +32,11 @@ func (e *Engine) Measure(ctx context.Context, res *Result) (*buildgraph.ImageSiz
 	if manifest == "" {
 		return nil, errors.New("the build exported no image to measure (build with an image export)")
 	}
-	return measureContent(ctx, proxy.NewContentStore(e.bk.ContentClient()), res.Image, digest.Digest(manifest), &e.layerSizes)
+	size, err := measureContent(ctx, proxy.NewContentStore(e.bk.ContentClient()), res.Image, digest.Digest(manifest), e.layerSizes)
+	if err == nil {
+		_ = e.layerSizes.Flush() // a memo that cannot be saved only costs time later
+	}
+	return size, err
 }
 
 // measureContent reads a manifest and its config from a content store. The
@@ -41,9 +44,9 @@ func (e *Engine) Measure(ctx context.Context, res *Result) (*buildgraph.ImageSiz
 // data, which is read and decompressed (streamed, never written anywhere).
 //
 // Layer blobs are addressed by content, so their unpacked sizes are
-// remembered in known (digest → int64) and a rebuilt image whose layers did
+// remembered in known and a rebuilt image whose layers did
 // not change is measured without reading them again.
-func measureContent(ctx context.Context, store content.Provider, ref string, manifest digest.Digest, known *sync.Map) (*buildgraph.ImageSize, error) {
+func measureContent(ctx context.Context, store content.Provider, ref string, manifest digest.Digest, known SizeMemo) (*buildgraph.ImageSize, error) {
 	var mf struct {
 		ocispecs.Manifest
 		Manifests []ocispecs.Descriptor `json:"manifests"` // when it is an index
@@ -65,8 +68,8 @@ func measureContent(ctx context.Context, store content.Provider, ref string, man
 	}
 	sizes := make([]int64, len(mf.Layers))
 	for i, l := range mf.Layers {
-		if v, ok := known.Load(l.Digest); ok {
-			sizes[i] = v.(int64)
+		if v, ok := known.Get(l.Digest.String()); ok {
+			sizes[i] = v
 			out.Uncompressed += sizes[i]
 			out.Compressed += l.Size
 			continue
@@ -75,7 +78,7 @@ func measureContent(ctx context.Context, store content.Provider, ref string, man
 		if err != nil {
 			return nil, fmt.Errorf("reading layer %s: %w", l.Digest, err)
 		}
-		known.Store(l.Digest, n)
+		known.Put(l.Digest.String(), n)
 		sizes[i] = n
 		out.Uncompressed += n
 		out.Compressed += l.Size

@@ -12,6 +12,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/stagescope/stagescope/engine"
+	"github.com/stagescope/stagescope/internal/history"
 )
 
 // engineFlags are the flags that choose and reach an engine.
@@ -37,6 +38,9 @@ func (f *engineFlags) options() engine.Options {
 	// engines that answer slowly (a loaded CI machine, a remote daemon).
 	if d, err := time.ParseDuration(os.Getenv("STAGESCOPE_PROBE_TIMEOUT")); err == nil && d > 0 {
 		o.ProbeTimeout = d
+	}
+	if store, err := history.Default(); err == nil {
+		o.LayerSizes = store.OpenLayerSizes()
 	}
 	return o
 }

@@ -49,3 +49,18 @@ func TestDamagedFileIsReplaced(t *testing.T) {
 		t.Errorf("after save: %v %v", got, err)
 	}
 }
+
+func TestLayerSizes(t *testing.T) {
+	s := Open(filepath.Join(t.TempDir(), "results.json"))
+	l := s.OpenLayerSizes()
+	if _, ok := l.Get("sha256:a"); ok {
+		t.Fatal("empty memo has an entry")
+	}
+	l.Put("sha256:a", 42)
+	if err := l.Flush(); err != nil {
+		t.Fatal(err)
+	}
+	if n, ok := s.OpenLayerSizes().Get("sha256:a"); !ok || n != 42 {
+		t.Errorf("reloaded: %d %v", n, ok)
+	}
+}
