@@ -1,10 +1,13 @@
 package engine
 
 import (
+	"crypto/sha256"
+	"encoding/hex"
 	"encoding/json"
 	"fmt"
 	"os"
 	"path/filepath"
+	"regexp"
 	"strings"
 
 	"github.com/containerd/containerd/v2/core/content"
@@ -60,10 +63,16 @@ func ociLayoutContext(name, value string) (string, string, content.Store, error)
 	if _, err := digest.Parse(dgst); err != nil {
 		return bad("invalid digest %q", dgst)
 	}
-	stores, err := bkbuild.ParseOCILayout([]string{"ctx-" + name + "=" + path})
+	// The store ID becomes the name part of a reference: only lower-case
+	// letters, digits and separators, and unique per context name
+	// ("eclipse-temurin:17-jdk" must not read as a tag).
+	sum := sha256.Sum256([]byte(name))
+	id := "ctx-" + strings.Trim(storeIDUnsafe.ReplaceAllString(strings.ToLower(name), "-"), "-") + "-" + hex.EncodeToString(sum[:4])
+	stores, err := bkbuild.ParseOCILayout([]string{id + "=" + path})
 	if err != nil {
 		return bad("%v", rootCause(err))
 	}
-	id := "ctx-" + name
 	return "oci-layout://" + id + "@" + dgst, id, stores[id], nil
 }
+
+var storeIDUnsafe = regexp.MustCompile(`[^a-z0-9._-]+`)

@@ -26,8 +26,10 @@ func TestOCILayoutContext(t *testing.T) {
 		t.Fatalf("making the layout: %v", err)
 	}
 
-	use := project(t, map[string]string{"Dockerfile": "FROM base\nRUN echo on-a-layout > /x\n"})
-	use.Contexts = map[string]string{"base": "oci-layout://" + layout}
+	// A tagged name as the context key: the tag must not leak into the
+	// store's reference.
+	use := project(t, map[string]string{"Dockerfile": "FROM base:1.0\nRUN echo on-a-layout > /x\n"})
+	use.Contexts = map[string]string{"base:1.0": "oci-layout://" + layout}
 	for run := 1; run <= 2; run++ {
 		s := collect()
 		if _, err := e.Build(context.Background(), use, s.ch); err != nil {
@@ -40,7 +42,7 @@ func TestOCILayoutContext(t *testing.T) {
 		}
 	}
 
-	use.Contexts["base"] = "oci-layout://" + filepath.Join(t.TempDir(), "missing")
+	use.Contexts["base:1.0"] = "oci-layout://" + filepath.Join(t.TempDir(), "missing")
 	var in *engine.InputError
 	if _, err := e.Build(context.Background(), use, nil); !errors.As(err, &in) || !strings.Contains(err.Error(), "not an OCI layout") {
 		t.Errorf("missing layout: %v", err)
