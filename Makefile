@@ -7,7 +7,7 @@ EXAMPLE  ?= examples/hello-multistage
 TESTFLAGS ?= -timeout 30m
 FUZZTIME ?= 20s
 
-.PHONY: all build run run-headless test vet unit engines bases fuzz bench clean
+.PHONY: all build run run-headless examples test vet unit engines bases fuzz bench clean
 
 all: build
 
@@ -30,6 +30,10 @@ run-headless: build
 	golang=$$(scripts/offline-bases dir golang); \
 	$(BIN) build $(EXAMPLE) --target builder --build-context golang=$$golang --progress plain; \
 	$(BIN) build $(EXAMPLE) --build-context golang=$$golang --progress plain
+
+# The four teaching examples, offline, and one size table (CI runs it).
+examples: build
+	scripts/examples
 
 # Everything CI runs: vet, unit tests, and end-to-end tests on a real
 # buildkitd and a real dockerd (both started here when not running).

@@ -45,11 +45,16 @@ type GraphView struct {
 	run      *buildRun
 	sizes    map[int]int64 // stage → last known image size
 	frame    string        // the spinner frame
+	results  []buildgraph.TargetResult
+
+	explain    ExplainView
+	explaining bool
 }
 
 // NewGraphView returns the graph of g, the stage named focus focused.
 func NewGraphView(g *buildgraph.Graph, source []byte, styles Styles, focus string) GraphView {
 	v := GraphView{keys: DefaultGraphKeyMap(), styles: styles, g: g, closureStage: -1}
+	v.explain = NewExplainView(g, builderPair{}, styles)
 	if len(source) > 0 {
 		v.source = strings.Split(strings.ReplaceAll(string(source), "\r\n", "\n"), "\n")
 	}
@@ -69,24 +74,63 @@ func NewGraphView(g *buildgraph.Graph, source []byte, styles Styles, focus strin
 // KeyMap is the graph's key map, for help.
 func (v GraphView) KeyMap() GraphKeyMap { return v.keys }
 
+// Explaining reports whether the explain panel is open.
+func (v GraphView) Explaining() bool { return v.explaining }
+
+// ExplainKeyMap is the explain panel's key map, for help.
+func (v GraphView) ExplainKeyMap() ExplainKeyMap { return v.explain.KeyMap() }
+
+// SetBuilderPair tells the explain panel that the Dockerfile is one half of
+// the builder pattern.
+func (v *GraphView) SetBuilderPair(p builderPair) { v.explain.pair = p }
+
+// SetResults gives the explain panel the latest result of each target.
+func (v *GraphView) SetResults(results []buildgraph.TargetResult) {
+	v.results = results
+	v.explain.SetMeasured(v.sizes, results)
+}
+
+func (v *GraphView) setExplaining(on bool) {
+	v.explaining = on
+	v.keys.Pane.SetEnabled(!on)
+	if on {
+		v.focusDetails = false
+	}
+	v.refresh()
+}
+
 // Filtering reports whether the filter input has the keyboard.
 func (v GraphView) Filtering() bool { return v.filtering }
 
 // SetSize sets the size of the whole screen.
 func (v *GraphView) SetSize(w, h int) {
 	v.width, v.height = w, h
+	v.explain.SetSize(v.explainWidth(), h)
 	v.refresh()
+}
+
+// explainWide is the width from which the explain panel fits beside the
+// graph; below it the panel takes the whole screen.
+const explainWide = 150
+
+func (v GraphView) explainWidth() int {
+	if v.width >= explainWide {
+		return v.width - v.graphWidth()
+	}
+	return v.width
 }
 
 // SetStyles switches the styles (the background changed).
 func (v *GraphView) SetStyles(s Styles) {
 	v.styles = s
+	v.explain.styles = s
 }
 
 // SetBuild gives the graph the state of the current build and the last
 // known image sizes by stage.
 func (v *GraphView) SetBuild(r *buildRun, sizes map[int]int64, frame string) {
 	v.run, v.sizes, v.frame = r, sizes, frame
+	v.explain.SetMeasured(sizes, v.results)
 	v.progress = nil
 	if r != nil {
 		v.progress = r.progress
@@ -155,8 +199,10 @@ func (v *GraphView) refresh() {
 	f := v.Focused()
 	if f == nil {
 		v.layout = layoutDAG(v.g, v.shown, nil, v.maxLanes())
+		v.explain.SetStage(-1)
 		return
 	}
+	v.explain.SetStage(f.Index)
 	if f.Index != v.closureStage || v.layout.Nodes == nil {
 		v.closureStage = f.Index
 		v.closure, v.closureErr = buildgraph.Closure{}, nil
@@ -226,7 +272,24 @@ func (v GraphView) Update(msg tea.Msg) (GraphView, tea.Cmd) {
 		}
 		return v, nil
 	}
+	if v.explaining {
+		ek := v.explain.KeyMap()
+		switch {
+		case key.Matches(k, ek.Close):
+			v.setExplaining(false)
+			return v, nil
+		case key.Matches(k, ek.PageDown):
+			v.explain.Scroll(v.explain.page())
+			return v, nil
+		case key.Matches(k, ek.PageUp):
+			v.explain.Scroll(-v.explain.page())
+			return v, nil
+		}
+	}
 	switch {
+	case key.Matches(k, v.keys.Explain):
+		v.setExplaining(true)
+		return v, nil
 	case key.Matches(k, v.keys.Filter):
 		v.filtering = true
 		v.keys.Clear.SetEnabled(true)
@@ -286,6 +349,12 @@ func (v *GraphView) move(d int) {
 func (v GraphView) View() string {
 	gw := v.graphWidth()
 	dw := v.width - gw
+	if v.explaining {
+		if v.width < explainWide {
+			return v.explain.View()
+		}
+		return lipgloss.JoinHorizontal(lipgloss.Top, v.viewGraph(gw), v.explain.View())
+	}
 	left := v.viewGraph(gw)
 	right := v.viewDetails(dw)
 	return lipgloss.JoinHorizontal(lipgloss.Top, left, right)

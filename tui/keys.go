@@ -38,31 +38,33 @@ func (k GlobalKeyMap) full() []key.Binding {
 
 // GraphKeyMap are the keys of the graph screen.
 type GraphKeyMap struct {
-	Up     key.Binding
-	Down   key.Binding
-	Top    key.Binding
-	Bottom key.Binding
-	Build  key.Binding
-	Pane   key.Binding
-	Logs   key.Binding
-	Filter key.Binding
-	Clear  key.Binding
-	Accept key.Binding
+	Up      key.Binding
+	Down    key.Binding
+	Top     key.Binding
+	Bottom  key.Binding
+	Build   key.Binding
+	Pane    key.Binding
+	Logs    key.Binding
+	Filter  key.Binding
+	Clear   key.Binding
+	Accept  key.Binding
+	Explain key.Binding
 }
 
 // DefaultGraphKeyMap returns the graph screen's keys.
 func DefaultGraphKeyMap() GraphKeyMap {
 	return GraphKeyMap{
-		Up:     key.NewBinding(key.WithKeys("up", "k"), key.WithHelp("↑/k", "up")),
-		Down:   key.NewBinding(key.WithKeys("down", "j"), key.WithHelp("↓/j", "down")),
-		Top:    key.NewBinding(key.WithKeys("home", "g"), key.WithHelp("g", "first")),
-		Bottom: key.NewBinding(key.WithKeys("end", "G"), key.WithHelp("G", "last")),
-		Build:  key.NewBinding(key.WithKeys("enter", "b"), key.WithHelp("enter/b", "build this target")),
-		Pane:   key.NewBinding(key.WithKeys("tab"), key.WithHelp("tab", "switch pane")),
-		Logs:   key.NewBinding(key.WithKeys("l"), key.WithHelp("l", "logs")),
-		Filter: key.NewBinding(key.WithKeys("/"), key.WithHelp("/", "filter stages")),
-		Clear:  key.NewBinding(key.WithKeys("esc"), key.WithHelp("esc", "clear filter"), key.WithDisabled()),
-		Accept: key.NewBinding(key.WithKeys("enter"), key.WithHelp("enter", "keep filter"), key.WithDisabled()),
+		Up:      key.NewBinding(key.WithKeys("up", "k"), key.WithHelp("↑/k", "up")),
+		Down:    key.NewBinding(key.WithKeys("down", "j"), key.WithHelp("↓/j", "down")),
+		Top:     key.NewBinding(key.WithKeys("home", "g"), key.WithHelp("g", "first")),
+		Bottom:  key.NewBinding(key.WithKeys("end", "G"), key.WithHelp("G", "last")),
+		Build:   key.NewBinding(key.WithKeys("enter", "b"), key.WithHelp("enter/b", "build this target")),
+		Pane:    key.NewBinding(key.WithKeys("tab"), key.WithHelp("tab", "switch pane")),
+		Logs:    key.NewBinding(key.WithKeys("l"), key.WithHelp("l", "logs")),
+		Filter:  key.NewBinding(key.WithKeys("/"), key.WithHelp("/", "filter stages")),
+		Clear:   key.NewBinding(key.WithKeys("esc"), key.WithHelp("esc", "clear filter"), key.WithDisabled()),
+		Accept:  key.NewBinding(key.WithKeys("enter"), key.WithHelp("enter", "keep filter"), key.WithDisabled()),
+		Explain: key.NewBinding(key.WithKeys("e"), key.WithHelp("e", "explain stage")),
 	}
 }
 
@@ -117,5 +119,22 @@ func DefaultCompareKeyMap() CompareKeyMap {
 		Measure: key.NewBinding(key.WithKeys("s"), key.WithHelp("s", "compressed/uncompressed")),
 		Build:   key.NewBinding(key.WithKeys("enter", "b"), key.WithHelp("enter/b", "build this target")),
 		Rebuild: key.NewBinding(key.WithKeys("r"), key.WithHelp("r", "rebuild")),
+	}
+}
+
+// ExplainKeyMap are the keys of the explain panel, which the graph screen
+// shows in place of its details while it is open.
+type ExplainKeyMap struct {
+	PageUp   key.Binding
+	PageDown key.Binding
+	Close    key.Binding
+}
+
+// DefaultExplainKeyMap returns the explain panel's keys.
+func DefaultExplainKeyMap() ExplainKeyMap {
+	return ExplainKeyMap{
+		PageUp:   key.NewBinding(key.WithKeys("pgup", "ctrl+u"), key.WithHelp("pgup", "scroll up")),
+		PageDown: key.NewBinding(key.WithKeys("pgdown", "ctrl+d", "space"), key.WithHelp("space", "scroll")),
+		Close:    key.NewBinding(key.WithKeys("e", "esc"), key.WithHelp("e/esc", "close")),
 	}
 }

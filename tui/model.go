@@ -98,6 +98,7 @@ func New(opts Options) *Model {
 	m.help.Styles = styles.Help
 	src := opts.Project.Source
 	m.graph = NewGraphView(opts.Project.Graph, src, styles, opts.Target)
+	m.graph.SetBuilderPair(findBuilderPair(opts.Project.Dockerfile))
 	m.build = NewBuildView(opts.Project.Graph, src, styles)
 	m.compare = NewCompareView(opts.Project.Graph, styles)
 	m.keys.Cancel.SetEnabled(false)
@@ -531,6 +532,7 @@ func (m *Model) syncGraph() {
 			sizes[st.Index] = r.Size.Uncompressed
 		}
 	}
+	m.graph.SetResults(m.results)
 	m.graph.SetBuild(m.run, sizes, m.build.frame)
 }
 
@@ -641,8 +643,14 @@ func (m *Model) bindings() (short []key.Binding, full [][]key.Binding) {
 		if m.graph.Filtering() {
 			return []key.Binding{k.Accept, k.Clear}, [][]key.Binding{{k.Accept, k.Clear}}
 		}
-		short = []key.Binding{k.Up, k.Down, k.Build, k.Filter, k.Pane, g.BuildAll}
-		full = [][]key.Binding{{k.Up, k.Down, k.Top, k.Bottom, k.Pane}, {k.Build, k.Logs, k.Filter}}
+		if m.graph.Explaining() {
+			ek := m.graph.ExplainKeyMap()
+			short = []key.Binding{k.Up, k.Down, ek.PageDown, ek.Close, k.Build}
+			full = [][]key.Binding{{k.Up, k.Down, k.Top, k.Bottom}, {ek.PageUp, ek.PageDown, ek.Close}, {k.Build, k.Logs, k.Filter}}
+			break
+		}
+		short = []key.Binding{k.Up, k.Down, k.Build, k.Explain, k.Filter, k.Pane, g.BuildAll}
+		full = [][]key.Binding{{k.Up, k.Down, k.Top, k.Bottom, k.Pane}, {k.Build, k.Explain, k.Logs, k.Filter}}
 	case m.screen == buildScreen:
 		k := m.build.KeyMap()
 		short = []key.Binding{k.Up, k.Down, k.Pane, k.Logs, k.Rebuild, g.Cancel, k.Failed}
