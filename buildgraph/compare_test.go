@@ -55,10 +55,10 @@ func fixture() Comparison {
 				Layers: []Layer{{CreatedBy: "WORKDIR /app", Size: 0, Stage: 0, StageName: "builder", Line: 3}, {CreatedBy: "RUN go build", Size: 270088363, Stage: 0, StageName: "builder", Line: 5}}},
 			Breakdown: &Breakdown{Matched: true, BaseRef: "golang:latest", Own: 270088363}},
 		{Target: "stage-1", Image: "stagescope/hello-multistage:stage-1", Duration: 900 * time.Millisecond, StepsCached: 3, StepsTotal: 5,
-			Size:      &ImageSize{Ref: "stagescope/hello-multistage:stage-1", Uncompressed: 2397198, Compressed: Unknown, Store: "docker classic image store", Layers: []Layer{{CreatedBy: "COPY /app/hello . # buildkit", Size: 2397198, Stage: 1, StageName: "stage-1", Line: 10, From: "builder"}}},
+			Size: &ImageSize{Ref: "stagescope/hello-multistage:stage-1", Uncompressed: 2397198, Compressed: Unknown, Store: "docker classic image store", Layers: []Layer{{CreatedBy: "COPY /app/hello . # buildkit", Size: 2397198, Stage: 1, StageName: "stage-1", Line: 10, From: "builder"}}},
 			Breakdown: &Breakdown{Matched: true, BaseRef: "scratch", Copied: []Contribution{{Source: "builder", Bytes: 2397198}},
 				LeftBehind: []Contribution{{Source: "builder", Bytes: 270088363}}},
-			Previous:  &SavedSize{Uncompressed: 2401280, At: at, Engine: "docker"}},
+			Previous: &SavedSize{Uncompressed: 2401280, At: at, Engine: "docker"}},
 		{Target: "broken", Error: "build failed at [broken 2/2] RUN exit 3: exit code 3"},
 	}}
 }
