@@ -27,6 +27,10 @@ import (
 // updates that queued up while it was busy, then renders once.
 const maxBatch = 512
 
+// batchWindow is how long the UI gathers status updates before applying
+// them: one frame at 30 frames a second.
+const batchWindow = time.Second / 30
+
 // buildRun is one build the user started: one target, or several built
 // together for comparison.
 type buildRun struct {
@@ -115,7 +119,11 @@ func waitUpdates(id int, updates <-chan *client.SolveStatus) tea.Cmd {
 		if !ok {
 			return streamEndMsg{id: id}
 		}
+		// Gather what arrives within one frame: a log flood then costs one
+		// update and one render per frame, not one per status message.
 		batch := []*client.SolveStatus{s}
+		frame := time.NewTimer(batchWindow)
+		defer frame.Stop()
 		for len(batch) < maxBatch {
 			select {
 			case s, ok := <-updates:
@@ -123,7 +131,7 @@ func waitUpdates(id int, updates <-chan *client.SolveStatus) tea.Cmd {
 					return statusMsg{id: id, updates: batch}
 				}
 				batch = append(batch, s)
-			default:
+			case <-frame.C:
 				return statusMsg{id: id, updates: batch}
 			}
 		}

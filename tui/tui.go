@@ -116,7 +116,9 @@ func Run(ctx context.Context, opts Options, in io.Reader, out io.Writer) error {
 		return ErrNotATerminal
 	}
 	m := New(opts)
-	p := tea.NewProgram(m, tea.WithContext(ctx), tea.WithInput(in), tea.WithOutput(out))
+	// 30 frames a second is smooth for a build view, and halves the
+	// renderer's wake-ups against the default 60.
+	p := tea.NewProgram(m, tea.WithContext(ctx), tea.WithInput(in), tea.WithOutput(out), tea.WithFPS(30))
 	final, err := p.Run()
 	if fm, ok := final.(*Model); ok {
 		fm.shutdown()
