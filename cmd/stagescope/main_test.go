@@ -36,6 +36,14 @@ func TestBadInput(t *testing.T) {
 	if err := os.WriteFile(filepath.Join(dir, "Dockerfile"), []byte("FROM scratch AS one\nCOPY x /\n"), 0o644); err != nil {
 		t.Fatal(err)
 	}
+	big := filepath.Join(dir, "Dockerfile.big")
+	if err := os.WriteFile(big, append([]byte("FROM scratch\n"), bytes.Repeat([]byte("# padding padding padding\n"), 10<<20/26)...), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	garbage := filepath.Join(dir, "Dockerfile.bin")
+	if err := os.WriteFile(garbage, []byte("\x00\x01\x02\xff\xfe\x7fELF\x00\x00binary\x00"), 0o644); err != nil {
+		t.Fatal(err)
+	}
 	noEngine := map[string]string{"BUILDKIT_HOST": "", "DOCKER_HOST": "unix:///nonexistent/docker.sock"}
 	tests := []struct {
 		name string
@@ -56,6 +64,8 @@ func TestBadInput(t *testing.T) {
 		{"unreachable addr", []string{"build", dir, "--addr", "unix:///nonexistent/buildkitd.sock"}, exitNoEngine, "cannot reach BuildKit at unix:///nonexistent/buildkitd.sock"},
 		{"unreachable docker", []string{"build", dir}, exitNoEngine, "cannot reach Docker"},
 		{"mistyped command", []string{"grpah"}, exitBadInput, `did you mean "graph"`},
+		{"10 MB Dockerfile", []string{"build", dir, "-f", big}, exitBadInput, "larger than 8 MiB"},
+		{"binary garbage", []string{"graph", dir, "-f", garbage}, exitBadInput, "Dockerfile.bin"},
 		{"TUI without a terminal", []string{dir}, exitBadInput, "needs a terminal"},
 	}
 	for _, tt := range tests {
