@@ -76,7 +76,9 @@ func report(w io.Writer, err error) int {
 	case code == exitInterrupted:
 		fmt.Fprintln(w, "stagescope: interrupted")
 	default:
-		fmt.Fprintf(w, "stagescope: %s\n", oneLine(err.Error()))
+		// Messages can quote the input (a Dockerfile line, a flag): no
+		// control character or escape sequence of it reaches the terminal.
+		fmt.Fprintf(w, "stagescope: %s\n", buildgraph.SanitizeLine(oneLine(err.Error())))
 	}
 	return code
 }

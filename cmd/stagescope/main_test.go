@@ -9,6 +9,7 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+	"unicode/utf8"
 
 	"github.com/stagescope/stagescope/internal/testengine"
 )
@@ -82,6 +83,15 @@ func TestBadInput(t *testing.T) {
 			}
 			if lines := strings.Count(strings.TrimSpace(stderr), "\n") + 1; lines != 1 {
 				t.Errorf("stderr has %d lines, want one sentence:\n%s", lines, stderr)
+			}
+			if !utf8.ValidString(stderr) {
+				t.Errorf("stderr is not valid UTF-8: %q", stderr)
+			}
+			for _, c := range stderr[:len(stderr)-1] {
+				if c < 0x20 || c == 0x7f || c >= 0x80 && c < 0xa0 {
+					t.Errorf("stderr has a raw control character %U: %q", c, stderr)
+					break
+				}
 			}
 			for _, bad := range []string{"panic", "goroutine ", ".go:", "Usage:"} {
 				if strings.Contains(stderr, bad) {
