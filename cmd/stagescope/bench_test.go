@@ -93,24 +93,41 @@ func BenchmarkBuildVsBuildctl(b *testing.B) {
 	}
 }
 
-// Client CPU on a step that prints 2 MiB: stagescope's tty progress against
-// buildctl's, both under script(1) for a terminal.
-func BenchmarkLogHeavyCPU(b *testing.B) {
+// logHeavy is a build whose one step prints 2 MiB, on the private buildkitd,
+// for the CPU benchmarks.
+type logHeavy struct{ addr, buildctl, busybox, bin, dir string }
+
+func newLogHeavy(b *testing.B) *logHeavy {
+	b.Helper()
 	if _, err := exec.LookPath("script"); err != nil {
 		b.Skip("script(1) not installed")
 	}
-	addr := testengine.BuildKit(b)
-	buildctl := testengine.Buildctl(b)
-	busybox := testengine.Bases(b)["busybox"]
-	bin := buildBinary(b)
-	dir := benchProject(b, "FROM scratch\nCOPY --from=busybox / /\nRUN head -c 1572864 /dev/urandom | base64\n")
+	return &logHeavy{
+		addr:     testengine.BuildKit(b),
+		buildctl: testengine.Buildctl(b),
+		busybox:  testengine.Bases(b)["busybox"],
+		bin:      buildBinary(b),
+		dir:      benchProject(b, "FROM scratch\nCOPY --from=busybox / /\nRUN head -c 1572864 /dev/urandom | base64\n"),
+	}
+}
+
+// buildctlTTY is the reference: buildctl with tty progress, to run under script(1).
+func (lh *logHeavy) buildctlTTY() string {
+	return lh.buildctl + " --addr " + lh.addr + " build --frontend dockerfile.v0 --local context=" + lh.dir + " --local dockerfile=" + lh.dir +
+		" --local busybox=" + lh.busybox + " --opt context:busybox=local:busybox --progress tty --no-cache"
+}
+
+// Client CPU on a step that prints 2 MiB: stagescope's tty progress against
+// buildctl's, both under script(1) for a terminal.
+func BenchmarkLogHeavyCPU(b *testing.B) {
+	lh := newLogHeavy(b)
+	addr, busybox, bin, dir := lh.addr, lh.busybox, lh.bin, lh.dir
 	var cpuOurs, cpuTheirs float64
 	for range b.N {
 		tty := []string{"TERM=xterm", "COLUMNS=120", "LINES=40"}
 		ours := bin + " build " + dir + " --addr " + addr + " --build-context busybox=" + busybox + " --progress tty --no-cache"
 		_, c1 := timed(b, tty, "script", "-qfec", ours, "/dev/null")
-		line := buildctl + " --addr " + addr + " build --frontend dockerfile.v0 --local context=" + dir + " --local dockerfile=" + dir +
-			" --local busybox=" + busybox + " --opt context:busybox=local:busybox --progress tty --no-cache"
+		line := lh.buildctlTTY()
 		_, c2 := timed(b, tty, "script", "-qfec", line, "/dev/null")
 		cpuOurs += c1
 		cpuTheirs += c2
@@ -258,14 +275,8 @@ func BenchmarkTUIFirstFrame(b *testing.B) {
 // CPU of the TUI process during a log-heavy build against buildctl's tty
 // progress on the same build.
 func BenchmarkTUILogHeavyCPU(b *testing.B) {
-	if _, err := exec.LookPath("script"); err != nil {
-		b.Skip("script(1) not installed")
-	}
-	addr := testengine.BuildKit(b)
-	buildctl := testengine.Buildctl(b)
-	busybox := testengine.Bases(b)["busybox"]
-	bin := buildBinary(b)
-	dir := benchProject(b, "FROM scratch\nCOPY --from=busybox / /\nRUN head -c 1572864 /dev/urandom | base64\n")
+	lh := newLogHeavy(b)
+	addr, busybox, bin, dir := lh.addr, lh.busybox, lh.bin, lh.dir
 	env := []string{"BUILDKIT_HOST=" + addr, "XDG_STATE_HOME=" + b.TempDir()}
 	var ours, theirs float64
 	for range b.N {
@@ -276,8 +287,7 @@ func BenchmarkTUILogHeavyCPU(b *testing.B) {
 		in.Write([]byte("q"))
 		cmd.Wait()
 		ours += (cmd.ProcessState.UserTime() + cmd.ProcessState.SystemTime()).Seconds()
-		line := buildctl + " --addr " + addr + " build --frontend dockerfile.v0 --local context=" + dir + " --local dockerfile=" + dir +
-			" --local busybox=" + busybox + " --opt context:busybox=local:busybox --progress tty --no-cache"
+		line := lh.buildctlTTY()
 		_, c := timed(b, []string{"TERM=xterm", "COLUMNS=120", "LINES=40"}, "script", "-qfec", line, "/dev/null")
 		theirs += c
 	}
