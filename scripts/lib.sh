@@ -57,9 +57,15 @@ stop_pid() {
 
 # lock NAME: hold an exclusive lock for the rest of the script, so that
 # concurrent callers (parallel test packages) wait instead of racing.
+# The lock lives on descriptor 9: anything started in the background must
+# close it (9>&-), or the lock outlives the script and every later caller
+# waits forever. The wait is bounded (STAGESCOPE_LOCK_WAIT seconds, default
+# 1200: the first buildkit build on a slow machine) and says who holds it.
 lock() {
 	mkdir -p "$STAGESCOPE_RUN" 2>/dev/null || STAGESCOPE_RUN=${TMPDIR:-/tmp}/stagescope-run
 	mkdir -p "$STAGESCOPE_RUN"
-	exec 9>"$STAGESCOPE_RUN/$1.lock"
-	flock 9
+	local f=$STAGESCOPE_RUN/$1.lock
+	exec 9>"$f"
+	flock -w "${STAGESCOPE_LOCK_WAIT:-1200}" 9 ||
+		die "gave up waiting for $f after ${STAGESCOPE_LOCK_WAIT:-1200} s; held by: $(fuser "$f" 2>/dev/null || echo unknown)"
 }

@@ -9,6 +9,7 @@ package testengine
 import (
 	"bufio"
 	"bytes"
+	"context"
 	"fmt"
 	"os"
 	"os/exec"
@@ -49,12 +50,25 @@ var (
 	buildkit, docker, bases, buildctl once
 )
 
+// scriptTimeout bounds one engine script: longer than its own lock wait
+// (20 minutes, the first buildkit build on a slow machine), shorter than the
+// suite's 30-minute go test timeout, so a stuck script fails the test with
+// its stderr instead of a goroutine dump.
+const scriptTimeout = 22 * time.Minute
+
 // script runs scripts/NAME with args and returns its KEY=VALUE output lines.
 func script(name string, args ...string) (map[string]string, error) {
-	cmd := exec.Command(filepath.Join(RepoRoot(), "scripts", name), args...)
+	ctx, cancel := context.WithTimeout(context.Background(), scriptTimeout)
+	defer cancel()
+	cmd := exec.CommandContext(ctx, filepath.Join(RepoRoot(), "scripts", name), args...)
+	// A daemon the script leaves behind may hold the output pipes open.
+	cmd.WaitDelay = 5 * time.Second
 	var stderr bytes.Buffer
 	cmd.Stderr = &stderr
 	out, err := cmd.Output()
+	if ctx.Err() != nil {
+		err = fmt.Errorf("still running after %s", scriptTimeout)
+	}
 	if err != nil {
 		return nil, fmt.Errorf("scripts/%s %s: %v\n%s", name, strings.Join(args, " "), err, stderr.String())
 	}
