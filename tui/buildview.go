@@ -45,6 +45,8 @@ type BuildView struct {
 	logs        viewport.Model
 	logsOf      digest.Digest
 	logsLen     int64 // kept+dropped bytes when the logs were last read
+	logsWant    int   // how many lines were asked for: a screenful while following
+	logsCount   int   // lines in the viewport
 
 	// Shown instead of steps when there is no build to show.
 	message string
@@ -80,7 +82,7 @@ func (v *BuildView) SetRun(r *buildRun) {
 	v.run = r
 	v.message = ""
 	v.focus, v.pinned, v.offset = "", false, 0
-	v.logsOf, v.logsLen = "", 0
+	v.logsOf, v.logsLen, v.logsCount = "", 0, 0
 	v.follow = true
 	v.logs.SetContentLines(nil)
 	v.keys.Failed.SetEnabled(false)
@@ -224,6 +226,7 @@ func (v BuildView) Update(msg tea.Msg) (BuildView, tea.Cmd) {
 		v.resizeLogs()
 	case key.Matches(k, v.keys.Follow):
 		v.follow = !v.follow
+		v.refreshLogs()
 		if v.follow {
 			v.logs.GotoBottom()
 		}
@@ -255,6 +258,7 @@ func (v BuildView) Update(msg tea.Msg) (BuildView, tea.Cmd) {
 type retryMsg struct{}
 
 func (v *BuildView) scrollLogs(k tea.KeyPressMsg) {
+	v.fullLogs()
 	switch {
 	case key.Matches(k, v.keys.Up):
 		v.logs.ScrollUp(1)
@@ -270,6 +274,7 @@ func (v *BuildView) scrollLogs(k tea.KeyPressMsg) {
 		v.logs.GotoBottom()
 	}
 	v.follow = v.logs.AtBottom()
+	v.refreshLogs()
 }
 
 func (v *BuildView) moveCursor(k tea.KeyPressMsg) {
@@ -333,6 +338,7 @@ func (v BuildView) logsHeight() int {
 func (v *BuildView) resizeLogs() {
 	v.logs.SetWidth(max(v.width-2, 1))
 	v.logs.SetHeight(v.logsHeight())
+	v.refreshLogs()
 	if v.follow {
 		v.logs.GotoBottom()
 	}
@@ -347,22 +353,31 @@ func (v BuildView) focusedStep() *buildgraph.Step {
 
 // refreshLogs reloads the focused step's log when it changed. Log lines are
 // untrusted: every line is sanitized before it reaches the viewport.
+//
+// While following, the viewport holds only the lines that fit on screen:
+// a step printing thousands of lines a second then costs a screenful of
+// work per frame, not the whole window. Scrolling or leaving follow mode
+// loads the last maxLogLines lines (fullLogs).
 func (v *BuildView) refreshLogs() {
 	s := v.focusedStep()
 	if s == nil {
 		v.logs.SetContentLines(nil)
-		v.logsOf = ""
+		v.logsOf, v.logsCount = "", 0
 		return
 	}
 	n := s.Logs.Dropped() + int64(s.Logs.Len())
-	if s.Vertex == v.logsOf && n == v.logsLen {
+	want := maxLogLines
+	if v.follow {
+		want = v.logsHeight()
+	}
+	if s.Vertex == v.logsOf && n == v.logsLen && want == v.logsWant {
 		return
 	}
-	lines := s.Logs.Lines(maxLogLines)
+	lines := s.Logs.Lines(want)
 	for i, l := range lines {
 		lines[i] = clean(l)
 	}
-	if s.Logs.Dropped() > 0 {
+	if s.Logs.Dropped() > 0 && (!v.follow || len(lines) < want) {
 		lines = append([]string{v.styles.Faint.Render(fmt.Sprintf("… %s of earlier output dropped", buildgraph.HumanSize(s.Logs.Dropped())))}, lines...)
 	}
 	v.logs.SetHeight(v.logsHeight())
@@ -370,7 +385,20 @@ func (v *BuildView) refreshLogs() {
 	if v.follow || s.Vertex != v.logsOf {
 		v.logs.GotoBottom()
 	}
-	v.logsOf, v.logsLen = s.Vertex, n
+	v.logsOf, v.logsLen, v.logsWant, v.logsCount = s.Vertex, n, want, len(lines)
+}
+
+// fullLogs loads the whole kept window before the user scrolls, keeping the
+// view at the bottom where the tail was.
+func (v *BuildView) fullLogs() {
+	if v.logsWant == maxLogLines {
+		return
+	}
+	follow := v.follow
+	v.follow = false
+	v.refreshLogs()
+	v.logs.GotoBottom()
+	v.follow = follow
 }
 
 // View draws the build screen.
@@ -393,7 +421,7 @@ func (v BuildView) View() string {
 	lv := v.logs
 	lv.SetHeight(v.logsHeight())
 	body := lv.View()
-	if len(v.logs.GetContent()) == 0 {
+	if v.logsCount == 0 {
 		body = s.Faint.Render("  (no output)")
 	}
 	for _, l := range strings.Split(body, "\n") {

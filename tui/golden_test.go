@@ -326,3 +326,44 @@ func TestLogsNeutralised(t *testing.T) {
 	}
 	drain(t, m, -1)
 }
+
+// TestLogsFollowAndScroll checks the log pane over a long log: following
+// shows the newest lines, scrolling reaches older ones (the viewport then
+// holds the whole kept window), and G returns to following.
+func TestLogsFollowAndScroll(t *testing.T) {
+	var b strings.Builder
+	for i := 1; i <= 3000; i++ {
+		fmt.Fprintf(&b, "line %04d\n", i)
+	}
+	d := "sha256:0000000000000000000000000000000000000000000000000000000000000002"
+	started := t0
+	ss := []*client.SolveStatus{
+		{Vertexes: []*client.Vertex{{Digest: digest.Digest(d), Name: "[1/2] RUN chatty", Started: &started}}},
+		{Logs: []*client.VertexLog{{Vertex: digest.Digest(d), Stream: 1, Data: []byte(b.String())}}},
+	}
+	proj := project(t, "log-heavy", "busybox")
+	sess := &replaySession{kind: "buildkitd", streams: map[string][]*client.SolveStatus{"": ss}}
+	m, _ := newModel(t, modelOpts{proj: proj, session: sess}, 100, 30)
+	press(t, m, "enter")
+	drain(t, m, 2)
+	screen := ansi.Strip(m.render())
+	if !strings.Contains(screen, "line 3000") || !strings.Contains(screen, "following") {
+		t.Fatalf("following should show the last line:\n%s", screen)
+	}
+	press(t, m, "tab", "pgup", "pgup")
+	screen = ansi.Strip(m.render())
+	if strings.Contains(screen, "line 3000") || !strings.Contains(screen, "line 29") || strings.Contains(screen, "following") {
+		t.Fatalf("two pages up should show older lines and stop following:\n%s", screen)
+	}
+	press(t, m, "g")
+	screen = ansi.Strip(m.render())
+	if want := fmt.Sprintf("line %04d", 3000-maxLogLines+1); !strings.Contains(screen, want) {
+		t.Fatalf("the top of the kept window should be %q:\n%s", want, screen)
+	}
+	press(t, m, "G")
+	screen = ansi.Strip(m.render())
+	if !strings.Contains(screen, "line 3000") || !strings.Contains(screen, "following") {
+		t.Fatalf("G should follow again:\n%s", screen)
+	}
+	drain(t, m, -1)
+}
