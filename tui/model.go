@@ -58,6 +58,11 @@ type Model struct {
 	build   BuildView
 	compare CompareView
 
+	// confirm asks before a build sends a wide context; wideOK records the
+	// answer for the session.
+	confirm *confirmWide
+	wideOK  bool
+
 	ctx    context.Context
 	cancel context.CancelFunc
 	closed bool
@@ -171,6 +176,11 @@ func (m *Model) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 		return m, nil
 	case buildTargetsMsg:
 		return m, m.startBuild(msg.targets)
+	case wideCountedMsg:
+		if m.confirm != nil {
+			m.confirm.counted(msg)
+		}
+		return m, nil
 	case retryMsg:
 		if m.session == nil && !m.connecting {
 			m.build.SetMessage("Connecting to the engine…")
@@ -247,6 +257,20 @@ func (m *Model) handleKey(k tea.KeyPressMsg) (tea.Model, tea.Cmd) {
 			return m, nil
 		}
 		return m.quit()
+	}
+	if m.confirm != nil {
+		switch {
+		case key.Matches(k, m.confirm.keys.Yes):
+			targets := m.confirm.targets
+			m.confirm, m.wideOK = nil, true
+			return m, m.startBuild(targets)
+		case key.Matches(k, m.confirm.keys.No):
+			m.confirm = nil
+			m.setNotice("Build canceled: nothing was sent to the engine.", false)
+		case key.Matches(k, m.keys.Quit):
+			return m.quit()
+		}
+		return m, nil
 	}
 	if m.showHelp {
 		switch {
@@ -380,6 +404,13 @@ func (m *Model) startBuild(targets []string) tea.Cmd {
 		pl.Request.NoCache = m.noCache
 		pl.Request.Keep = true
 		plans = append(plans, pl)
+	}
+	if len(p.Wide) > 0 && !m.wideOK {
+		m.confirm = &confirmWide{
+			keys: DefaultConfirmKeyMap(), targets: targets, wide: p.Wide,
+			sizes: make([]*engine.ContextSize, len(p.Wide)),
+		}
+		return countWide(m.ctx, p.Wide)
 	}
 	m.screen = buildScreen
 	if m.session == nil {
@@ -561,7 +592,9 @@ func (m *Model) render() string {
 		return lipgloss.Place(m.width, m.height, lipgloss.Center, lipgloss.Center, strings.Join(msg, "\n"))
 	}
 	var body string
-	if m.showHelp {
+	if m.confirm != nil {
+		body = m.confirm.view(s, m.width, m.bodyHeight())
+	} else if m.showHelp {
 		body = m.viewHelp()
 	} else {
 		switch m.screen {
@@ -638,6 +671,9 @@ func (m *Model) statusLine() string {
 func (m *Model) bindings() (short []key.Binding, full [][]key.Binding) {
 	g := m.keys
 	switch {
+	case m.confirm != nil:
+		k := m.confirm.keys
+		return []key.Binding{k.Yes, k.No, g.Quit}, [][]key.Binding{{k.Yes, k.No, g.Quit}}
 	case m.screen == graphScreen:
 		k := m.graph.KeyMap()
 		if m.graph.Filtering() {

@@ -39,6 +39,10 @@ type Project struct {
 	Graph *buildgraph.Graph
 	// Plan makes the build of one target ("" for the last stage).
 	Plan func(target string) (Plan, error)
+	// Wide are the local contexts that are the filesystem root or the home
+	// folder: the first build asks before sending them. Leave it empty to
+	// skip the question (--yes).
+	Wide []engine.WideContext
 }
 
 // Plan is a validated build of one target.

@@ -4,10 +4,12 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"os"
 	"path/filepath"
 	"regexp"
 	"strings"
+	"time"
 
 	"github.com/moby/buildkit/client"
 	"github.com/spf13/cobra"
@@ -29,6 +31,7 @@ type buildFlags struct {
 	ssh       []string
 	outputs   []string
 	load      bool
+	yes       bool
 	engine    engineFlags
 }
 
@@ -50,6 +53,7 @@ func (f *buildFlags) register(cmd *cobra.Command, single bool) {
 	fs.StringVar(&f.platform, "platform", "", "target platform `OS/ARCH[/VARIANT]` (default: the engine's)")
 	fs.StringArrayVar(&f.secrets, "secret", nil, "secret for RUN --mount=type=secret: `id=NAME,src=FILE` or id=NAME,env=VARIABLE")
 	fs.StringArrayVar(&f.ssh, "ssh", nil, "SSH agent socket or keys for RUN --mount=type=ssh: `default` or ID=SOCKET|KEY[,…]")
+	fs.BoolVarP(&f.yes, "yes", "y", false, "send a build context that is the filesystem root or the home folder without asking")
 }
 
 // project is a validated build context and Dockerfile, before a target is
@@ -105,6 +109,27 @@ func (f *buildFlags) loadProject(args []string) (*project, error) {
 		return nil, err
 	}
 	return p, nil
+}
+
+// wideCountTime bounds how long a wide context is counted: a home folder
+// may hold millions of files, and a lower bound is enough to decide.
+const wideCountTime = 2 * time.Second
+
+// checkWide refuses, without --yes, to send a local context that is the
+// filesystem root or the home folder: the engine would receive everything
+// in it. The sentence gives its size, counted for at most wideCountTime.
+// With --yes it says on stderr what is being sent.
+func (p *project) checkWide(stderr io.Writer) error {
+	for _, w := range engine.WideContexts(p.request("")) {
+		ctx, cancel := context.WithTimeout(context.Background(), wideCountTime)
+		size := w.Count(ctx)
+		cancel()
+		if !p.flags.yes {
+			return usagef("%s is %s: building would send everything in it to the engine (%s); give a smaller folder, or pass --yes to send it anyway", w.Label(), w.What, size)
+		}
+		fmt.Fprintf(stderr, "sending %s, %s (%s), as --yes allows\n", w.Label(), w.What, size)
+	}
+	return nil
 }
 
 func (p *project) parse(target string) (*buildgraph.Graph, error) {
@@ -266,6 +291,9 @@ and .dockerignore (or <Dockerfile>.dockerignore) is honoured.
 			}
 			mode, err := progressMode(progress)
 			if err != nil {
+				return err
+			}
+			if err := proj.checkWide(cmd.ErrOrStderr()); err != nil {
 				return err
 			}
 			return runBuild(cmd.Context(), cmd, f.engine.options(), proj, p, mode, metadataFile)

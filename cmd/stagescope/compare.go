@@ -98,6 +98,9 @@ is larger than SIZE (KB, MB, GB are powers of 1000; KiB, MiB, GiB of 1024).
 				p.req.Keep = true
 				plans = append(plans, p)
 			}
+			if err := proj.checkWide(cmd.ErrOrStderr()); err != nil {
+				return err
+			}
 			for t := range limits {
 				if !hasTarget(plans, t) {
 					return usagef("--budget %s: %s is not among the compared targets", t, t)

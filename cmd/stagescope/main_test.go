@@ -68,6 +68,8 @@ func TestBadInput(t *testing.T) {
 		{"10 MB Dockerfile", []string{"build", dir, "-f", big}, exitBadInput, "larger than 8 MiB"},
 		{"binary garbage", []string{"graph", dir, "-f", garbage}, exitBadInput, "Dockerfile.bin"},
 		{"TUI without a terminal", []string{dir}, exitBadInput, "needs a terminal"},
+		{"filesystem root as context", []string{"build", "/", "-f", filepath.Join(dir, "Dockerfile")}, exitBadInput, "build context / is the filesystem root"},
+		{"filesystem root as a named context", []string{"compare", dir, "--all", "--build-context", "src=/"}, exitBadInput, `build context "src" / is the filesystem root`},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -197,5 +199,41 @@ func TestGraphCommand(t *testing.T) {
 		if code != exitBadInput || !strings.Contains(stderr.String(), tt.want) || strings.Count(stderr.String(), "\n") != 1 {
 			t.Errorf("%q with %q: exit %d, stderr %q; want exit 2 and one line mentioning %q", tt.args, tt.stdin, code, stderr.String(), tt.want)
 		}
+	}
+}
+
+// A context that is the home folder is sent only with --yes; the refusal
+// gives its size as .dockerignore leaves it.
+func TestHomeContextNeedsYes(t *testing.T) {
+	addr := testengine.BuildKit(t) // before HOME moves: the scripts keep their cache under it
+	home := t.TempDir()
+	files := map[string]string{
+		"Dockerfile":    "FROM scratch\nCOPY notes.txt /\n",
+		"notes.txt":     "0123456789",
+		"secret.key":    "do not send",
+		".dockerignore": "*.key\n",
+	}
+	for name, data := range files {
+		if err := os.WriteFile(filepath.Join(home, name), []byte(data), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	t.Setenv("HOME", home)
+	code, stdout, stderr := stagescope(t, nil, "build", home, "--progress", "quiet")
+	if code != exitBadInput || stdout != "" {
+		t.Fatalf("exit %d, stdout %q, stderr %q; want exit %d and nothing on stdout", code, stdout, stderr, exitBadInput)
+	}
+	// Dockerfile 30 B + notes.txt 10 B + .dockerignore 6 B; secret.key is ignored.
+	want := fmt.Sprintf("build context %s is your home folder: building would send everything in it to the engine (46B in 3 files); give a smaller folder, or pass --yes to send it anyway", home)
+	if got := strings.TrimSpace(stderr); got != "stagescope: "+want {
+		t.Errorf("stderr\n%q\nwant\n%q", got, "stagescope: "+want)
+	}
+
+	code, _, stderr = stagescope(t, map[string]string{"BUILDKIT_HOST": addr}, "build", home, "--yes", "--progress", "plain")
+	if code != 0 {
+		t.Fatalf("with --yes: exit %d, stderr %s", code, stderr)
+	}
+	if !strings.Contains(stderr, "sending build context "+home+", your home folder (46B in 3 files), as --yes allows") {
+		t.Errorf("with --yes, stderr does not say what is sent:\n%s", stderr)
 	}
 }

@@ -78,6 +78,9 @@ func runTUI(cmd *cobra.Command, f *buildFlags, args []string) error {
 		NoCache: f.noCache,
 		Dark:    true,
 	}
+	if !f.yes {
+		opts.Project.Wide = engine.WideContexts(proj.request(""))
+	}
 	if store, err := history.Default(); err == nil {
 		opts.History = store
 	}
