@@ -63,6 +63,8 @@ type Model struct {
 	confirm *confirmWide
 	wideOK  bool
 
+	helpKey, helpDrawn string // the short help line and what it was drawn for
+
 	ctx    context.Context
 	cancel context.CancelFunc
 	closed bool
@@ -701,9 +703,22 @@ func (m *Model) bindings() (short []key.Binding, full [][]key.Binding) {
 	return short, full
 }
 
+// helpLine draws the short help. It is the same frame after frame while a
+// build streams, so the drawn line is kept until the keys or width change.
 func (m *Model) helpLine() string {
 	short, _ := m.bindings()
-	return truncate(" "+m.help.ShortHelpView(short), m.width)
+	var k strings.Builder
+	fmt.Fprint(&k, m.width, m.styles.Dark)
+	for _, b := range short {
+		if b.Enabled() {
+			k.WriteString("\x00" + b.Help().Key + "\x01" + b.Help().Desc)
+		}
+	}
+	if k.String() != m.helpKey {
+		m.helpKey = k.String()
+		m.helpDrawn = truncate(" "+m.help.ShortHelpView(short), m.width)
+	}
+	return m.helpDrawn
 }
 
 func (m *Model) viewHelp() string {
