@@ -401,6 +401,11 @@ func (p *Progress) Apply(s *client.SolveStatus) {
 		}
 		p.step(w.Vertex).warn(msg)
 	}
+	p.refreshStages()
+}
+
+// refreshStages recomputes the stages whose steps changed.
+func (p *Progress) refreshStages() {
 	for i, d := range p.dirty {
 		if d {
 			p.Stages[i].refresh()
@@ -584,6 +589,24 @@ func (p *Progress) Canceled() bool {
 		}
 	}
 	return false
+}
+
+// Abandon ends the steps that still run when the status stream ended
+// without reporting them done: the engine was lost, or the build was cut
+// short before BuildKit said so. They become canceled at the given time
+// with why as their error; nothing else changes.
+func (p *Progress) Abandon(at time.Time, why string) {
+	for _, s := range p.steps {
+		if s.State != StepRunning {
+			continue
+		}
+		s.State, s.Completed = StepCanceled, at
+		if s.Error == "" {
+			s.Error = why
+		}
+		p.touch(s)
+	}
+	p.refreshStages()
 }
 
 // Counts counts the steps of stages: cached ones, finished ones (done or

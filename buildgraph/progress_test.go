@@ -572,6 +572,26 @@ func TestProgressStageState(t *testing.T) {
 	}
 }
 
+// Steps still running when the stream ends without saying so (the engine
+// was lost) are canceled, and so is their stage; finished steps keep their
+// state.
+func TestProgressAbandon(t *testing.T) {
+	p := NewProgress(mustParse(t, "FROM scratch AS a\nCOPY x /\nRUN b\n", Options{}))
+	p.Apply(status(vtx("sha256:1", "[a 1/2] COPY x /", 1, 2), vtx("sha256:2", "[a 2/2] RUN b", 2, 0)))
+	at := time.Unix(100, 0)
+	p.Abandon(at, "the engine was lost")
+	copyStep, run := p.Step("sha256:1"), p.Step("sha256:2")
+	if copyStep.State != StepDone || copyStep.Error != "" {
+		t.Errorf("finished step changed: %s %q", copyStep.State, copyStep.Error)
+	}
+	if run.State != StepCanceled || !run.Completed.Equal(at) || run.Error != "the engine was lost" {
+		t.Errorf("running step: %s at %v, %q", run.State, run.Completed, run.Error)
+	}
+	if sp := p.Stages[0]; sp.State != StepCanceled || sp.Completed.IsZero() {
+		t.Errorf("stage: %s, completed %v", sp.State, sp.Completed)
+	}
+}
+
 // A vertex two stages share (identical FROM and RUN: one digest) belongs
 // to the stage BuildKit names it after; the other stage lists only its own.
 func TestProgressSharedVertex(t *testing.T) {

@@ -78,6 +78,9 @@ type Model struct {
 	run         *buildRun
 	nextID      int
 	interrupted bool
+	// interruptedQuit: the user left with ctrl+c, which Run reports as
+	// ErrInterrupted (exit code 130), not as a plain quit.
+	interruptedQuit bool
 
 	results []buildgraph.TargetResult // the latest result per target, in order of first build
 	saved   map[string]buildgraph.SavedSize
@@ -258,6 +261,7 @@ func (m *Model) handleKey(k tea.KeyPressMsg) (tea.Model, tea.Cmd) {
 			m.setNotice("Canceling the build; press ctrl+c again to quit.", true)
 			return m, nil
 		}
+		m.interruptedQuit = true
 		return m.quit()
 	}
 	if m.confirm != nil {
@@ -479,6 +483,13 @@ func (m *Model) finished(o buildOutcome) {
 	}
 	err := o.err()
 	var lost *engine.LostError
+	if err != nil && r.progress != nil {
+		why := "the build ended before this step did"
+		if errors.As(err, &lost) {
+			why = "the engine was lost"
+		}
+		r.progress.Abandon(r.ended, why)
+	}
 	switch {
 	case err == nil:
 		var sizes []string
@@ -496,7 +507,8 @@ func (m *Model) finished(o buildOutcome) {
 		m.setNotice("The build was canceled.", true)
 	case errors.As(err, &lost):
 		m.session, m.connErr = nil, err
-		m.setNotice(firstLine(err.Error())+"; press r to reconnect and build again.", true)
+		// The action first: the engine's address makes the cause long.
+		m.setNotice("Engine lost during the build; press r to reconnect and build again. ("+firstLine(err.Error())+")", true)
 	default:
 		m.setNotice(firstLine(err.Error()), true)
 	}

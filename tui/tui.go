@@ -106,6 +106,9 @@ func (s engineSession) Describe() string { return string(s.Engine.Kind) + " " + 
 // terminal.
 var ErrNotATerminal = errors.New("the interactive view needs a terminal; in scripts use stagescope graph, stagescope build or stagescope compare")
 
+// ErrInterrupted is returned by Run when the user left with ctrl+c.
+var ErrInterrupted = errors.New("interrupted")
+
 // IsTerminal reports whether r and w are both terminals.
 func IsTerminal(r io.Reader, w io.Writer) bool {
 	in, ok1 := r.(*os.File)
@@ -126,6 +129,9 @@ func Run(ctx context.Context, opts Options, in io.Reader, out io.Writer) error {
 	final, err := p.Run()
 	if fm, ok := final.(*Model); ok {
 		fm.shutdown()
+		if err == nil && fm.interruptedQuit {
+			return ErrInterrupted
+		}
 	}
 	if errors.Is(err, tea.ErrProgramKilled) && ctx.Err() != nil {
 		return context.Cause(ctx)

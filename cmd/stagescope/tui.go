@@ -90,6 +90,9 @@ func runTUI(cmd *cobra.Command, f *buildFlags, args []string) error {
 	if errors.Is(err, tui.ErrNotATerminal) {
 		return usagef("%s", err)
 	}
+	if errors.Is(err, tui.ErrInterrupted) {
+		return errInterrupted
+	}
 	return err
 }
 

@@ -1,0 +1,193 @@
+package tui_test
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"net"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"regexp"
+	"syscall"
+	"testing"
+	"time"
+
+	controlapi "github.com/moby/buildkit/api/services/control"
+	"github.com/moby/buildkit/client"
+
+	"github.com/stagescope/stagescope/internal/testengine"
+)
+
+// startBuildkitd starts a throwaway buildkitd on addr and waits until its
+// socket accepts connections.
+func startBuildkitd(t *testing.T, sock string) *testengine.Daemon {
+	t.Helper()
+	os.Remove(sock)
+	d := testengine.StartBuildkitd(t, "unix://"+sock)
+	deadline := time.Now().Add(60 * time.Second)
+	for {
+		if c, err := net.Dial("unix", sock); err == nil {
+			c.Close()
+			return d
+		}
+		if time.Now().After(deadline) {
+			log, _ := os.ReadFile(d.Log)
+			testengine.Unavailable(t, "throwaway buildkitd did not start:\n%s", log)
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+}
+
+// activeBuilds asks the engine how many builds it is running.
+func activeBuilds(t *testing.T, addr string) int {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	c, err := client.New(ctx, addr)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	stream, err := c.ControlClient().ListenBuildHistory(ctx, &controlapi.BuildHistoryRequest{ActiveOnly: true, EarlyExit: true})
+	if err != nil {
+		t.Fatalf("build history: %v", err)
+	}
+	n := 0
+	for {
+		ev, err := stream.Recv()
+		if errors.Is(err, io.EOF) {
+			return n
+		}
+		if err != nil {
+			t.Fatalf("build history: %v", err)
+		}
+		if ev.Type == controlapi.BuildHistoryEventType_STARTED {
+			n++
+		}
+	}
+}
+
+// within polls cond every 50 ms for at most limit and returns how long it
+// took, or -1.
+func within(limit time.Duration, cond func() bool) time.Duration {
+	start := time.Now()
+	for time.Since(start) <= limit {
+		if cond() {
+			return time.Since(start)
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+	return -1
+}
+
+// TestE2EEngineLossAndInterrupt drives the real binary in tmux against a
+// throwaway buildkitd:
+//   - the engine is SIGKILLed during a RUN sleep: the TUI shows the loss
+//     within 5 s and keeps answering keys;
+//   - the engine is started again and r rebuilds, without restarting
+//     stagescope;
+//   - ctrl+c cancels that build: the step stops on the engine within 2 s and
+//     the engine reports no build running; a second ctrl+c quits with exit
+//     code 130 and the terminal's modes (stty -a) are as before.
+func TestE2EEngineLossAndInterrupt(t *testing.T) {
+	if testing.Short() {
+		t.Skip("end-to-end test")
+	}
+	if _, err := exec.LookPath("tmux"); err != nil {
+		testengine.Unavailable(t, "tmux is not installed: %v", err)
+	}
+	// runc's container outlives a SIGKILLed daemon: end it, and any left
+	// by an earlier run.
+	stopSleep := func() { exec.Command("pkill", "-KILL", "-f", "^sleep 623$").Run() }
+	stopSleep()
+	t.Cleanup(stopSleep)
+	sleeping := func() bool { return exec.Command("pgrep", "-f", "^sleep 623$").Run() == nil }
+
+	busybox := testengine.Bases(t)["busybox"]
+	sock := filepath.Join(t.TempDir(), "buildkitd.sock")
+	addr := "unix://" + sock
+	first := startBuildkitd(t, sock)
+
+	dir := t.TempDir()
+	if err := os.WriteFile(filepath.Join(dir, "Dockerfile"), []byte("FROM busybox\nRUN sleep 623\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	work := t.TempDir()
+	bin := filepath.Join(work, "stagescope")
+	build := exec.Command("go", "build", "-o", bin, "./cmd/stagescope")
+	build.Dir = testengine.RepoRoot()
+	if out, err := build.CombinedOutput(); err != nil {
+		t.Fatalf("go build: %v\n%s", err, out)
+	}
+	before, after := filepath.Join(work, "stty.before"), filepath.Join(work, "stty.after")
+	x := tmux{t: t, socket: fmt.Sprintf("stagescope-rel-%d", os.Getpid())}
+	line := fmt.Sprintf("stty -a > %q; env BUILDKIT_HOST=%q XDG_STATE_HOME=%q TERM=xterm-256color %q %q --build-context busybox=%q; echo EXITED $?; stty -a > %q; sleep 120",
+		before, addr, filepath.Join(work, "state"), bin, dir, busybox, after)
+	x.run("new-session", "-d", "-s", "e2e", "-x", "120", "-y", "40", line)
+	t.Cleanup(func() { _ = exec.Command("tmux", "-L", x.socket, "kill-server").Run() })
+
+	x.waitFor(`● buildkitd unix://`, 30*time.Second)
+	x.waitFor(`enter builds stage-0`, 5*time.Second)
+
+	// The engine dies during the step.
+	x.run("send-keys", "-t", "e2e", "Enter")
+	if within(2*time.Minute, sleeping) < 0 {
+		t.Fatalf("the step never started:\n%s", x.screen())
+	}
+	first.Cmd.Process.Signal(syscall.SIGKILL)
+	killed := time.Now()
+	x.waitFor(`Engine lost during the build; press r to reconnect`, 10*time.Second)
+	if d := time.Since(killed); d > 5*time.Second {
+		t.Errorf("the loss was shown %s after the engine died", d)
+	}
+	s := x.waitFor(`○ no engine`, time.Second)
+	if !regexp.MustCompile(`⊘ 1/2 RUN sleep 623 +CANCELED`).MatchString(s) {
+		t.Errorf("the step that ran when the engine died does not show as canceled:\n%s", s)
+	}
+	stopSleep()
+
+	// Still answering keys.
+	x.run("send-keys", "-t", "e2e", "?")
+	x.waitFor(`Keys of the Build screen`, 5*time.Second)
+	x.run("send-keys", "-t", "e2e", "Escape")
+	x.waitFor(`press r to reconnect`, 5*time.Second)
+
+	// The engine is back: r reconnects and builds again.
+	startBuildkitd(t, sock)
+	x.run("send-keys", "-t", "e2e", "r")
+	x.waitFor(`● buildkitd unix://`, 30*time.Second)
+	if within(2*time.Minute, sleeping) < 0 {
+		t.Fatalf("the rebuild did not start the step again:\n%s", x.screen())
+	}
+
+	// ctrl+c cancels the build on the engine.
+	x.run("send-keys", "-t", "e2e", "C-c")
+	if d := within(2*time.Second, func() bool { return !sleeping() }); d < 0 {
+		t.Errorf("the step still runs 2 s after ctrl+c:\n%s", x.screen())
+	}
+	if d := within(2*time.Second, func() bool { return activeBuilds(t, addr) == 0 }); d < 0 {
+		t.Errorf("the engine still reports a build running 2 s after ctrl+c")
+	}
+	x.waitFor(`canceled`, 5*time.Second)
+
+	// A second ctrl+c quits with 130, and the terminal is as it was.
+	x.run("send-keys", "-t", "e2e", "C-c")
+	x.waitFor(`EXITED 130`, 10*time.Second)
+	var a, b []byte
+	if within(5*time.Second, func() bool {
+		var err error
+		b, err = os.ReadFile(after)
+		return err == nil && len(b) > 0
+	}) < 0 {
+		t.Fatal("stty -a after the TUI wrote nothing")
+	}
+	a, err := os.ReadFile(before)
+	if err != nil || len(a) == 0 {
+		t.Fatalf("stty -a before the TUI: %v", err)
+	}
+	if string(a) != string(b) {
+		t.Errorf("terminal modes changed:\nbefore: %s\nafter:  %s", a, b)
+	}
+}
