@@ -7,11 +7,15 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io/fs"
 	"net"
 	"net/url"
 	"os"
+	"os/user"
+	"strconv"
 	"strings"
 	"sync"
+	"syscall"
 	"time"
 
 	"github.com/moby/buildkit/client"
@@ -108,10 +112,57 @@ func (e *UnreachableError) Error() string {
 	if strings.Contains(cause, "tls") || strings.Contains(cause, "x509") || strings.Contains(cause, "certificate") {
 		hint = "check --tlscacert, --tlscert and --tlskey against the daemon's certificates"
 	}
+	if errors.Is(e.Err, fs.ErrPermission) || strings.Contains(cause, "permission denied") {
+		// The socket is there and the daemon may well run: the user may
+		// not use it. Say so instead of quoting the dialer.
+		cause = "permission denied on its socket"
+		hint = "run as a member of the socket's group (for Docker usually docker) or as root, or point --addr or BUILDKIT_HOST at an engine you may use"
+		if owner := socketOwner(e.Addr); owner != "" {
+			cause += ", owned by " + owner
+		}
+	}
 	return fmt.Sprintf("cannot reach %s at %s (%s); %s", what, e.Addr, cause, hint)
 }
 
 func (e *UnreachableError) Unwrap() error { return e.Err }
+
+// socketOwner describes a unix socket's owner, group and mode
+// ("root:docker, mode 0660"), or "" when addr is not a local socket.
+func socketOwner(addr string) string {
+	path, ok := strings.CutPrefix(addr, "unix://")
+	if !ok {
+		return ""
+	}
+	st, err := os.Stat(path)
+	if err != nil {
+		return ""
+	}
+	sys, ok := st.Sys().(*syscall.Stat_t)
+	if !ok {
+		return ""
+	}
+	name := func(id uint32, lookup func(string) (string, error)) string {
+		if n, err := lookup(strconv.FormatUint(uint64(id), 10)); err == nil {
+			return n
+		}
+		return strconv.FormatUint(uint64(id), 10)
+	}
+	owner := name(sys.Uid, func(id string) (string, error) {
+		u, err := user.LookupId(id)
+		if err != nil {
+			return "", err
+		}
+		return u.Username, nil
+	})
+	group := name(sys.Gid, func(id string) (string, error) {
+		g, err := user.LookupGroupId(id)
+		if err != nil {
+			return "", err
+		}
+		return g.Name, nil
+	})
+	return fmt.Sprintf("%s:%s, mode %#o", owner, group, st.Mode().Perm())
+}
 
 // AddressError says an address cannot be used at all (unknown scheme, bad form).
 type AddressError struct {

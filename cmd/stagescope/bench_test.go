@@ -19,7 +19,7 @@ import (
 // Benchmarks compare stagescope with buildctl on the same buildkitd, same
 // Dockerfile, same run, and report the ratios (make bench prints them).
 
-func buildBinary(b *testing.B) string {
+func buildBinary(b testing.TB) string {
 	b.Helper()
 	bin := filepath.Join(b.TempDir(), "stagescope")
 	out, err := exec.Command("go", "build", "-o", bin, ".").CombinedOutput()
