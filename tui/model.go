@@ -2,6 +2,7 @@ package tui
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"strings"
@@ -64,6 +65,7 @@ type Model struct {
 	wideOK  bool
 
 	helpKey, helpDrawn string // the short help line and what it was drawn for
+	builds             int    // builds that ended, for Options.Stats
 
 	ctx    context.Context
 	cancel context.CancelFunc
@@ -518,6 +520,16 @@ func (m *Model) finished(o buildOutcome) {
 	m.tickViews()
 	m.build.Finished()
 	m.syncGraph()
+	m.builds++
+	if m.opts.Stats != nil {
+		outcome := "built"
+		if err != nil {
+			outcome = firstLine(err.Error())
+		}
+		if line, err := json.Marshal(processStats(m.builds, outcome)); err == nil {
+			m.opts.Stats.Write(append(line, '\n'))
+		}
+	}
 	focus := ""
 	if len(o.results) == 1 {
 		focus = o.results[0].Target

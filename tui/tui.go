@@ -13,6 +13,9 @@ import (
 	"errors"
 	"io"
 	"os"
+	"runtime"
+	"strconv"
+	"strings"
 	"time"
 
 	tea "charm.land/bubbletea/v2"
@@ -91,6 +94,33 @@ type Options struct {
 	Dark bool
 	// Now is the clock (time.Now when nil); tests pin it.
 	Now func() time.Time
+	// Stats, when set, gets one JSON line of process statistics after each
+	// build ends (see DebugStats): a test hook for leak tests, never shown.
+	Stats io.Writer
+}
+
+// DebugStats is what Options.Stats receives after each build.
+type DebugStats struct {
+	Builds     int    `json:"builds"`
+	Goroutines int    `json:"goroutines"`
+	RSSBytes   int64  `json:"rssBytes"`
+	HeapBytes  uint64 `json:"heapBytes"`
+	Outcome    string `json:"outcome"`
+}
+
+func processStats(builds int, outcome string) DebugStats {
+	var ms runtime.MemStats
+	runtime.ReadMemStats(&ms)
+	st := DebugStats{Builds: builds, Goroutines: runtime.NumGoroutine(), HeapBytes: ms.HeapAlloc, Outcome: outcome}
+	// The second field of statm is the resident set, in pages.
+	if data, err := os.ReadFile("/proc/self/statm"); err == nil {
+		if f := strings.Fields(string(data)); len(f) > 1 {
+			if pages, err := strconv.ParseInt(f[1], 10, 64); err == nil {
+				st.RSSBytes = pages * int64(os.Getpagesize())
+			}
+		}
+	}
+	return st
 }
 
 // engineSession adapts *engine.Engine to Session.

@@ -81,6 +81,14 @@ func runTUI(cmd *cobra.Command, f *buildFlags, args []string) error {
 	if !f.yes {
 		opts.Project.Wide = engine.WideContexts(proj.request(""))
 	}
+	// A test hook, not a feature: STAGESCOPE_DEBUG_STATS=FILE appends one
+	// JSON line of process statistics (goroutines, RSS) after each build.
+	if path := os.Getenv("STAGESCOPE_DEBUG_STATS"); path != "" {
+		if f, err := os.OpenFile(path, os.O_WRONLY|os.O_APPEND|os.O_CREATE, 0o600); err == nil {
+			defer f.Close()
+			opts.Stats = f
+		}
+	}
 	if store, err := history.Default(); err == nil {
 		opts.History = store
 	}
