@@ -713,7 +713,7 @@ func (l *Log) Write(stream int, data []byte) {
 			l.start += excess
 			l.dropped += int64(excess)
 		}
-		if l.start >= l.max { // compact: the buffer never grows past twice the limit
+		if l.start >= l.max/4 { // compact: the buffer stays within 1.25 times the limit
 			l.buf = append(l.buf[:0], l.buf[l.start:]...)
 			l.start = 0
 		}
@@ -787,7 +787,13 @@ func (l *Log) Segments() []LogSegment {
 // replaced by U+FFFD. Terminal escape sequences are kept; pass the lines
 // through SanitizeLine before drawing them verbatim. A line still being
 // written (no newline yet) is the last line.
-func (l *Log) Lines(n int) []string {
+func (l *Log) Lines(n int) []string { return l.LinesCut(n, 0) }
+
+// LinesCut is Lines with every line longer than max bytes cut to its last
+// max bytes, after "…" (max <= 0 cuts nothing). A step that prints
+// megabytes without a newline then costs a screen max bytes a line, not
+// the whole line on every frame.
+func (l *Log) LinesCut(n, limit int) []string {
 	if l == nil || n <= 0 || l.Len() == 0 {
 		return nil
 	}
@@ -813,7 +819,18 @@ func (l *Log) Lines(n int) []string {
 		if j := bytes.LastIndexByte(line, '\r'); j >= 0 {
 			line = line[j+1:]
 		}
-		out = append(out, strings.ToValidUTF8(string(line), "\uFFFD"))
+		cut := limit > 0 && len(line) > limit
+		if cut {
+			line = line[len(line)-limit:]
+			for k := 0; k < utf8.UTFMax && len(line) > 0 && !utf8.RuneStart(line[0]); k++ {
+				line = line[1:] // start on a whole character
+			}
+		}
+		s := strings.ToValidUTF8(string(line), "\uFFFD")
+		if cut {
+			s = "…" + s
+		}
+		out = append(out, s)
 	}
 	return out
 }

@@ -825,3 +825,18 @@ func BenchmarkProgressApply(b *testing.B) {
 		}
 	}
 }
+
+func TestLogLinesCut(t *testing.T) {
+	l := NewLog(1 << 20)
+	l.Write(1, []byte("short\n"+strings.Repeat("a", 100)+"hello\nééééé\nprogress 1%\rprogress 2%"))
+	// "ééééé" is 10 bytes: its last 7 begin inside an "é", so the cut line
+	// starts at the next whole character.
+	got := l.LinesCut(4, 7)
+	want := []string{"short", "…aahello", "…ééé", "…ress 2%"}
+	if !slices.Equal(got, want) {
+		t.Errorf("LinesCut = %q, want %q", got, want)
+	}
+	if full := l.LinesCut(4, 0); !slices.Equal(full, l.Lines(4)) || len(full[1]) != 105 {
+		t.Errorf("LinesCut(n, 0) cuts: %q", full)
+	}
+}

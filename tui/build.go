@@ -27,6 +27,12 @@ import (
 // updates that queued up while it was busy, then renders once.
 const maxBatch = 512
 
+// statusQueue is how many status messages wait between the engine and the
+// UI, per target and again before the UI. A message can carry megabytes of
+// log when a step floods its output: short queues bound the memory, and
+// make the engine's stream wait for the UI instead.
+const statusQueue = 16
+
 // batchWindow is how long the UI gathers status updates before applying
 // them: one frame at 30 frames a second.
 const batchWindow = time.Second / 30
@@ -164,13 +170,14 @@ func (j buildJob) start(ctx context.Context, r *buildRun) {
 	counts := make([]*buildgraph.Progress, n)
 	var relays sync.WaitGroup
 	for i := range chans {
-		chans[i] = make(chan *client.SolveStatus, 64)
+		chans[i] = make(chan *client.SolveStatus, statusQueue)
 		counts[i] = buildgraph.NewProgress(j.plans[i].Graph)
 		relays.Add(1)
 		go func() {
 			defer relays.Done()
 			for s := range chans[i] {
-				counts[i].Apply(s)
+				// The counts need step states, not the logs the UI keeps.
+				counts[i].Apply(&client.SolveStatus{Vertexes: s.Vertexes, Statuses: s.Statuses})
 				select {
 				case r.updates <- s:
 				case <-r.abandon:

@@ -20,6 +20,10 @@ import (
 // maxLogLines is how many lines of a step's log the viewport holds.
 const maxLogLines = 2000
 
+// maxLogLineBytes is how much of one log line the viewport holds: its end,
+// the freshest output of a line still being written.
+const maxLogLineBytes = 4096
+
 // BuildView is the live build: steps grouped by stage, and the logs of the
 // focused step.
 type BuildView struct {
@@ -373,7 +377,7 @@ func (v *BuildView) refreshLogs() {
 	if s.Vertex == v.logsOf && n == v.logsLen && want == v.logsWant {
 		return
 	}
-	lines := s.Logs.Lines(want)
+	lines := s.Logs.LinesCut(want, maxLogLineBytes)
 	for i, l := range lines {
 		lines[i] = clean(l)
 	}

@@ -448,7 +448,7 @@ func (m *Model) startBuild(targets []string) tea.Cmd {
 		started:  m.now(),
 		cancel:   cancel,
 		abandon:  make(chan struct{}),
-		updates:  make(chan *client.SolveStatus, 256),
+		updates:  make(chan *client.SolveStatus, statusQueue),
 		done:     make(chan buildOutcome, 1),
 	}
 	if len(plans) == 1 {

@@ -283,3 +283,119 @@ func TestE2EHundredBuilds(t *testing.T) {
 	x.run("send-keys", "-t", "e2e", "q")
 	x.waitFor(`EXITED 0`, 10*time.Second)
 }
+
+// TestE2ELogFlood builds steps that print far more than a screen can take,
+// on a buildkitd whose own log limits are lifted (BuildKit clips a step at
+// 2 MiB and 200 KiB/s by default): 64 MiB of base64 on one line without a
+// newline, 32 MiB of random bytes (invalid UTF-8, control characters), and
+// a \r progress bar. The TUI keeps 2 MiB of log a step and short queues,
+// so its resident memory grows by at most 48 MiB, half of what streamed
+// through (about 30 MiB here, the same at a quarter of the volume); the
+// screen keeps its frame, and the progress bar shows its last state.
+func TestE2ELogFlood(t *testing.T) {
+	if testing.Short() {
+		t.Skip("end-to-end test")
+	}
+	if _, err := exec.LookPath("tmux"); err != nil {
+		testengine.Unavailable(t, "tmux is not installed: %v", err)
+	}
+	busybox := testengine.Bases(t)["busybox"]
+	t.Setenv("BUILDKIT_STEP_LOG_MAX_SIZE", "-1")
+	t.Setenv("BUILDKIT_STEP_LOG_MAX_SPEED", "-1")
+	sock := filepath.Join(t.TempDir(), "buildkitd.sock")
+	startBuildkitd(t, sock)
+	addr := "unix://" + sock
+
+	dir := t.TempDir()
+	files := map[string]string{
+		"hello.txt": "hello\n",
+		"Dockerfile": "FROM scratch AS small\nCOPY hello.txt /\n\n" +
+			"FROM busybox AS flood\n" +
+			"RUN head -c 50331648 /dev/urandom | base64 -w 0\n" +
+			"RUN head -c 33554432 /dev/urandom\n" +
+			"RUN i=0; while [ $i -le 100 ]; do printf '\\rprogress %d%%' $i; i=$((i+1)); done; echo\n",
+	}
+	for name, data := range files {
+		if err := os.WriteFile(filepath.Join(dir, name), []byte(data), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	work := t.TempDir()
+	bin := filepath.Join(work, "stagescope")
+	build := exec.Command("go", "build", "-o", bin, "./cmd/stagescope")
+	build.Dir = testengine.RepoRoot()
+	if out, err := build.CombinedOutput(); err != nil {
+		t.Fatalf("go build: %v\n%s", err, out)
+	}
+	statsFile := filepath.Join(work, "stats.jsonl")
+	x := tmux{t: t, socket: fmt.Sprintf("stagescope-flood-%d", os.Getpid())}
+	line := fmt.Sprintf("env BUILDKIT_HOST=%q XDG_STATE_HOME=%q STAGESCOPE_DEBUG_STATS=%q TERM=xterm-256color %q %q --target small --build-context busybox=%q; echo EXITED $?; sleep 60",
+		addr, filepath.Join(work, "state"), statsFile, bin, dir, busybox)
+	x.run("new-session", "-d", "-s", "e2e", "-x", "120", "-y", "40", line)
+	t.Cleanup(func() { _ = exec.Command("tmux", "-L", x.socket, "kill-server").Run() })
+	x.waitFor(`● buildkitd unix://`, 30*time.Second)
+
+	stats := func(n int) tui.DebugStats {
+		t.Helper()
+		deadline := time.Now().Add(3 * time.Minute)
+		for {
+			data, _ := os.ReadFile(statsFile)
+			lines := strings.Split(strings.TrimSpace(string(data)), "\n")
+			if len(data) > 0 && len(lines) >= n {
+				var st tui.DebugStats
+				if err := json.Unmarshal([]byte(lines[n-1]), &st); err != nil {
+					t.Fatalf("stats line %d: %v", n, err)
+				}
+				if st.Outcome != "built" {
+					t.Fatalf("build %d: %s\n%s", n, st.Outcome, x.screen())
+				}
+				return st
+			}
+			if time.Now().After(deadline) {
+				t.Fatalf("build %d did not end:\n%s", n, x.screen())
+			}
+			time.Sleep(50 * time.Millisecond)
+		}
+	}
+	x.waitFor(`enter builds small`, 5*time.Second)
+	x.run("send-keys", "-t", "e2e", "Enter")
+	base := stats(1)
+	// Escape alone: followed at once by a key it would read as alt+key.
+	x.run("send-keys", "-t", "e2e", "Escape")
+	x.waitFor(`Stages 2`, 5*time.Second)
+	x.run("send-keys", "-t", "e2e", "j")
+	x.waitFor(`flood +stage 1`, 5*time.Second)
+	x.run("send-keys", "-t", "e2e", "Enter")
+	flood := stats(2)
+	growth := flood.RSSBytes - base.RSSBytes
+	t.Logf("RSS %.1f MB before the flood, %.1f MB after; heap %.1f MB, %.1f MB", float64(base.RSSBytes)/1e6, float64(flood.RSSBytes)/1e6, float64(base.HeapBytes)/1e6, float64(flood.HeapBytes)/1e6)
+	if growth > 48<<20 {
+		t.Errorf("RSS grew by %.1f MiB while 96 MiB of logs streamed through", float64(growth)/(1<<20))
+	}
+
+	// Focus each step of the flood stage in turn (g is the first step):
+	// the frame stays whole, and the progress bar's log is its last state.
+	s := x.waitFor(`Built flood`, 10*time.Second)
+	frameWhole := func(s string) {
+		t.Helper()
+		rows := strings.Split(strings.TrimRight(s, "\n"), "\n")
+		if len(rows) != 40 || !strings.HasPrefix(rows[0], " stagescope ") || !strings.Contains(rows[len(rows)-1], "? help") {
+			t.Errorf("the frame is broken:\n%s", s)
+		}
+	}
+	frameWhole(s)
+	x.run("send-keys", "-t", "e2e", "g")
+	s = x.waitFor(`Logs · \[flood 1/4\] RUN head -c 50331648`, 5*time.Second)
+	frameWhole(s)
+	x.run("send-keys", "-t", "e2e", "j")
+	s = x.waitFor(`Logs · \[flood 2/4\] RUN head -c 33554432`, 5*time.Second)
+	frameWhole(s)
+	x.run("send-keys", "-t", "e2e", "j")
+	s = x.waitFor(`Logs · \[flood 3/4\] RUN i=0`, 5*time.Second)
+	frameWhole(s)
+	if !regexp.MustCompile(`(?m)^ +progress 100%\s*$`).MatchString(s) || strings.Contains(s, "progress 99%") {
+		t.Errorf("the progress bar's log is not its last state on one line:\n%s", s)
+	}
+	x.run("send-keys", "-t", "e2e", "q")
+	x.waitFor(`EXITED 0`, 10*time.Second)
+}

@@ -109,6 +109,7 @@ type DebugStats struct {
 }
 
 func processStats(builds int, outcome string) DebugStats {
+	runtime.GC() // live heap, not what awaits collection
 	var ms runtime.MemStats
 	runtime.ReadMemStats(&ms)
 	st := DebugStats{Builds: builds, Goroutines: runtime.NumGoroutine(), HeapBytes: ms.HeapAlloc, Outcome: outcome}
