@@ -66,3 +66,45 @@ func TestEngineKilledDuringBuild(t *testing.T) {
 		t.Errorf("stderr %q", stderr)
 	}
 }
+
+// Docker is stopped (SIGTERM, as systemctl stop does) during a step: the
+// build reports the engine lost within 5 s, with exit code 3.
+func TestDockerStoppedDuringBuild(t *testing.T) {
+	if testing.Short() {
+		t.Skip("engine test")
+	}
+	stopSleep := func() { exec.Command("pkill", "-KILL", "-f", "^sleep 627$").Run() }
+	stopSleep()
+	t.Cleanup(stopSleep)
+	d := testengine.StartDockerd(t)
+	dir := t.TempDir()
+	// The throwaway daemon has no bridge network.
+	if err := os.WriteFile(filepath.Join(dir, "Dockerfile"), []byte("FROM busybox\nRUN --network=none sleep 627\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	stopped := make(chan time.Time, 1)
+	go func() {
+		for exec.Command("pgrep", "-f", "^sleep 627$").Run() != nil {
+			time.Sleep(50 * time.Millisecond)
+		}
+		d.Cmd.Process.Signal(syscall.SIGTERM)
+		stopped <- time.Now()
+	}()
+	start := time.Now()
+	code, _, stderr := stagescope(t, map[string]string{"BUILDKIT_HOST": "", "DOCKER_HOST": d.Addr},
+		"build", dir, "--build-context", "busybox="+testengine.Bases(t)["busybox"], "--progress", "quiet")
+	if code != exitNoEngine {
+		t.Fatalf("exit %d after %s, want %d:\n%s", code, time.Since(start), exitNoEngine, stderr)
+	}
+	select {
+	case at := <-stopped:
+		if d := time.Since(at); d > 5*time.Second {
+			t.Errorf("reported %s after Docker was stopped", d)
+		}
+	default:
+		t.Fatalf("the build ended before Docker was stopped:\n%s", stderr)
+	}
+	if !strings.Contains(stderr, "lost the connection to docker") || strings.Count(strings.TrimSpace(stderr), "\n") > 0 {
+		t.Errorf("stderr %q", stderr)
+	}
+}

@@ -195,6 +195,57 @@ func StartBuildkitd(t testing.TB, addr string, extra ...string) *Daemon {
 	return d
 }
 
+// StartDockerd starts a throwaway Docker daemon of Debian's docker.io with
+// its own data, exec root and socket (and the containerd it manages), for
+// tests that stop it. It has no bridge network: RUN steps need
+// --network=none. It waits until the daemon answers, and stops it and
+// everything it started when the test ends.
+func StartDockerd(t testing.TB) *Daemon {
+	t.Helper()
+	Docker(t) // installs docker.io when missing
+	dir, err := os.MkdirTemp("", "stagescope-dockerd-")
+	if err != nil {
+		t.Fatal(err)
+	}
+	sock := filepath.Join(dir, "docker.sock")
+	cmd := exec.Command("dockerd", "--host", "unix://"+sock,
+		"--data-root", filepath.Join(dir, "data"), "--exec-root", filepath.Join(dir, "exec"),
+		"--pidfile", filepath.Join(dir, "docker.pid"),
+		"--bridge", "none", "--iptables=false", "--ip6tables=false")
+	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
+	d := &Daemon{Addr: "unix://" + sock, Cmd: cmd, Log: filepath.Join(dir, "dockerd.log")}
+	logf, err := os.Create(d.Log)
+	if err != nil {
+		t.Fatal(err)
+	}
+	cmd.Stdout, cmd.Stderr = logf, logf
+	if err := cmd.Start(); err != nil {
+		Unavailable(t, "start dockerd: %v", err)
+	}
+	waited := make(chan struct{})
+	go func() { cmd.Wait(); logf.Close(); close(waited) }()
+	t.Cleanup(func() {
+		// The group holds dockerd and the containerd it started; the
+		// shims of containers left running are found by their root.
+		syscall.Kill(-cmd.Process.Pid, syscall.SIGKILL)
+		<-waited
+		exec.Command("pkill", "-KILL", "-f", dir).Run()
+		unmountUnder(dir)
+		os.RemoveAll(dir)
+	})
+	deadline := time.Now().Add(60 * time.Second)
+	for {
+		if out, err := exec.Command("docker", "-H", d.Addr, "version", "--format", "{{.Server.Version}}").Output(); err == nil && len(bytes.TrimSpace(out)) > 0 {
+			return d
+		}
+		if time.Now().After(deadline) {
+			log, _ := os.ReadFile(d.Log)
+			Unavailable(t, "throwaway dockerd did not answer within 60 s:\n%s", log)
+		}
+		time.Sleep(200 * time.Millisecond)
+	}
+}
+
 // unmountUnder detaches every mount below dir, deepest first.
 func unmountUnder(dir string) {
 	data, err := os.ReadFile("/proc/self/mountinfo")
