@@ -7,7 +7,7 @@ EXAMPLE  ?= examples/hello-multistage
 TESTFLAGS ?= -timeout 30m
 FUZZTIME ?= 20s
 
-.PHONY: all build run run-headless examples test vet unit engines bases fuzz bench clean
+.PHONY: all build run run-headless examples test race vet unit engines bases fuzz bench clean
 
 all: build
 
@@ -41,7 +41,12 @@ examples: build
 # cores: a longer reachability probe keeps that from reading as "unreachable".
 test: vet engines bases
 	STAGESCOPE_PROBE_TIMEOUT=15s $(GO) test $(TESTFLAGS) ./...
+	$(MAKE) race
 	$(MAKE) fuzz
+
+# The whole suite again under the race detector (docs/reliability.md).
+race:
+	STAGESCOPE_PROBE_TIMEOUT=15s $(GO) test -race -count=1 $(TESTFLAGS) ./...
 
 vet:
 	@out=$$(gofmt -l $$(git ls-files '*.go' 2>/dev/null || find . -name '*.go')); \

@@ -196,10 +196,12 @@ func StartBuildkitd(t testing.TB, addr string, extra ...string) *Daemon {
 }
 
 // StartDockerd starts a throwaway Docker daemon of Debian's docker.io with
-// its own data, exec root and socket (and the containerd it manages), for
-// tests that stop it. It has no bridge network: RUN steps need
-// --network=none. It waits until the daemon answers, and stops it and
-// everything it started when the test ends.
+// its own data, exec root, socket, bridge interface (and the containerd it
+// manages), for tests that stop it. It waits until the daemon answers, and
+// stops it and everything it started when the test ends.
+//
+// The bridge is its own on purpose: a daemon started with --bridge=none
+// deletes docker0, which breaks every build on the shared daemon.
 func StartDockerd(t testing.TB) *Daemon {
 	t.Helper()
 	Docker(t) // installs docker.io when missing
@@ -207,11 +209,22 @@ func StartDockerd(t testing.TB) *Daemon {
 	if err != nil {
 		t.Fatal(err)
 	}
+	bridge := fmt.Sprintf("ssbr%d", os.Getpid()%100000)
+	for _, args := range [][]string{
+		{"link", "add", "name", bridge, "type", "bridge"},
+		{"addr", "add", "10.213.77.1/24", "dev", bridge},
+		{"link", "set", bridge, "up"},
+	} {
+		if out, err := exec.Command("ip", args...).CombinedOutput(); err != nil {
+			exec.Command("ip", "link", "del", bridge).Run()
+			Unavailable(t, "ip %s: %v\n%s", strings.Join(args, " "), err, out)
+		}
+	}
 	sock := filepath.Join(dir, "docker.sock")
 	cmd := exec.Command("dockerd", "--host", "unix://"+sock,
 		"--data-root", filepath.Join(dir, "data"), "--exec-root", filepath.Join(dir, "exec"),
 		"--pidfile", filepath.Join(dir, "docker.pid"),
-		"--bridge", "none", "--iptables=false", "--ip6tables=false")
+		"--bridge", bridge, "--iptables=false", "--ip6tables=false")
 	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
 	d := &Daemon{Addr: "unix://" + sock, Cmd: cmd, Log: filepath.Join(dir, "dockerd.log")}
 	logf, err := os.Create(d.Log)
@@ -232,6 +245,7 @@ func StartDockerd(t testing.TB) *Daemon {
 		exec.Command("pkill", "-KILL", "-f", dir).Run()
 		unmountUnder(dir)
 		os.RemoveAll(dir)
+		exec.Command("ip", "link", "del", bridge).Run()
 	})
 	deadline := time.Now().Add(60 * time.Second)
 	for {
