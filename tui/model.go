@@ -680,6 +680,9 @@ func (m *Model) statusLine() string {
 		}
 		return truncate(" "+st.Render(clean(m.notice)), m.width)
 	}
+	if m.confirm != nil {
+		return ""
+	}
 	if m.run.running() && m.screen != buildScreen {
 		return truncate(m.build.summary(), m.width)
 	}
