@@ -86,6 +86,73 @@ func within(limit time.Duration, cond func() bool) time.Duration {
 	return -1
 }
 
+// e2eSetup skips in -short runs and without tmux, and returns a fresh
+// build of the binary and a scratch folder.
+func e2eSetup(t *testing.T) (bin, work string) {
+	t.Helper()
+	if testing.Short() {
+		t.Skip("end-to-end test")
+	}
+	if _, err := exec.LookPath("tmux"); err != nil {
+		testengine.Unavailable(t, "tmux is not installed: %v", err)
+	}
+	work = t.TempDir()
+	bin = filepath.Join(work, "stagescope")
+	build := exec.Command("go", "build", "-o", bin, "./cmd/stagescope")
+	build.Dir = testengine.RepoRoot()
+	if out, err := build.CombinedOutput(); err != nil {
+		t.Fatalf("go build: %v\n%s", err, out)
+	}
+	return bin, work
+}
+
+// writeFiles writes name → content into a new folder and returns it.
+func writeFiles(t *testing.T, files map[string]string) string {
+	t.Helper()
+	dir := t.TempDir()
+	for name, data := range files {
+		if err := os.WriteFile(filepath.Join(dir, name), []byte(data), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	return dir
+}
+
+// startTUI opens a tmux session of 120×40 running the command line, and
+// closes it when the test ends.
+func startTUI(t *testing.T, name, line string) tmux {
+	t.Helper()
+	x := tmux{t: t, socket: fmt.Sprintf("stagescope-%s-%d", name, os.Getpid())}
+	x.run("new-session", "-d", "-s", "e2e", "-x", "120", "-y", "40", line)
+	t.Cleanup(func() { _ = exec.Command("tmux", "-L", x.socket, "kill-server").Run() })
+	return x
+}
+
+// buildStats waits for the n-th line of the STAGESCOPE_DEBUG_STATS file,
+// which must be a successful build.
+func buildStats(t *testing.T, x tmux, file string, n int, limit time.Duration) tui.DebugStats {
+	t.Helper()
+	deadline := time.Now().Add(limit)
+	for {
+		data, _ := os.ReadFile(file)
+		lines := strings.Split(strings.TrimSpace(string(data)), "\n")
+		if len(data) > 0 && len(lines) >= n {
+			var st tui.DebugStats
+			if err := json.Unmarshal([]byte(lines[n-1]), &st); err != nil {
+				t.Fatalf("stats line %d: %v", n, err)
+			}
+			if st.Outcome != "built" {
+				t.Fatalf("build %d: %s\n%s", n, st.Outcome, x.screen())
+			}
+			return st
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("build %d did not end within %s:\n%s", n, limit, x.screen())
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+}
+
 // TestE2EEngineLossAndInterrupt drives the real binary in tmux against a
 // throwaway buildkitd:
 //   - the engine is SIGKILLed during a RUN sleep: the TUI shows the loss
@@ -96,12 +163,7 @@ func within(limit time.Duration, cond func() bool) time.Duration {
 //     the engine reports no build running; a second ctrl+c quits with exit
 //     code 130 and the terminal's modes (stty -a) are as before.
 func TestE2EEngineLossAndInterrupt(t *testing.T) {
-	if testing.Short() {
-		t.Skip("end-to-end test")
-	}
-	if _, err := exec.LookPath("tmux"); err != nil {
-		testengine.Unavailable(t, "tmux is not installed: %v", err)
-	}
+	bin, work := e2eSetup(t)
 	// runc's container outlives a SIGKILLed daemon: end it, and any left
 	// by an earlier run.
 	stopSleep := func() { exec.Command("pkill", "-KILL", "-f", "^sleep 623$").Run() }
@@ -114,23 +176,10 @@ func TestE2EEngineLossAndInterrupt(t *testing.T) {
 	addr := "unix://" + sock
 	first := startBuildkitd(t, sock)
 
-	dir := t.TempDir()
-	if err := os.WriteFile(filepath.Join(dir, "Dockerfile"), []byte("FROM busybox\nRUN sleep 623\n"), 0o644); err != nil {
-		t.Fatal(err)
-	}
-	work := t.TempDir()
-	bin := filepath.Join(work, "stagescope")
-	build := exec.Command("go", "build", "-o", bin, "./cmd/stagescope")
-	build.Dir = testengine.RepoRoot()
-	if out, err := build.CombinedOutput(); err != nil {
-		t.Fatalf("go build: %v\n%s", err, out)
-	}
+	dir := writeFiles(t, map[string]string{"Dockerfile": "FROM busybox\nRUN sleep 623\n"})
 	before, after := filepath.Join(work, "stty.before"), filepath.Join(work, "stty.after")
-	x := tmux{t: t, socket: fmt.Sprintf("stagescope-rel-%d", os.Getpid())}
-	line := fmt.Sprintf("stty -a > %q; env BUILDKIT_HOST=%q XDG_STATE_HOME=%q TERM=xterm-256color %q %q --build-context busybox=%q; echo EXITED $?; stty -a > %q; sleep 120",
-		before, addr, filepath.Join(work, "state"), bin, dir, busybox, after)
-	x.run("new-session", "-d", "-s", "e2e", "-x", "120", "-y", "40", line)
-	t.Cleanup(func() { _ = exec.Command("tmux", "-L", x.socket, "kill-server").Run() })
+	x := startTUI(t, "loss", fmt.Sprintf("stty -a > %q; env BUILDKIT_HOST=%q XDG_STATE_HOME=%q TERM=xterm-256color %q %q --build-context busybox=%q; echo EXITED $?; stty -a > %q; sleep 120",
+		before, addr, filepath.Join(work, "state"), bin, dir, busybox, after))
 
 	x.waitFor(`● buildkitd unix://`, 30*time.Second)
 	x.waitFor(`enter builds stage-0`, 5*time.Second)
@@ -202,60 +251,17 @@ func TestE2EEngineLossAndInterrupt(t *testing.T) {
 // 20 MB from the first build to the last, and the goroutines go back to
 // what they were after the first builds.
 func TestE2EHundredBuilds(t *testing.T) {
-	if testing.Short() {
-		t.Skip("end-to-end test")
-	}
-	if _, err := exec.LookPath("tmux"); err != nil {
-		testengine.Unavailable(t, "tmux is not installed: %v", err)
-	}
+	bin, work := e2eSetup(t)
 	addr := testengine.BuildKit(t)
-	dir := t.TempDir()
-	files := map[string]string{"Dockerfile": "FROM scratch\nCOPY hello.txt /\n", "hello.txt": "hello\n"}
-	for name, data := range files {
-		if err := os.WriteFile(filepath.Join(dir, name), []byte(data), 0o644); err != nil {
-			t.Fatal(err)
-		}
-	}
-	work := t.TempDir()
-	bin := filepath.Join(work, "stagescope")
-	build := exec.Command("go", "build", "-o", bin, "./cmd/stagescope")
-	build.Dir = testengine.RepoRoot()
-	if out, err := build.CombinedOutput(); err != nil {
-		t.Fatalf("go build: %v\n%s", err, out)
-	}
+	dir := writeFiles(t, map[string]string{"Dockerfile": "FROM scratch\nCOPY hello.txt /\n", "hello.txt": "hello\n"})
 	statsFile := filepath.Join(work, "stats.jsonl")
-	x := tmux{t: t, socket: fmt.Sprintf("stagescope-100-%d", os.Getpid())}
-	line := fmt.Sprintf("env BUILDKIT_HOST=%q XDG_STATE_HOME=%q STAGESCOPE_DEBUG_STATS=%q TERM=xterm-256color %q %q; echo EXITED $?; sleep 60",
-		addr, filepath.Join(work, "state"), statsFile, bin, dir)
-	x.run("new-session", "-d", "-s", "e2e", "-x", "120", "-y", "40", line)
-	t.Cleanup(func() { _ = exec.Command("tmux", "-L", x.socket, "kill-server").Run() })
+	x := startTUI(t, "100", fmt.Sprintf("env BUILDKIT_HOST=%q XDG_STATE_HOME=%q STAGESCOPE_DEBUG_STATS=%q TERM=xterm-256color %q %q; echo EXITED $?; sleep 60",
+		addr, filepath.Join(work, "state"), statsFile, bin, dir))
 	x.waitFor(`● buildkitd unix://`, 30*time.Second)
 
 	const builds = 100
 	var stats []tui.DebugStats
-	read := func(n int) {
-		t.Helper()
-		deadline := time.Now().Add(time.Minute)
-		for {
-			data, _ := os.ReadFile(statsFile)
-			lines := strings.Split(strings.TrimSpace(string(data)), "\n")
-			if len(data) > 0 && len(lines) >= n {
-				var st tui.DebugStats
-				if err := json.Unmarshal([]byte(lines[n-1]), &st); err != nil {
-					t.Fatalf("stats line %d: %v", n, err)
-				}
-				if st.Outcome != "built" {
-					t.Fatalf("build %d: %s", n, st.Outcome)
-				}
-				stats = append(stats, st)
-				return
-			}
-			if time.Now().After(deadline) {
-				t.Fatalf("build %d did not end within a minute:\n%s", n, x.screen())
-			}
-			time.Sleep(20 * time.Millisecond)
-		}
-	}
+	read := func(n int) { stats = append(stats, buildStats(t, x, statsFile, n, time.Minute)) }
 	x.run("send-keys", "-t", "e2e", "Enter")
 	read(1)
 	for i := 2; i <= builds; i++ {
@@ -293,12 +299,7 @@ func TestE2EHundredBuilds(t *testing.T) {
 // through (about 30 MiB here, the same at a quarter of the volume); the
 // screen keeps its frame, and the progress bar shows its last state.
 func TestE2ELogFlood(t *testing.T) {
-	if testing.Short() {
-		t.Skip("end-to-end test")
-	}
-	if _, err := exec.LookPath("tmux"); err != nil {
-		testengine.Unavailable(t, "tmux is not installed: %v", err)
-	}
+	bin, work := e2eSetup(t)
 	busybox := testengine.Bases(t)["busybox"]
 	t.Setenv("BUILDKIT_STEP_LOG_MAX_SIZE", "-1")
 	t.Setenv("BUILDKIT_STEP_LOG_MAX_SPEED", "-1")
@@ -306,57 +307,20 @@ func TestE2ELogFlood(t *testing.T) {
 	startBuildkitd(t, sock)
 	addr := "unix://" + sock
 
-	dir := t.TempDir()
-	files := map[string]string{
+	dir := writeFiles(t, map[string]string{
 		"hello.txt": "hello\n",
 		"Dockerfile": "FROM scratch AS small\nCOPY hello.txt /\n\n" +
 			"FROM busybox AS flood\n" +
 			"RUN head -c 50331648 /dev/urandom | base64 -w 0\n" +
 			"RUN head -c 33554432 /dev/urandom\n" +
 			"RUN i=0; while [ $i -le 100 ]; do printf '\\rprogress %d%%' $i; i=$((i+1)); done; echo\n",
-	}
-	for name, data := range files {
-		if err := os.WriteFile(filepath.Join(dir, name), []byte(data), 0o644); err != nil {
-			t.Fatal(err)
-		}
-	}
-	work := t.TempDir()
-	bin := filepath.Join(work, "stagescope")
-	build := exec.Command("go", "build", "-o", bin, "./cmd/stagescope")
-	build.Dir = testengine.RepoRoot()
-	if out, err := build.CombinedOutput(); err != nil {
-		t.Fatalf("go build: %v\n%s", err, out)
-	}
+	})
 	statsFile := filepath.Join(work, "stats.jsonl")
-	x := tmux{t: t, socket: fmt.Sprintf("stagescope-flood-%d", os.Getpid())}
-	line := fmt.Sprintf("env BUILDKIT_HOST=%q XDG_STATE_HOME=%q STAGESCOPE_DEBUG_STATS=%q TERM=xterm-256color %q %q --target small --build-context busybox=%q; echo EXITED $?; sleep 60",
-		addr, filepath.Join(work, "state"), statsFile, bin, dir, busybox)
-	x.run("new-session", "-d", "-s", "e2e", "-x", "120", "-y", "40", line)
-	t.Cleanup(func() { _ = exec.Command("tmux", "-L", x.socket, "kill-server").Run() })
+	x := startTUI(t, "flood", fmt.Sprintf("env BUILDKIT_HOST=%q XDG_STATE_HOME=%q STAGESCOPE_DEBUG_STATS=%q TERM=xterm-256color %q %q --target small --build-context busybox=%q; echo EXITED $?; sleep 60",
+		addr, filepath.Join(work, "state"), statsFile, bin, dir, busybox))
 	x.waitFor(`● buildkitd unix://`, 30*time.Second)
 
-	stats := func(n int) tui.DebugStats {
-		t.Helper()
-		deadline := time.Now().Add(3 * time.Minute)
-		for {
-			data, _ := os.ReadFile(statsFile)
-			lines := strings.Split(strings.TrimSpace(string(data)), "\n")
-			if len(data) > 0 && len(lines) >= n {
-				var st tui.DebugStats
-				if err := json.Unmarshal([]byte(lines[n-1]), &st); err != nil {
-					t.Fatalf("stats line %d: %v", n, err)
-				}
-				if st.Outcome != "built" {
-					t.Fatalf("build %d: %s\n%s", n, st.Outcome, x.screen())
-				}
-				return st
-			}
-			if time.Now().After(deadline) {
-				t.Fatalf("build %d did not end:\n%s", n, x.screen())
-			}
-			time.Sleep(50 * time.Millisecond)
-		}
-	}
+	stats := func(n int) tui.DebugStats { return buildStats(t, x, statsFile, n, 3*time.Minute) }
 	x.waitFor(`enter builds small`, 5*time.Second)
 	x.run("send-keys", "-t", "e2e", "Enter")
 	base := stats(1)
