@@ -3,8 +3,9 @@
 GO       ?= go
 BIN      := bin/stagescope
 EXAMPLE  ?= examples/hello-multistage
-# go test flags for the whole suite; engine-backed tests need time on 2 cores.
-TESTFLAGS ?= -timeout 30m
+# go test flags for the whole suite: never a cached result, and time for the
+# engine-backed tests on 2 cores.
+TESTFLAGS ?= -count=1 -timeout 30m
 FUZZTIME ?= 20s
 
 .PHONY: all build run run-headless examples test race vet unit engines bases fuzz bench clean
@@ -46,7 +47,7 @@ test: vet engines bases
 
 # The whole suite again under the race detector (docs/reliability.md).
 race:
-	STAGESCOPE_PROBE_TIMEOUT=15s $(GO) test -race -count=1 $(TESTFLAGS) ./...
+	STAGESCOPE_PROBE_TIMEOUT=15s $(GO) test -race $(TESTFLAGS) ./...
 
 vet:
 	@out=$$(gofmt -l $$(git ls-files '*.go' 2>/dev/null || find . -name '*.go')); \
