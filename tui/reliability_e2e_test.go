@@ -364,3 +364,55 @@ func TestE2ELogFlood(t *testing.T) {
 	x.run("send-keys", "-t", "e2e", "q")
 	x.waitFor(`EXITED 0`, 10*time.Second)
 }
+
+// TestE2EDockerLossAndBack is the engine-loss half of
+// TestE2EEngineLossAndInterrupt on Docker: a throwaway dockerd is stopped
+// (SIGTERM, as systemctl stop does) during a RUN sleep; the TUI shows the
+// loss within 5 s and keeps answering keys; a new dockerd on the same
+// socket, and r builds again without restarting stagescope.
+func TestE2EDockerLossAndBack(t *testing.T) {
+	bin, work := e2eSetup(t)
+	stopSleep := func() { exec.Command("pkill", "-KILL", "-f", "^sleep 629$").Run() }
+	stopSleep()
+	t.Cleanup(stopSleep)
+	sleeping := func() bool { return exec.Command("pgrep", "-f", "^sleep 629$").Run() == nil }
+	busybox := testengine.Bases(t)["busybox"]
+	sock := filepath.Join(t.TempDir(), "docker.sock")
+	first := testengine.StartDockerd(t, sock)
+	dir := writeFiles(t, map[string]string{"Dockerfile": "FROM busybox\nRUN sleep 629\n"})
+	x := startTUI(t, "dockerloss", fmt.Sprintf("env BUILDKIT_HOST= DOCKER_HOST=%q XDG_STATE_HOME=%q TERM=xterm-256color %q %q --build-context busybox=%q; echo EXITED $?; sleep 60",
+		first.Addr, filepath.Join(work, "state"), bin, dir, busybox))
+	x.waitFor(`● docker unix://`, 30*time.Second)
+	x.waitFor(`enter builds stage-0`, 5*time.Second)
+
+	x.run("send-keys", "-t", "e2e", "Enter")
+	if within(2*time.Minute, sleeping) < 0 {
+		t.Fatalf("the step never started:\n%s", x.screen())
+	}
+	first.Cmd.Process.Signal(syscall.SIGTERM)
+	stopped := time.Now()
+	x.waitFor(`Engine lost during the build; press r to reconnect`, 10*time.Second)
+	if d := time.Since(stopped); d > 5*time.Second {
+		t.Errorf("the loss was shown %s after Docker was stopped", d)
+	}
+	x.waitFor(`○ no engine`, time.Second)
+	stopSleep()
+	x.run("send-keys", "-t", "e2e", "?")
+	x.waitFor(`Keys of the Build screen`, 5*time.Second)
+	x.run("send-keys", "-t", "e2e", "Escape")
+	x.waitFor(`press r to reconnect`, 5*time.Second)
+
+	testengine.StartDockerd(t, sock)
+	x.run("send-keys", "-t", "e2e", "r")
+	x.waitFor(`● docker unix://`, 30*time.Second)
+	if within(2*time.Minute, sleeping) < 0 {
+		t.Fatalf("the rebuild did not start the step again:\n%s", x.screen())
+	}
+	x.run("send-keys", "-t", "e2e", "x")
+	if within(5*time.Second, func() bool { return !sleeping() }) < 0 {
+		t.Errorf("the step still runs 5 s after x:\n%s", x.screen())
+	}
+	x.waitFor(`canceled`, 10*time.Second)
+	x.run("send-keys", "-t", "e2e", "q")
+	x.waitFor(`EXITED 0`, 10*time.Second)
+}

@@ -78,7 +78,7 @@ func TestDockerStoppedDuringBuild(t *testing.T) {
 	stopSleep := func() { exec.Command("pkill", "-KILL", "-f", "^sleep 627$").Run() }
 	stopSleep()
 	t.Cleanup(stopSleep)
-	d := testengine.StartDockerd(t)
+	d := testengine.StartDockerd(t, "")
 	dir := t.TempDir()
 	if err := os.WriteFile(filepath.Join(dir, "Dockerfile"), []byte("FROM busybox\nRUN sleep 627\n"), 0o644); err != nil {
 		t.Fatal(err)

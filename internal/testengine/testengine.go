@@ -16,6 +16,7 @@ import (
 	"path/filepath"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"syscall"
 	"testing"
 	"time"
@@ -202,17 +203,21 @@ func StartBuildkitd(t testing.TB, addr string, extra ...string) *Daemon {
 //
 // The bridge is its own on purpose: a daemon started with --bridge=none
 // deletes docker0, which breaks every build on the shared daemon.
-func StartDockerd(t testing.TB) *Daemon {
+//
+// sock is the socket's path; "" puts it in the daemon's own folder. A
+// daemon started again on the same path is a restart, as clients see it.
+func StartDockerd(t testing.TB, sock string) *Daemon {
 	t.Helper()
 	Docker(t) // installs docker.io when missing
 	dir, err := os.MkdirTemp("", "stagescope-dockerd-")
 	if err != nil {
 		t.Fatal(err)
 	}
-	bridge := fmt.Sprintf("ssbr%d", os.Getpid()%100000)
+	n := dockerds.Add(1)
+	bridge := fmt.Sprintf("ssbr%d%d", os.Getpid()%100000, n%10)
 	for _, args := range [][]string{
 		{"link", "add", "name", bridge, "type", "bridge"},
-		{"addr", "add", "10.213.77.1/24", "dev", bridge},
+		{"addr", "add", fmt.Sprintf("10.213.%d.1/24", 70+n%100), "dev", bridge},
 		{"link", "set", bridge, "up"},
 	} {
 		if out, err := exec.Command("ip", args...).CombinedOutput(); err != nil {
@@ -220,7 +225,10 @@ func StartDockerd(t testing.TB) *Daemon {
 			Unavailable(t, "ip %s: %v\n%s", strings.Join(args, " "), err, out)
 		}
 	}
-	sock := filepath.Join(dir, "docker.sock")
+	if sock == "" {
+		sock = filepath.Join(dir, "docker.sock")
+	}
+	os.Remove(sock)
 	cmd := exec.Command("dockerd", "--host", "unix://"+sock,
 		"--data-root", filepath.Join(dir, "data"), "--exec-root", filepath.Join(dir, "exec"),
 		"--pidfile", filepath.Join(dir, "docker.pid"),
@@ -259,6 +267,9 @@ func StartDockerd(t testing.TB) *Daemon {
 		time.Sleep(200 * time.Millisecond)
 	}
 }
+
+// dockerds counts the throwaway Docker daemons, for their bridges' names.
+var dockerds atomic.Int64
 
 // unmountUnder detaches every mount below dir, deepest first.
 func unmountUnder(dir string) {
