@@ -7,6 +7,7 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"time"
 
 	"github.com/moby/patternmatcher"
 	"github.com/moby/patternmatcher/ignorefile"
@@ -80,6 +81,11 @@ func realPath(dir string) string {
 	}
 	return abs
 }
+
+// CountTime bounds how long a wide context is counted before the user is
+// asked: a home folder may hold millions of files, and a lower bound is
+// enough to decide.
+const CountTime = 2 * time.Second
 
 // ContextSize is how much a build context would send.
 type ContextSize struct {

@@ -3,7 +3,6 @@ package tui
 import (
 	"context"
 	"strings"
-	"time"
 
 	"charm.land/bubbles/v2/key"
 	tea "charm.land/bubbletea/v2"
@@ -11,9 +10,6 @@ import (
 
 	"github.com/stagescope/stagescope/engine"
 )
-
-// wideCountTime bounds how long a wide context is counted before asking.
-const wideCountTime = 2 * time.Second
 
 // ConfirmKeyMap is the keys of the "send this whole folder?" question.
 type ConfirmKeyMap struct {
@@ -45,7 +41,7 @@ type wideCountedMsg struct {
 
 func countWide(ctx context.Context, wide []engine.WideContext) tea.Cmd {
 	return func() tea.Msg {
-		ctx, cancel := context.WithTimeout(ctx, wideCountTime)
+		ctx, cancel := context.WithTimeout(ctx, engine.CountTime)
 		defer cancel()
 		out := make([]engine.ContextSize, len(wide))
 		for i, w := range wide {

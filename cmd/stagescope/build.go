@@ -9,7 +9,6 @@ import (
 	"path/filepath"
 	"regexp"
 	"strings"
-	"time"
 
 	"github.com/moby/buildkit/client"
 	"github.com/spf13/cobra"
@@ -111,17 +110,13 @@ func (f *buildFlags) loadProject(args []string) (*project, error) {
 	return p, nil
 }
 
-// wideCountTime bounds how long a wide context is counted: a home folder
-// may hold millions of files, and a lower bound is enough to decide.
-const wideCountTime = 2 * time.Second
-
 // checkWide refuses, without --yes, to send a local context that is the
 // filesystem root or the home folder: the engine would receive everything
-// in it. The sentence gives its size, counted for at most wideCountTime.
+// in it. The sentence gives its size, counted for at most engine.CountTime.
 // With --yes it says on stderr what is being sent.
 func (p *project) checkWide(stderr io.Writer) error {
 	for _, w := range engine.WideContexts(p.request("")) {
-		ctx, cancel := context.WithTimeout(context.Background(), wideCountTime)
+		ctx, cancel := context.WithTimeout(context.Background(), engine.CountTime)
 		size := w.Count(ctx)
 		cancel()
 		if !p.flags.yes {
