@@ -153,6 +153,30 @@ func buildStats(t *testing.T, x tmux, file string, n int, limit time.Duration) t
 	}
 }
 
+// loseEngine starts a build of the focused stage, waits for its step to run,
+// stops the engine with stop, and checks the loss is on screen within 5 s
+// and that the TUI still answers keys. It returns the screen as the loss
+// left it.
+func loseEngine(t *testing.T, x tmux, sleeping func() bool, stop func()) string {
+	t.Helper()
+	x.run("send-keys", "-t", "e2e", "Enter")
+	if within(2*time.Minute, sleeping) < 0 {
+		t.Fatalf("the step never started:\n%s", x.screen())
+	}
+	stop()
+	stopped := time.Now()
+	x.waitFor(`Engine lost during the build; press r to reconnect`, 10*time.Second)
+	if d := time.Since(stopped); d > 5*time.Second {
+		t.Errorf("the loss was shown %s after the engine went away", d)
+	}
+	s := x.waitFor(`○ no engine`, time.Second)
+	x.run("send-keys", "-t", "e2e", "?")
+	x.waitFor(`Keys of the Build screen`, 5*time.Second)
+	x.run("send-keys", "-t", "e2e", "Escape")
+	x.waitFor(`press r to reconnect`, 5*time.Second)
+	return s
+}
+
 // TestE2EEngineLossAndInterrupt drives the real binary in tmux against a
 // throwaway buildkitd:
 //   - the engine is SIGKILLed during a RUN sleep: the TUI shows the loss
@@ -185,27 +209,11 @@ func TestE2EEngineLossAndInterrupt(t *testing.T) {
 	x.waitFor(`enter builds stage-0`, 5*time.Second)
 
 	// The engine dies during the step.
-	x.run("send-keys", "-t", "e2e", "Enter")
-	if within(2*time.Minute, sleeping) < 0 {
-		t.Fatalf("the step never started:\n%s", x.screen())
-	}
-	first.Cmd.Process.Signal(syscall.SIGKILL)
-	killed := time.Now()
-	x.waitFor(`Engine lost during the build; press r to reconnect`, 10*time.Second)
-	if d := time.Since(killed); d > 5*time.Second {
-		t.Errorf("the loss was shown %s after the engine died", d)
-	}
-	s := x.waitFor(`○ no engine`, time.Second)
+	s := loseEngine(t, x, sleeping, func() { first.Cmd.Process.Signal(syscall.SIGKILL) })
 	if !regexp.MustCompile(`⊘ 1/2 RUN sleep 623 +CANCELED`).MatchString(s) {
 		t.Errorf("the step that ran when the engine died does not show as canceled:\n%s", s)
 	}
 	stopSleep()
-
-	// Still answering keys.
-	x.run("send-keys", "-t", "e2e", "?")
-	x.waitFor(`Keys of the Build screen`, 5*time.Second)
-	x.run("send-keys", "-t", "e2e", "Escape")
-	x.waitFor(`press r to reconnect`, 5*time.Second)
 
 	// The engine is back: r reconnects and builds again.
 	startBuildkitd(t, sock)
@@ -385,22 +393,8 @@ func TestE2EDockerLossAndBack(t *testing.T) {
 	x.waitFor(`● docker unix://`, 30*time.Second)
 	x.waitFor(`enter builds stage-0`, 5*time.Second)
 
-	x.run("send-keys", "-t", "e2e", "Enter")
-	if within(2*time.Minute, sleeping) < 0 {
-		t.Fatalf("the step never started:\n%s", x.screen())
-	}
-	first.Cmd.Process.Signal(syscall.SIGTERM)
-	stopped := time.Now()
-	x.waitFor(`Engine lost during the build; press r to reconnect`, 10*time.Second)
-	if d := time.Since(stopped); d > 5*time.Second {
-		t.Errorf("the loss was shown %s after Docker was stopped", d)
-	}
-	x.waitFor(`○ no engine`, time.Second)
+	loseEngine(t, x, sleeping, func() { first.Cmd.Process.Signal(syscall.SIGTERM) })
 	stopSleep()
-	x.run("send-keys", "-t", "e2e", "?")
-	x.waitFor(`Keys of the Build screen`, 5*time.Second)
-	x.run("send-keys", "-t", "e2e", "Escape")
-	x.waitFor(`press r to reconnect`, 5*time.Second)
 
 	testengine.StartDockerd(t, sock)
 	x.run("send-keys", "-t", "e2e", "r")
