@@ -34,8 +34,8 @@ const maxBatch = 512
 const statusQueue = 16
 
 // batchWindow is how long the UI gathers status updates before applying
-// them: one frame at 30 frames a second.
-const batchWindow = time.Second / 30
+// them: one frame at 20 frames a second.
+const batchWindow = time.Second / 20
 
 // buildRun is one build the user started: one target, or several built
 // together for comparison.
@@ -49,6 +49,9 @@ type buildRun struct {
 	started  time.Time
 	ended    time.Time
 	phase    buildPhase
+	// Process CPU time at the start and at the end of the status stream,
+	// for Options.Stats.
+	cpuStarted, cpuEnded time.Duration
 
 	cancel      context.CancelFunc
 	abandon     chan struct{} // closed when the build is superseded

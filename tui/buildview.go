@@ -11,6 +11,7 @@ import (
 	"charm.land/bubbles/v2/key"
 	"charm.land/bubbles/v2/viewport"
 	tea "charm.land/bubbletea/v2"
+	"github.com/charmbracelet/x/ansi"
 	digest "github.com/opencontainers/go-digest"
 
 	"github.com/stagescope/stagescope/buildgraph"
@@ -48,9 +49,13 @@ type BuildView struct {
 	follow      bool
 	logs        viewport.Model
 	logsOf      digest.Digest
-	logsLen     int64 // kept+dropped bytes when the logs were last read
-	logsWant    int   // how many lines were asked for: a screenful while following
-	logsCount   int   // lines in the viewport
+	logsLen     int64    // kept+dropped bytes when the logs were last read
+	logsWant    int      // how many lines were asked for: a screenful while following
+	logsCount   int      // lines in the viewport
+	logsGen     int      // counts the contents the viewport was given
+	logsTail    []string // what the viewport was given while following
+
+	drawn *buildDrawings
 
 	// Shown instead of steps when there is no build to show.
 	message string
@@ -63,7 +68,52 @@ func NewBuildView(g *buildgraph.Graph, source []byte, styles Styles) BuildView {
 		v.source = strings.Split(strings.ReplaceAll(string(source), "\r\n", "\n"), "\n")
 	}
 	v.logs = viewport.New()
+	v.drawn = &buildDrawings{}
 	return v
+}
+
+// buildDrawings keeps drawings of the parts of the build screen that most
+// frames repeat, with what they were drawn from. A frame comes at every
+// status batch and spinner tick; the log pane changes only when the focused
+// step logs or the user scrolls, so it is drawn again only then.
+type buildDrawings struct {
+	logsKey logsKey
+	logs    []string
+	rows    map[*buildgraph.Step]stepDrawing
+}
+
+// stepDrawing is a step's row and everything it was drawn from.
+type stepDrawing struct {
+	key stepKey
+	row string
+}
+
+type stepKey struct {
+	state          buildgraph.StepState
+	name, text     string
+	right          string
+	glyph          string
+	index, count   int
+	warnings       int
+	current, total int64
+	focused, dark  bool
+	width          int
+}
+
+// logsKey is everything the log pane's drawing depends on.
+type logsKey struct {
+	gen, y, x, w, h int
+	dark, follow    bool
+}
+
+// setLogLines gives the viewport new contents.
+func (v *BuildView) setLogLines(lines []string) {
+	v.logs.SetContentLines(lines)
+	v.logsGen++
+	v.logsTail = nil
+	if v.follow && v.logsWant != maxLogLines {
+		v.logsTail = lines
+	}
 }
 
 // KeyMap is the build screen's key map, for help.
@@ -88,7 +138,8 @@ func (v *BuildView) SetRun(r *buildRun) {
 	v.focus, v.pinned, v.offset = "", false, 0
 	v.logsOf, v.logsLen, v.logsCount = "", 0, 0
 	v.follow = true
-	v.logs.SetContentLines(nil)
+	v.setLogLines(nil)
+	v.drawn.rows = nil
 	v.keys.Failed.SetEnabled(false)
 }
 
@@ -365,7 +416,7 @@ func (v BuildView) focusedStep() *buildgraph.Step {
 func (v *BuildView) refreshLogs() {
 	s := v.focusedStep()
 	if s == nil {
-		v.logs.SetContentLines(nil)
+		v.setLogLines(nil)
 		v.logsOf, v.logsCount = "", 0
 		return
 	}
@@ -384,12 +435,13 @@ func (v *BuildView) refreshLogs() {
 	if s.Logs.Dropped() > 0 && (!v.follow || len(lines) < want) {
 		lines = append([]string{v.styles.Faint.Render(fmt.Sprintf("… %s of earlier output dropped", buildgraph.HumanSize(s.Logs.Dropped())))}, lines...)
 	}
+	v.logsWant = want
 	v.logs.SetHeight(v.logsHeight())
-	v.logs.SetContentLines(lines)
+	v.setLogLines(lines)
 	if v.follow || s.Vertex != v.logsOf {
 		v.logs.GotoBottom()
 	}
-	v.logsOf, v.logsLen, v.logsWant, v.logsCount = s.Vertex, n, want, len(lines)
+	v.logsOf, v.logsLen, v.logsCount = s.Vertex, n, len(lines)
 }
 
 // fullLogs loads the whole kept window before the user scrolls, keeping the
@@ -422,16 +474,42 @@ func (v BuildView) View() string {
 	}
 	lines = append(lines, v.logsTitle())
 	lines = append(lines, v.errorBox(v.width)...)
+	return fit(append(lines, v.logLines()...), v.width, v.height)
+}
+
+// logLines draws the log pane, or takes the last drawing when nothing it
+// shows has changed.
+func (v BuildView) logLines() []string {
+	if v.logsCount == 0 {
+		return []string{" " + v.styles.Faint.Render("  (no output)")}
+	}
 	lv := v.logs
 	lv.SetHeight(v.logsHeight())
-	body := lv.View()
-	if v.logsCount == 0 {
-		body = s.Faint.Render("  (no output)")
+	key := logsKey{gen: v.logsGen, y: lv.YOffset(), x: lv.XOffset(), w: lv.Width(), h: lv.Height(), dark: v.styles.Dark, follow: v.follow}
+	if v.drawn.logsKey == key && v.drawn.logs != nil {
+		return v.drawn.logs
 	}
-	for _, l := range strings.Split(body, "\n") {
-		lines = append(lines, " "+l)
+	var lines []string
+	if v.follow && v.logsTail != nil {
+		// Following a flood: the viewport holds the screenful of lines that
+		// is shown, so the tail is drawn as it is, cut to the pane, without
+		// the viewport's padding of every line (the frame is padded once).
+		tail := v.logsTail[max(len(v.logsTail)-lv.Height(), 0):]
+		lines = make([]string, len(tail))
+		for i, l := range tail {
+			if cells(l) > lv.Width() {
+				l = ansi.Cut(l, 0, lv.Width())
+			}
+			lines[i] = " " + l
+		}
+	} else {
+		lines = strings.Split(lv.View(), "\n")
+		for i, l := range lines {
+			lines[i] = " " + l
+		}
 	}
-	return fit(lines, v.width, v.height)
+	v.drawn.logsKey, v.drawn.logs = key, lines
+	return lines
 }
 
 func (v BuildView) summary() string {
@@ -543,12 +621,42 @@ func (v BuildView) stageRow(i int) string {
 
 var exitCodeRe = regexp.MustCompile(`exit code: (\d+)`)
 
+// stepRow draws a step's row, or takes its last drawing when nothing the
+// row shows has changed: most rows are finished steps.
 func (v BuildView) stepRow(st *buildgraph.Step, focused bool) string {
 	s := v.styles
-	style, glyph := s.State(st.State)
+	_, glyph := s.State(st.State)
 	if st.State == buildgraph.StepRunning && v.frame != "" {
 		glyph = v.frame
 	}
+	right := ""
+	switch st.State {
+	case buildgraph.StepCached, buildgraph.StepCanceled, buildgraph.StepWaiting:
+	case buildgraph.StepError:
+		right = st.Error
+	default:
+		right = duration(st.Duration(v.now))
+	}
+	key := stepKey{
+		state: st.State, name: st.Name, text: st.Text, right: right, glyph: glyph,
+		index: st.Index, count: st.Count, warnings: len(st.Warnings),
+		current: st.Current, total: st.Total,
+		focused: focused, dark: s.Dark, width: v.width,
+	}
+	if d, ok := v.drawn.rows[st]; ok && d.key == key {
+		return d.row
+	}
+	row := v.drawStepRow(st, glyph, focused)
+	if v.drawn.rows == nil {
+		v.drawn.rows = map[*buildgraph.Step]stepDrawing{}
+	}
+	v.drawn.rows[st] = stepDrawing{key: key, row: row}
+	return row
+}
+
+func (v BuildView) drawStepRow(st *buildgraph.Step, glyph string, focused bool) string {
+	s := v.styles
+	style, _ := s.State(st.State)
 	num := ""
 	if st.Count > 0 {
 		w := len(strconv.Itoa(st.Count))

@@ -64,8 +64,10 @@ type Model struct {
 	confirm *confirmWide
 	wideOK  bool
 
-	helpKey, helpDrawn string // the short help line and what it was drawn for
-	builds             int    // builds that ended, for Options.Stats
+	helpKey, helpDrawn string    // the short help line and what it was drawn for
+	headerKey          headerKey // what the header was last drawn from
+	headerDrawn        string
+	builds             int // builds that ended, for Options.Stats
 
 	ctx    context.Context
 	cancel context.CancelFunc
@@ -214,6 +216,9 @@ func (m *Model) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 		}
 		m.run.phase = phaseMeasuring
 		m.run.ended = m.now()
+		if m.opts.Stats != nil {
+			m.run.cpuEnded = processCPU()
+		}
 		m.build.Updated()
 		return m, waitDone(m.run.id, m.run.done)
 	case buildDoneMsg:
@@ -457,6 +462,9 @@ func (m *Model) startBuild(targets []string) tea.Cmd {
 	for _, pl := range plans {
 		r.targets = append(r.targets, pl.Target)
 	}
+	if m.opts.Stats != nil {
+		r.cpuStarted = processCPU()
+	}
 	m.run = r
 	m.interrupted = false
 	m.keys.Cancel.SetEnabled(true)
@@ -526,7 +534,11 @@ func (m *Model) finished(o buildOutcome) {
 		if err != nil {
 			outcome = firstLine(err.Error())
 		}
-		if line, err := json.Marshal(processStats(m.builds, outcome)); err == nil {
+		st := processStats(m.builds, outcome)
+		if r.cpuEnded > 0 {
+			st.SolveCPUSeconds = (r.cpuEnded - r.cpuStarted).Seconds()
+		}
+		if line, err := json.Marshal(st); err == nil {
 			m.opts.Stats.Write(append(line, '\n'))
 		}
 	}
@@ -595,7 +607,7 @@ func (m *Model) syncGraph() {
 
 // View draws the frame and the focused screen.
 func (m *Model) View() tea.View {
-	v := tea.NewView(m.render())
+	v := tea.NewView(trimLines(m.render()))
 	v.AltScreen = true
 	v.WindowTitle = "stagescope"
 	return v
@@ -635,7 +647,29 @@ func (m *Model) render() string {
 	return strings.Join([]string{m.header(), body, m.statusLine(), m.helpLine()}, "\n")
 }
 
+// headerKey is everything the header shows.
+type headerKey struct {
+	screen                                  screen
+	help, noCache, dark, connecting, failed bool
+	width                                   int
+	engine                                  string
+}
+
+// header draws the header line, or takes its last drawing: it changes only
+// with the screen, the engine or the window.
 func (m *Model) header() string {
+	key := headerKey{screen: m.screen, help: m.showHelp, noCache: m.noCache, dark: m.styles.Dark,
+		connecting: m.connecting, failed: m.connErr != nil, width: m.width}
+	if m.session != nil {
+		key.engine = m.session.Describe()
+	}
+	if key != m.headerKey || m.headerDrawn == "" {
+		m.headerKey, m.headerDrawn = key, m.drawHeader()
+	}
+	return m.headerDrawn
+}
+
+func (m *Model) drawHeader() string {
 	s := m.styles
 	left := s.Title.Render(" stagescope ")
 	for i, name := range screenNames {

@@ -11,12 +11,24 @@ import (
 	"github.com/stagescope/stagescope/buildgraph"
 )
 
+// cells is the width of s (which may hold styles) in terminal cells. Plain
+// printable ASCII, most of a build's output, is a cell a byte; anything
+// else is measured by ansi.
+func cells(s string) int {
+	for i := 0; i < len(s); i++ {
+		if c := s[i]; c < 0x20 || c > 0x7e {
+			return ansi.StringWidth(s)
+		}
+	}
+	return len(s)
+}
+
 // truncate cuts s (which may hold styles) to width cells with an ellipsis.
 func truncate(s string, width int) string {
 	if width <= 0 {
 		return ""
 	}
-	if ansi.StringWidth(s) <= width {
+	if cells(s) <= width {
 		return s
 	}
 	return ansi.Truncate(s, width, "…")
@@ -24,20 +36,28 @@ func truncate(s string, width int) string {
 
 // pad truncates or pads s with spaces to exactly width cells.
 func pad(s string, width int) string {
-	s = truncate(s, width)
-	if w := ansi.StringWidth(s); w < width {
-		s += strings.Repeat(" ", width-w)
-	}
-	return s
+	s, w := cut(s, width)
+	return s + strings.Repeat(" ", max(width-w, 0))
 }
 
 // padLeft right-aligns s in width cells.
 func padLeft(s string, width int) string {
-	s = truncate(s, width)
-	if w := ansi.StringWidth(s); w < width {
-		s = strings.Repeat(" ", width-w) + s
+	s, w := cut(s, width)
+	return strings.Repeat(" ", max(width-w, 0)) + s
+}
+
+// cut truncates s to width cells with an ellipsis and returns its width,
+// measured once.
+func cut(s string, width int) (string, int) {
+	if width <= 0 {
+		return "", 0
 	}
-	return s
+	w := cells(s)
+	if w > width {
+		s = ansi.Truncate(s, width, "…")
+		w = cells(s)
+	}
+	return s, w
 }
 
 // fit makes a block of exactly width × height cells from lines.
@@ -51,6 +71,23 @@ func fit(lines []string, width, height int) string {
 		}
 	}
 	return strings.Join(out, "\n")
+}
+
+// trimLines drops the plain spaces that end each line of a frame. The
+// renderer clears the screen buffer before it draws a frame, so they show
+// nothing; parsing them cell by cell is most of the cost of a sparse frame.
+// Spaces that carry a style (a highlighted row) end before a reset
+// sequence and stay.
+func trimLines(frame string) string {
+	var b strings.Builder
+	b.Grow(len(frame))
+	for i, line := range strings.Split(frame, "\n") {
+		if i > 0 {
+			b.WriteByte('\n')
+		}
+		b.WriteString(strings.TrimRight(line, " "))
+	}
+	return b.String()
 }
 
 // clean makes untrusted text (stage names, log lines) safe to draw: no
