@@ -34,8 +34,8 @@ const maxBatch = 512
 const statusQueue = 16
 
 // batchWindow is how long the UI gathers status updates before applying
-// them: one frame at 20 frames a second.
-const batchWindow = time.Second / 20
+// them: one frame at 25 frames a second.
+const batchWindow = time.Second / 25
 
 // buildRun is one build the user started: one target, or several built
 // together for comparison.
