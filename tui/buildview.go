@@ -711,7 +711,7 @@ func (v BuildView) drawStepRow(st *buildgraph.Step, glyph string, focused bool) 
 	}
 	line += padLeft(right, 9) + " "
 	if focused {
-		return s.Selected.Render(pad(line, v.width))
+		return highlight(s.Selected, pad(line, v.width))
 	}
 	return line
 }

@@ -281,7 +281,7 @@ func (v CompareView) table() []string {
 		line += padLeft(timeText, timeW)
 		switch {
 		case i == v.cursor && !v.layersFocused:
-			line = s.Selected.Render(pad(line, v.width))
+			line = highlight(s.Selected, pad(line, v.width))
 		case r.saved != nil:
 			line = s.Muted.Render(line)
 		case best:

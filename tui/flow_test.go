@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"errors"
+	"github.com/stagescope/stagescope/buildgraph"
 	"strings"
 	"testing"
 	"time"
@@ -182,3 +183,21 @@ func TestResize(t *testing.T) {
 }
 
 var _ = client.SolveStatus{}
+
+// Saved results that load before the engine answers show once it does:
+// on the compare screen and on the graph, without a build.
+func TestSavedBeforeConnect(t *testing.T) {
+	m, _ := newModel(t, modelOpts{proj: project(t, "hello-final", "golang")}, 120, 30)
+	m.Update(savedMsg{saved: map[string]buildgraph.SavedSize{
+		"buildkitd/builder": {Uncompressed: 270_088_363, Compressed: 77_868_668, At: t0, Engine: "buildkitd"},
+		"buildkitd/stage-1": {Uncompressed: 2_397_198, Compressed: 1_430_280, At: t0, Engine: "buildkitd"},
+	}})
+	m.Update(connectMsg{session: helloSession(t)})
+	if graph := screenText(m); !strings.Contains(graph, "270MB") || !strings.Contains(graph, "2.4MB") {
+		t.Errorf("the graph shows no saved size:\n%s", graph)
+	}
+	press(t, m, "c")
+	if cmp := screenText(m); !strings.Contains(cmp, "builder") || !strings.Contains(cmp, "2.4MB") {
+		t.Errorf("the compare screen shows no saved result:\n%s", cmp)
+	}
+}

@@ -182,6 +182,7 @@ func (m *Model) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 	case savedMsg:
 		m.saved = msg.saved
 		m.refreshCompare("")
+		m.syncGraph()
 		return m, nil
 	case buildTargetsMsg:
 		return m, m.startBuild(msg.targets)
@@ -379,6 +380,9 @@ func (m *Model) connected(msg connectMsg) tea.Cmd {
 		return nil
 	}
 	m.session, m.connErr = msg.session, nil
+	// Saved sizes are shown for the engine kind in use, known only now.
+	m.refreshCompare("")
+	m.syncGraph()
 	if len(m.pending) > 0 {
 		targets := m.pending
 		m.pending = nil

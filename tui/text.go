@@ -73,6 +73,21 @@ func fit(lines []string, width, height int) string {
 	return strings.Join(out, "\n")
 }
 
+// highlight draws line, which holds styles of its own, on st across its
+// whole width. Each inner span ends with resets that would end st's
+// background with it, so st is opened again after every reset.
+func highlight(st lipgloss.Style, line string) string {
+	open, _, _ := strings.Cut(st.Render("x"), "x")
+	if open != "" {
+		line = strings.NewReplacer(
+			"\x1b[0m", "\x1b[0m"+open,
+			"\x1b[m", "\x1b[m"+open,
+			"\x1b[49m", "\x1b[49m"+open,
+		).Replace(line)
+	}
+	return st.Render(line)
+}
+
 // trimLines drops the plain spaces that end each line of a frame. The
 // renderer clears the screen buffer before it draws a frame, so they show
 // nothing; parsing them cell by cell is most of the cost of a sparse frame.

@@ -4,6 +4,7 @@ import (
 	"testing"
 
 	"charm.land/lipgloss/v2"
+	uv "github.com/charmbracelet/ultraviolet"
 	"github.com/charmbracelet/x/ansi"
 )
 
@@ -51,5 +52,23 @@ func TestTrimLines(t *testing.T) {
 	}
 	if ansi.Strip(sel) != "row   " {
 		t.Fatalf("the styled row lost its spaces: %q", ansi.Strip(sel))
+	}
+}
+
+// A highlighted row keeps its background under the spans styled inside
+// it, to its last cell.
+func TestHighlightCoversInnerStyles(t *testing.T) {
+	s := NewStyles(true)
+	line := pad(s.Accent.Render("▸ ")+" "+s.Done.Render("✓")+" "+s.Muted.Render("1/2 ")+"RUN make", 40)
+	out := highlight(s.Selected, line)
+	if ansi.Strip(out) != ansi.Strip(line) {
+		t.Fatalf("the text changed: %q", ansi.Strip(out))
+	}
+	buf := uv.NewScreenBuffer(40, 1)
+	uv.NewStyledString(out).Draw(buf, buf.Bounds())
+	for x := range 40 {
+		if c := buf.CellAt(x, 0); c == nil || c.Style.Bg == nil {
+			t.Fatalf("cell %d of %q has no background", x, ansi.Strip(out))
+		}
 	}
 }
