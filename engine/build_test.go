@@ -25,6 +25,11 @@ func engines(t *testing.T, fn func(t *testing.T, e *engine.Engine)) {
 	}
 	t.Run("buildkitd", func(t *testing.T) { fn(t, connect(t, engine.Options{Addr: testengine.BuildKit(t)})) })
 	t.Run("docker", func(t *testing.T) { fn(t, connect(t, engine.Options{DockerHost: testengine.Docker(t)})) })
+	// buildx's docker-container driver: buildkitd in a container, reached
+	// through `docker exec … buildctl dial-stdio`.
+	t.Run("docker-container", func(t *testing.T) {
+		fn(t, connect(t, engine.Options{Addr: testengine.BuildKitContainer(t)}))
+	})
 }
 
 // project writes files into a fresh build context and returns a request for

@@ -121,7 +121,38 @@ func (e *UnreachableError) Error() string {
 			cause += ", owned by " + owner
 		}
 	}
+	if c, h, ok := dockerContainerCause(e.Addr, cause); ok {
+		cause, hint = c, h
+	}
 	return fmt.Sprintf("cannot reach %s at %s (%s); %s", what, e.Addr, cause, hint)
+}
+
+// dockerContainerCause rewords a failure of docker-container://NAME, which
+// BuildKit's connection helper reaches through `docker exec -i NAME buildctl
+// dial-stdio` and reports with that command line and the docker CLI's
+// stderr: the stderr is the cause, and the hint is about the container.
+func dockerContainerCause(addr, cause string) (string, string, bool) {
+	name, ok := strings.CutPrefix(addr, "docker-container://")
+	if !ok {
+		return "", "", false
+	}
+	name, _, _ = strings.Cut(name, "?")
+	if strings.Contains(cause, `exec: "docker": executable file not found`) || strings.Contains(cause, `exec: \"docker\": executable file not found`) {
+		return "the docker command is not installed", "install the Docker CLI: docker-container:// addresses are reached with docker exec", true
+	}
+	if _, after, found := strings.Cut(cause, "stderr="); found {
+		cause = strings.TrimSpace(strings.NewReplacer(`\n`, " ", "\n", " ").Replace(after))
+		cause = strings.TrimPrefix(cause, "Error response from daemon: ")
+	}
+	switch {
+	case strings.Contains(cause, "No such container"):
+		return cause, "start the container, or point --addr at one that runs buildkitd (docker ps lists them; docker buildx create --driver docker-container makes one)", true
+	case strings.Contains(cause, "is not running"):
+		return "container " + name + " is not running", "start it with docker start " + name, true
+	case strings.Contains(cause, "Cannot connect to the Docker daemon"):
+		return cause, "start Docker or set DOCKER_HOST: docker-container:// addresses are reached through Docker", true
+	}
+	return cause, "check that container " + name + " runs buildkitd and has buildctl (docker exec " + name + " buildctl debug workers)", true
 }
 
 func (e *UnreachableError) Unwrap() error { return e.Err }

@@ -156,3 +156,26 @@ func TestConnectBadScheme(t *testing.T) {
 		t.Fatalf("err = %v (%T), want *AddressError", err, err)
 	}
 }
+
+// Failures of docker-container:// come from the docker CLI through
+// BuildKit's connection helper; the sentence gives the CLI's reason.
+func TestDockerContainerMessages(t *testing.T) {
+	helper := func(stderr string) error {
+		return errors.New(`error reading server preface: command [docker exec -i b buildctl dial-stdio] has exited with exit status 1, make sure the URL is valid, and Docker 18.09 or later is installed on the remote host: stderr=` + stderr + `\n`)
+	}
+	for _, tt := range []struct {
+		err  error
+		want string
+	}{
+		{errors.New(`exec: "docker": executable file not found in $PATH`), "(the docker command is not installed); install the Docker CLI"},
+		{helper("Error response from daemon: No such container: b"), "(No such container: b); start the container"},
+		{helper("Error response from daemon: Container 0123abcd is not running"), "(container b is not running); start it with docker start b"},
+		{helper("Cannot connect to the Docker daemon at unix:///x.sock. Is the docker daemon running?"), "(Cannot connect to the Docker daemon at unix:///x.sock. Is the docker daemon running?); start Docker or set DOCKER_HOST"},
+		{helper(`OCI runtime exec failed: exec failed: unable to start container process: exec: "buildctl": executable file not found in $PATH: unknown`), "; check that container b runs buildkitd and has buildctl"},
+	} {
+		msg := (&engine.UnreachableError{Kind: engine.KindBuildKit, Addr: "docker-container://b", Err: tt.err}).Error()
+		if !strings.Contains(msg, tt.want) || strings.Contains(msg, `\n`) || strings.Contains(msg, "dial-stdio") {
+			t.Errorf("message %q, want %q and no helper command line", msg, tt.want)
+		}
+	}
+}

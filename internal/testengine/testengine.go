@@ -1,6 +1,8 @@
 // Package testengine gives tests the real engines that the project's scripts
 // start: a private buildkitd (scripts/buildkitd), a Docker daemon
-// (scripts/dockerd) and the offline base folders (scripts/offline-bases).
+// (scripts/dockerd), the same buildkitd inside a Docker container
+// (scripts/buildkit-container) and the offline base folders
+// (scripts/offline-bases).
 //
 // When an engine cannot be started a test is skipped, except under CI=true,
 // where it fails: CI must never pass by skipping the engine-backed tests.
@@ -48,7 +50,7 @@ type once struct {
 }
 
 var (
-	buildkit, docker, bases, buildctl once
+	buildkit, docker, bases, buildctl, buildkitContainer once
 )
 
 // scriptTimeout bounds one engine script: longer than its own lock wait
@@ -110,6 +112,28 @@ func BuildKit(t testing.TB) string {
 	return get(t, &buildkit, "buildkitd", func() (map[string]string, error) {
 		return script("buildkitd", "start")
 	})["BUILDKIT_HOST"]
+}
+
+// BuildKitContainer returns the docker-container:// address of the pinned
+// buildkitd running inside a Docker container (scripts/buildkit-container),
+// starting Docker and the container when needed: the engine of buildx's
+// docker-container driver.
+func BuildKitContainer(t testing.TB) string {
+	t.Helper()
+	return buildKitContainer(t)["BUILDKIT_HOST"]
+}
+
+// BuildKitImage returns the image the container of BuildKitContainer runs.
+func BuildKitImage(t testing.TB) string {
+	t.Helper()
+	return buildKitContainer(t)["BUILDKIT_IMAGE"]
+}
+
+func buildKitContainer(t testing.TB) map[string]string {
+	t.Helper()
+	return get(t, &buildkitContainer, "buildkitd in a container", func() (map[string]string, error) {
+		return script("buildkit-container", "start")
+	})
 }
 
 // Docker returns the DOCKER_HOST of a running Docker daemon, starting one
