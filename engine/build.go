@@ -7,6 +7,7 @@ import (
 	"maps"
 	"os"
 	"path/filepath"
+	"regexp"
 	"sort"
 	"strings"
 	"time"
@@ -90,9 +91,22 @@ func (e *BuildError) Error() string {
 	if e.ExitCode >= 0 {
 		return fmt.Sprintf("%s: exit code %d", msg, e.ExitCode)
 	}
-	return msg + ": " + rootCause(e.Err)
+	cause := rootCause(e.Err)
+	if m := noSSHKey.FindStringSubmatch(cause); m != nil {
+		// BuildKit names the missing agent by its id, "" for the default.
+		id := m[1]
+		if id == "" {
+			id = "default"
+		}
+		cause = fmt.Sprintf("no SSH agent was forwarded for id %q; pass --ssh %s (the agent at SSH_AUTH_SOCK) or --ssh %s=SOCKET|KEY", id, id, id)
+	}
+	return msg + ": " + cause
 }
 func (e *BuildError) Unwrap() error { return e.Err }
+
+// noSSHKey is BuildKit's error for RUN --mount=type=ssh,required=true
+// without an agent for its id.
+var noSSHKey = regexp.MustCompile(`no SSH key "([^"]*)" forwarded from the client`)
 
 // LostError says the engine went away during a build.
 type LostError struct {

@@ -1,6 +1,7 @@
 package engine_test
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"fmt"
@@ -233,4 +234,24 @@ func waitFor(t *testing.T, d time.Duration, cond func() bool) bool {
 		time.Sleep(50 * time.Millisecond)
 	}
 	return cond()
+}
+
+// buildLogs runs req and returns what its steps printed.
+func buildLogs(e *engine.Engine, req engine.BuildRequest) (string, error) {
+	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
+	defer cancel()
+	ch := make(chan *client.SolveStatus)
+	var logs bytes.Buffer
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		for s := range ch {
+			for _, l := range s.Logs {
+				logs.Write(l.Data)
+			}
+		}
+	}()
+	_, err := e.Build(ctx, req, ch)
+	<-done
+	return logs.String(), err
 }

@@ -50,24 +50,12 @@ func TestBuildAllRunsSharedStagesOnce(t *testing.T) {
 		count := base
 		count.Target = "count"
 		// No NoCache here: it would also start the cache mount empty.
-		ch := make(chan *client.SolveStatus)
-		var logs strings.Builder
-		done := make(chan struct{})
-		go func() {
-			defer close(done)
-			for s := range ch {
-				for _, l := range s.Logs {
-					logs.Write(l.Data)
-				}
-			}
-		}()
-		_, err := e.Build(context.Background(), count, ch)
-		<-done
+		logs, err := buildLogs(e, count)
 		if err != nil {
 			t.Fatal(err)
 		}
-		if !strings.Contains(logs.String(), "runs=1") {
-			t.Errorf("the shared stage ran more than once: %q", logs.String())
+		if !strings.Contains(logs, "runs=1") {
+			t.Errorf("the shared stage ran more than once: %q", logs)
 		}
 	})
 }

@@ -40,6 +40,9 @@ func attachables(req BuildRequest) ([]session.Attachable, error) {
 		if err != nil {
 			return nil, &InputError{Msg: "--ssh: " + rootCause(err)}
 		}
+		if err := checkSSH(cfgs); err != nil {
+			return nil, err
+		}
 		a, err := sshprovider.NewSSHAgentProvider(cfgs)
 		if err != nil {
 			return nil, &InputError{Msg: "--ssh: " + rootCause(err)}
@@ -47,6 +50,23 @@ func attachables(req BuildRequest) ([]session.Attachable, error) {
 		out = append(out, a)
 	}
 	return out, nil
+}
+
+// checkSSH gives one-sentence errors for the mistakes BuildKit's agent
+// provider reports with its whole configuration: no agent socket in
+// SSH_AUTH_SOCK for a bare id, a socket or key that does not exist.
+func checkSSH(cfgs []sshprovider.AgentConfig) error {
+	for _, c := range cfgs {
+		if len(c.Paths) == 0 && os.Getenv("SSH_AUTH_SOCK") == "" {
+			return &InputError{Msg: fmt.Sprintf("--ssh %s: SSH_AUTH_SOCK is not set; start an agent (eval $(ssh-agent) and ssh-add) or give a socket or key: --ssh %s=PATH", c.ID, c.ID)}
+		}
+		for _, p := range c.Paths {
+			if _, err := os.Stat(p); err != nil {
+				return &InputError{Msg: fmt.Sprintf("--ssh %s: %s does not exist", c.ID, p)}
+			}
+		}
+	}
+	return nil
 }
 
 // checkSecrets gives one-sentence errors for the mistakes BuildKit's parser
