@@ -47,8 +47,10 @@ func TestEngineKilledDuringBuild(t *testing.T) {
 		for exec.Command("pgrep", "-f", "^sleep 621$").Run() != nil {
 			time.Sleep(50 * time.Millisecond)
 		}
-		d.Cmd.Process.Signal(syscall.SIGKILL)
+		// The time goes in first: the build can end before this
+		// goroutine runs again after the signal.
 		killedAt <- time.Now()
+		d.Cmd.Process.Signal(syscall.SIGKILL)
 	}()
 	start := time.Now()
 	code, _, stderr := stagescope(t, map[string]string{"BUILDKIT_HOST": "unix://" + sock},
@@ -88,8 +90,8 @@ func TestDockerStoppedDuringBuild(t *testing.T) {
 		for exec.Command("pgrep", "-f", "^sleep 627$").Run() != nil {
 			time.Sleep(50 * time.Millisecond)
 		}
+		stopped <- time.Now() // first, as above
 		d.Cmd.Process.Signal(syscall.SIGTERM)
-		stopped <- time.Now()
 	}()
 	start := time.Now()
 	code, _, stderr := stagescope(t, map[string]string{"BUILDKIT_HOST": "", "DOCKER_HOST": d.Addr},
