@@ -18,17 +18,17 @@ build:
 # The main job: build stagescope, make sure an engine answers (BUILDKIT_HOST,
 # else Docker, else the private buildkitd), assemble the offline golang base,
 # then open the TUI on the example. A buildkitd gets the base as an OCI
-# layout, which it caches across builds; Docker gets the folder.
+# layout and Docker as an image in its store: both cache steps on it across
+# builds (scripts/offline-bases context).
 run: build
 	@set -e; eval "$$(scripts/engine)"; \
-	if [ -n "$${BUILDKIT_HOST:-}" ]; then golang=$$(scripts/offline-bases oci golang); \
-	else golang=$$(scripts/offline-bases dir golang); fi; \
+	golang=$$(scripts/offline-bases context golang); \
 	exec $(BIN) $(EXAMPLE) --build-context golang=$$golang
 
 # The same build without the TUI: builder, then the final stage.
 run-headless: build
 	@set -e; eval "$$(scripts/engine)"; \
-	golang=$$(scripts/offline-bases dir golang); \
+	golang=$$(scripts/offline-bases context golang); \
 	$(BIN) build $(EXAMPLE) --target builder --build-context golang=$$golang --progress plain; \
 	$(BIN) build $(EXAMPLE) --build-context golang=$$golang --progress plain
 
