@@ -28,6 +28,9 @@ type ImageSize struct {
 type Layer struct {
 	// CreatedBy is the history entry ("RUN /bin/sh -c go build … # buildkit").
 	CreatedBy string `json:"createdBy"`
+	// Comment is the history entry's comment: "" for most, the message of
+	// docker import for an imported image, where CreatedBy is empty.
+	Comment string `json:"comment,omitempty"`
 	// Empty is true for entries that changed only the config (ENV, CMD…).
 	Empty      bool      `json:"empty"`
 	Size       int64     `json:"size"`

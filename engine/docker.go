@@ -132,7 +132,7 @@ func (d *dockerAPI) measure(ctx context.Context, ref string) (*buildgraph.ImageS
 	var sum int64
 	for i := len(hist) - 1; i >= 0; i-- { // history comes newest first
 		h := hist[i]
-		l := buildgraph.Layer{CreatedBy: h.CreatedBy, Size: h.Size, Compressed: buildgraph.Unknown, Created: time.Unix(h.Created, 0)}
+		l := buildgraph.Layer{CreatedBy: h.CreatedBy, Comment: h.Comment, Size: h.Size, Compressed: buildgraph.Unknown, Created: time.Unix(h.Created, 0)}
 		l.Empty = h.Size == 0 && isConfigOnly(h.CreatedBy)
 		sum += h.Size
 		out.Layers = append(out.Layers, l)

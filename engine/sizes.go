@@ -86,7 +86,7 @@ func measureContent(ctx context.Context, store content.Provider, ref string, man
 	out.Compressed += mf.Config.Size
 	li := 0
 	for _, h := range cfg.History {
-		l := buildgraph.Layer{CreatedBy: h.CreatedBy, Empty: h.EmptyLayer}
+		l := buildgraph.Layer{CreatedBy: h.CreatedBy, Comment: h.Comment, Empty: h.EmptyLayer}
 		if h.Created != nil {
 			l.Created = *h.Created
 		}

@@ -392,6 +392,12 @@ func (v CompareView) details(h int) []string {
 		if what == "" {
 			what = clean(strings.TrimSpace(strings.TrimSuffix(l.CreatedBy, "# buildkit")))
 		}
+		if what == "" {
+			what = clean(strings.TrimSpace(l.Comment))
+		}
+		if what == "" {
+			what = "(no history text)"
+		}
 		where := ""
 		switch {
 		case l.Base:
