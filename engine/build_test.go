@@ -128,6 +128,31 @@ func TestBuildFailureReportsStepExitCodeAndSource(t *testing.T) {
 	})
 }
 
+// TestBadBaseLocated: a base image that cannot be resolved fails in a step
+// of no stage (BuildKit's metadata load), and the error still says which
+// Dockerfile line asked for it.
+func TestBadBaseLocated(t *testing.T) {
+	engines(t, func(t *testing.T, e *engine.Engine) {
+		src := "FROM busybox AS tools\nRUN echo tools > /tools\n\nFROM example.invalid/runtime:1 AS app\nCOPY --from=tools /tools /\n"
+		req := project(t, map[string]string{"Dockerfile": src})
+		_, err := e.Build(context.Background(), req, nil)
+		var be *engine.BuildError
+		if !errors.As(err, &be) {
+			t.Fatalf("err = %v (%T), want *BuildError", err, err)
+		}
+		if !strings.Contains(be.Step, "load metadata for example.invalid/runtime:1") {
+			t.Errorf("step %q", be.Step)
+		}
+		data, start, end, ok := be.Location()
+		if !ok || start != 4 || end != 4 {
+			t.Errorf("location: lines %d-%d (found %v), want 4-4", start, end, ok)
+		}
+		if len(data) > 0 && string(data) != src {
+			t.Errorf("the location's text is not the Dockerfile:\n%s", data)
+		}
+	})
+}
+
 func TestBuildArgsAndNamedContext(t *testing.T) {
 	engines(t, func(t *testing.T, e *engine.Engine) {
 		extra := t.TempDir()

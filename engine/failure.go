@@ -148,3 +148,27 @@ func (e *BuildError) PrintSources(w io.Writer) {
 		_ = s.Print(w)
 	}
 }
+
+// Location is where BuildKit placed the failure in the Dockerfile: the
+// lines of the first source range attached to the error, and that file's
+// text as the frontend read it (nil when the error did not carry it). ok
+// is false when no range was attached.
+func (e *BuildError) Location() (data []byte, start, end int, ok bool) {
+	for _, s := range e.Sources {
+		for _, r := range s.GetRanges() {
+			l := int(r.GetStart().GetLine())
+			if l <= 0 {
+				continue
+			}
+			if !ok || l < start {
+				start = l
+			}
+			end = max(end, int(r.GetEnd().GetLine()), l)
+			ok = true
+		}
+		if ok {
+			return s.GetInfo().GetData(), start, end, true
+		}
+	}
+	return nil, 0, 0, false
+}

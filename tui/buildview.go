@@ -65,7 +65,7 @@ type BuildView struct {
 func NewBuildView(g *buildgraph.Graph, source []byte, styles Styles) BuildView {
 	v := BuildView{keys: DefaultBuildKeyMap(), styles: styles, g: g, follow: true}
 	if len(source) > 0 {
-		v.source = strings.Split(strings.ReplaceAll(string(source), "\r\n", "\n"), "\n")
+		v.source = sourceLines(source)
 	}
 	v.logs = viewport.New()
 	v.drawn = &buildDrawings{}
@@ -753,25 +753,39 @@ func (v BuildView) errorBox(width int) []string {
 	var out []string
 	msg := "✗ " + clean(firstLine(st.Error))
 	var be *engine.BuildError
-	if v.run.outcome != nil && errors.As(v.run.outcome.err(), &be) && be.ExitCode >= 0 {
+	if v.run.outcome == nil || !errors.As(v.run.outcome.err(), &be) {
+		be = nil
+	}
+	if be != nil && be.ExitCode >= 0 {
 		msg = fmt.Sprintf("✗ exit code %d · %s", be.ExitCode, clean(firstLine(st.Error)))
 	} else if m := exitCodeRe.FindStringSubmatch(st.Error); m != nil {
 		msg = fmt.Sprintf("✗ exit code %s · %s", m[1], clean(firstLine(st.Error)))
 	}
 	out = append(out, " "+s.Failed.Render(truncate(msg, width-2)))
-	if st.Line > 0 && st.Line <= len(v.source) {
-		end := st.Line
-		if st.Stage >= 0 && st.Stage < len(v.g.Stages) {
-			for _, in := range v.g.Stages[st.Stage].Instructions {
-				if in.StartLine == st.Line {
-					end = in.EndLine
-				}
+	source, line, end := v.source, st.Line, st.Line
+	if st.Stage >= 0 && st.Stage < len(v.g.Stages) {
+		for _, in := range v.g.Stages[st.Stage].Instructions {
+			if in.StartLine == st.Line {
+				end = in.EndLine
 			}
 		}
-		from, to := max(st.Line-2, 1), min(end+2, len(v.source))
+	}
+	// A step of no stage (the metadata of a FROM image, a # syntax
+	// frontend) has no line of its own: the error says where it points.
+	if line == 0 && be != nil && be.Step == st.Name {
+		if data, start, stop, ok := be.Location(); ok {
+			line, end = start, stop
+			if len(data) > 0 {
+				source = sourceLines(data)
+			}
+		}
+	}
+	if line > 0 && line <= len(source) {
+		end = min(end, len(source))
+		from, to := max(line-2, 1), min(end+2, len(source))
 		for n := from; n <= to; n++ {
-			text := clean(v.source[n-1])
-			if n >= st.Line && n <= end {
+			text := clean(source[n-1])
+			if n >= line && n <= end {
 				out = append(out, " "+s.Marked.Render(truncate(fmt.Sprintf("▶%4d │ %s", n, text), width-2)))
 			} else {
 				out = append(out, " "+s.LineNo.Render(fmt.Sprintf(" %4d │ ", n))+truncate(text, width-10))
@@ -779,6 +793,13 @@ func (v BuildView) errorBox(width int) []string {
 		}
 	}
 	return out
+}
+
+// sourceLines splits a Dockerfile into its lines; the newline that ends the
+// last line starts no line of its own.
+func sourceLines(data []byte) []string {
+	text := strings.ReplaceAll(string(data), "\r\n", "\n")
+	return strings.Split(strings.TrimSuffix(text, "\n"), "\n")
 }
 
 // wrapLines word-wraps text to width with an indent.

@@ -11,6 +11,8 @@ import (
 	"github.com/charmbracelet/x/ansi"
 	"github.com/charmbracelet/x/exp/golden"
 	"github.com/moby/buildkit/client"
+	"github.com/moby/buildkit/solver/errdefs"
+	"github.com/moby/buildkit/solver/pb"
 	digest "github.com/opencontainers/go-digest"
 
 	"github.com/stagescope/stagescope/buildgraph"
@@ -212,6 +214,27 @@ func TestScreens(t *testing.T) {
 			drain(t, m, -1)
 		}},
 		{"build-failed", failing, func(t *testing.T, m *Model) {
+			press(t, m, "enter")
+			drain(t, m, -1)
+		}},
+		// The failing step is BuildKit's metadata load of a FROM image, in
+		// no stage: the Dockerfile lines come from the error's location.
+		{"build-failed-base", func(t *testing.T) modelOpts {
+			proj := project(t, "bad-base", "busybox")
+			return modelOpts{proj: proj, session: &replaySession{
+				kind:    "buildkitd",
+				streams: map[string][]*client.SolveStatus{"app": stream(t, "bad-base")},
+				fail: map[string]error{"app": &engine.BuildError{
+					Err:      errors.New("failed to resolve source metadata for example.invalid/runtime:1"),
+					ExitCode: -1,
+					Step:     "[internal] load metadata for example.invalid/runtime:1",
+					Sources: []*errdefs.Source{{
+						Info:   &pb.SourceInfo{Filename: "Dockerfile", Data: proj.Source},
+						Ranges: []*pb.Range{{Start: &pb.Position{Line: 4}, End: &pb.Position{Line: 4}}},
+					}},
+				}},
+			}}
+		}, func(t *testing.T, m *Model) {
 			press(t, m, "enter")
 			drain(t, m, -1)
 		}},

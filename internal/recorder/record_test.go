@@ -75,6 +75,14 @@ WORKDIR /src
 RUN echo "about to fail" && echo "really failing" >&2 && exit 3
 RUN echo never
 `},
+	// A base image that cannot be resolved (no registry answers here): the
+	// failing vertex is BuildKit's own metadata load, in no stage.
+	{name: "bad-base", base: "busybox", noCache: true, fail: true, target: "app", dockerfile: `FROM busybox AS tools
+RUN echo tools > /tools
+
+FROM example.invalid/runtime:1 AS app
+COPY --from=tools /tools /
+`},
 	{name: "single-stage", base: "busybox", noCache: true, files: map[string]string{"f.txt": "from the context\n"}, dockerfile: `FROM busybox
 WORKDIR /work
 RUN echo hello > a.txt
