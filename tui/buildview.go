@@ -98,6 +98,7 @@ type stepKey struct {
 	current, total int64
 	focused, dark  bool
 	width          int
+	wait           string // waitLabel()
 }
 
 // logsKey is everything the log pane's drawing depends on.
@@ -609,7 +610,7 @@ func (v BuildView) stageRow(i int) string {
 	right := ""
 	switch {
 	case len(sp.Steps) == 0:
-		right = "waiting"
+		right = v.waitLabel()
 	case sp.State == buildgraph.StepCached:
 		right = "cached"
 	default:
@@ -641,7 +642,7 @@ func (v BuildView) stepRow(st *buildgraph.Step, focused bool) string {
 		state: st.State, name: st.Name, text: st.Text, right: right, glyph: glyph,
 		index: st.Index, count: st.Count, warnings: len(st.Warnings),
 		current: st.Current, total: st.Total,
-		focused: focused, dark: s.Dark, width: v.width,
+		focused: focused, dark: s.Dark, width: v.width, wait: v.waitLabel(),
 	}
 	if d, ok := v.drawn.rows[st]; ok && d.key == key {
 		return d.row
@@ -678,7 +679,7 @@ func (v BuildView) drawStepRow(st *buildgraph.Step, glyph string, focused bool) 
 	case buildgraph.StepCanceled:
 		right = s.Canceled.Render("CANCELED")
 	case buildgraph.StepWaiting:
-		right = s.Waiting.Render("waiting")
+		right = s.Waiting.Render(v.waitLabel())
 	default:
 		right = duration(st.Duration(v.now))
 	}
@@ -821,6 +822,16 @@ func wrapLines(text string, width int, indent string) []string {
 		out = append(out, indent+line)
 	}
 	return out
+}
+
+// waitLabel is what a step or stage that has not started shows: "waiting"
+// while the engine builds, "not run" once the solve is over (a step after
+// the failing one, a stage the failure left out).
+func (v BuildView) waitLabel() string {
+	if v.run != nil && v.run.phase != phaseBuilding {
+		return "not run"
+	}
+	return "waiting"
 }
 
 // partialState is how a stage whose steps partly ran shows: running while
