@@ -104,8 +104,12 @@ func (v GraphView) Filtering() bool { return v.filtering }
 
 // SetSize sets the size of the whole screen.
 func (v *GraphView) SetSize(w, h int) {
+	lanes := v.maxLanes()
 	v.width, v.height = w, h
 	v.explain.SetSize(v.explainWidth(), h)
+	if v.maxLanes() != lanes { // the first size too: the layout was made for width 0
+		v.relayout()
+	}
 	v.refresh()
 }
 
@@ -198,7 +202,8 @@ func (v *GraphView) applyFilter() {
 func (v *GraphView) refresh() {
 	f := v.Focused()
 	if f == nil {
-		v.layout = layoutDAG(v.g, v.shown, nil, v.maxLanes())
+		v.closure, v.closureStage = buildgraph.Closure{}, -1
+		v.relayout()
 		v.explain.SetStage(-1)
 		return
 	}
@@ -211,11 +216,7 @@ func (v *GraphView) refresh() {
 		} else {
 			v.closure, v.closureErr = v.g.Closure(f.Name)
 		}
-		active := map[int]bool{}
-		for _, e := range v.closure.Edges {
-			active[e] = true
-		}
-		v.layout = layoutDAG(v.g, v.shown, active, v.maxLanes())
+		v.relayout()
 		v.detailsOff = 0
 	}
 	if n, ok := v.layout.stageNode[f.Index]; ok {
@@ -226,6 +227,16 @@ func (v *GraphView) refresh() {
 			v.offset = min(node.Top+node.Rows-h, node.Top)
 		}
 	}
+}
+
+// relayout lays the shown stages out again, the edges of the focused
+// stage's closure highlighted, in as many lanes as the width allows.
+func (v *GraphView) relayout() {
+	active := map[int]bool{}
+	for _, e := range v.closure.Edges {
+		active[e] = true
+	}
+	v.layout = layoutDAG(v.g, v.shown, active, v.maxLanes())
 }
 
 func (v GraphView) maxLanes() int {
