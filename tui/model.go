@@ -795,6 +795,6 @@ func (m *Model) viewHelp() string {
 	}
 	lines = append(lines, "",
 		" "+s.Muted.Render("Graph: ┏┓ focused stage · ┌┐ in the focused target's build · ┌╌┐ skipped by it · ◇ external image · ⚠ lint warnings"),
-		" "+s.Muted.Render("States: · waiting  ● running  ≡ cached  ✓ done  ✗ failed  ⊘ canceled"))
+		" "+s.Muted.Render("States: · waiting, not run  ● running  ≡ cached  ✓ done  ✗ failed  ⊘ canceled"))
 	return fit(lines, m.width, m.bodyHeight())
 }
