@@ -7,9 +7,12 @@
 # It needs a Docker daemon: `docker create` and `docker cp` are the point.
 #
 # Offline (no registry), set BASE_CONTEXTS to the --build-context flags that
-# replace the FROM images with local folders, as `make examples` does:
-#   BASE_CONTEXTS="--build-context eclipse-temurin:17-jdk=$(scripts/offline-bases dir jdk17)
-#     --build-context eclipse-temurin:17-jre=$(scripts/offline-bases dir jre17)"
+# replace the FROM images with the offline bases imported into Docker's
+# image store, as `make examples` does:
+#   BASE_CONTEXTS="--build-context eclipse-temurin:17-jdk=$(scripts/offline-bases docker jdk17)
+#     --build-context eclipse-temurin:17-jre=$(scripts/offline-bases docker jre17)"
+# (`scripts/offline-bases dir NAME`, the folders, work too, but Docker then
+# reruns every step in every build.)
 # The two builds then run through `stagescope build` on the same Docker
 # daemon (Docker 20.10's own `docker build` has no --build-context); every
 # other step is the same.
