@@ -42,7 +42,8 @@ var laneGlyphs = map[uint8]string{
 	dirDown:                              "│",
 }
 
-// Heights of the node kinds, in rows.
+// Heights of the node kinds, in rows. The compact layout draws a stage in
+// one row and no image nodes (a stage's row names its base).
 const (
 	stageRows = 3
 	imageRows = 1
@@ -86,8 +87,12 @@ type dagLayout struct {
 	// Width is the width of the lane area in cells; Lanes[row][col].
 	Width int
 	Lanes [][]laneCell
-	// Hidden counts edges that did not fit in maxLanes lanes.
+	// Hidden counts edges that did not fit in maxLanes lanes; hidden holds
+	// their indexes in Graph.Edges.
 	Hidden int
+	hidden map[int]bool
+	// Compact: one row per stage, images not drawn.
+	Compact bool
 	// nodeAt maps a row to its node, stageNode a stage index to its node.
 	nodeAt    []int
 	stageNode map[int]int
@@ -95,9 +100,14 @@ type dagLayout struct {
 
 // layoutDAG lays out the stages in show (ascending indexes) and the images
 // they use. closure marks edges (indexes in g.Edges) of the target's
-// closure. At most maxLanes lanes are drawn.
-func layoutDAG(g *buildgraph.Graph, show []int, closureEdges map[int]bool, maxLanes int) dagLayout {
-	l := dagLayout{stageNode: map[int]int{}}
+// closure. At most maxLanes lanes are drawn. Compact lays every stage out in
+// one row and leaves the images out.
+func layoutDAG(g *buildgraph.Graph, show []int, closureEdges map[int]bool, maxLanes int, compact bool) dagLayout {
+	l := dagLayout{stageNode: map[int]int{}, hidden: map[int]bool{}, Compact: compact}
+	rowsOfStage := stageRows
+	if compact {
+		rowsOfStage = 1
+	}
 	visible := map[int]bool{}
 	for _, s := range show {
 		visible[s] = true
@@ -111,7 +121,7 @@ func layoutDAG(g *buildgraph.Graph, show []int, closureEdges map[int]bool, maxLa
 	}
 	for _, s := range show {
 		for _, e := range g.Edges {
-			if e.To != s || e.From.Kind != buildgraph.NodeImage {
+			if compact || e.To != s || e.From.Kind != buildgraph.NodeImage {
 				continue
 			}
 			if e.From.Index < 0 || e.From.Index >= len(g.Images) || g.Images[e.From.Index].Scratch() {
@@ -121,7 +131,7 @@ func layoutDAG(g *buildgraph.Graph, show []int, closureEdges map[int]bool, maxLa
 				imageNode[e.From.Index] = add(buildgraph.NodeImage, e.From.Index, imageRows)
 			}
 		}
-		l.stageNode[s] = add(buildgraph.NodeStage, s, stageRows)
+		l.stageNode[s] = add(buildgraph.NodeStage, s, rowsOfStage)
 	}
 	l.Rows = row
 	l.nodeAt = make([]int, row)
@@ -135,6 +145,7 @@ func layoutDAG(g *buildgraph.Graph, show []int, closureEdges map[int]bool, maxLa
 	type target struct {
 		node         int
 		active, copy bool
+		edges        []int
 	}
 	type source struct {
 		node    int
@@ -167,9 +178,10 @@ func layoutDAG(g *buildgraph.Graph, show []int, closureEdges map[int]bool, maxLa
 		if i := slices.IndexFunc(src.targets, func(t target) bool { return t.node == to }); i >= 0 {
 			src.targets[i].active = src.targets[i].active || closureEdges[ei]
 			src.targets[i].copy = src.targets[i].copy && cp
+			src.targets[i].edges = append(src.targets[i].edges, ei)
 			continue
 		}
-		src.targets = append(src.targets, target{node: to, active: closureEdges[ei], copy: cp})
+		src.targets = append(src.targets, target{node: to, active: closureEdges[ei], copy: cp, edges: []int{ei}})
 	}
 	slices.SortFunc(sources, func(a, b *source) int { return a.node - b.node })
 
@@ -193,6 +205,11 @@ func layoutDAG(g *buildgraph.Graph, show []int, closureEdges map[int]bool, maxLa
 			if len(laneEnd) >= maxLanes {
 				laneOf[i] = -1
 				l.Hidden += len(src.targets)
+				for _, t := range src.targets {
+					for _, ei := range t.edges {
+						l.hidden[ei] = true
+					}
+				}
 				continue
 			}
 			laneEnd = append(laneEnd, 0)

@@ -2,6 +2,7 @@ package tui
 
 import (
 	"fmt"
+	"slices"
 	"strconv"
 	"strings"
 
@@ -36,6 +37,7 @@ type GraphView struct {
 	filtering     bool
 
 	layout       dagLayout
+	mode         layoutMode
 	closure      buildgraph.Closure
 	closureErr   error
 	closureStage int
@@ -49,11 +51,29 @@ type GraphView struct {
 
 	explain    ExplainView
 	explaining bool
+
+	// only is the stage whose target build alone is shown (-1: every
+	// stage), onlyStages the stages that build.
+	only       int
+	onlyStages []int
+	// edge is the selected edge of the focused stage (an index in g.Edges),
+	// -1 when none is.
+	edge int
 }
+
+// layoutMode says how stages are drawn: boxes of three rows, or one row per
+// stage (compact); auto picks boxes when they fit the height.
+type layoutMode int
+
+const (
+	layoutAuto layoutMode = iota
+	layoutBoxes
+	layoutCompact
+)
 
 // NewGraphView returns the graph of g, the stage named focus focused.
 func NewGraphView(g *buildgraph.Graph, source []byte, styles Styles, focus string) GraphView {
-	v := GraphView{keys: DefaultGraphKeyMap(), styles: styles, g: g, closureStage: -1}
+	v := GraphView{keys: DefaultGraphKeyMap(), styles: styles, g: g, closureStage: -1, only: -1, edge: -1}
 	v.explain = NewExplainView(g, builderPair{}, styles)
 	if len(source) > 0 {
 		v.source = strings.Split(strings.ReplaceAll(string(source), "\r\n", "\n"), "\n")
@@ -104,10 +124,12 @@ func (v GraphView) Filtering() bool { return v.filtering }
 
 // SetSize sets the size of the whole screen.
 func (v *GraphView) SetSize(w, h int) {
-	lanes := v.maxLanes()
+	lanes, oldH := v.maxLanes(), v.height
 	v.width, v.height = w, h
 	v.explain.SetSize(v.explainWidth(), h)
-	if v.maxLanes() != lanes { // the first size too: the layout was made for width 0
+	// The first size too: the layout was made for width 0. The height
+	// decides whether boxes fit.
+	if v.maxLanes() != lanes || h != oldH {
 		v.relayout()
 	}
 	v.refresh()
@@ -149,18 +171,27 @@ func (v GraphView) Focused() *buildgraph.Stage {
 	return v.g.Stages[v.shown[v.cursor]]
 }
 
-// Focus focuses a stage by index (clearing a filter that hides it).
+// Focus focuses a stage by index (clearing a filter, and showing every
+// stage, when that hides it).
 func (v *GraphView) Focus(stage int) {
+	if v.focusShown(stage) {
+		return
+	}
+	v.filter.SetValue("")
+	v.only, v.onlyStages = -1, nil
+	v.applyFilter()
+	v.focusShown(stage)
+}
+
+func (v *GraphView) focusShown(stage int) bool {
 	for i, s := range v.shown {
 		if s == stage {
 			v.cursor = i
 			v.refresh()
-			return
+			return true
 		}
 	}
-	v.filter.SetValue("")
-	v.applyFilter()
-	v.Focus(stage)
+	return false
 }
 
 // targetArg returns the target argument that builds stage s, and whether
@@ -183,6 +214,9 @@ func (v *GraphView) applyFilter() {
 	}
 	v.shown = v.shown[:0]
 	for _, s := range v.g.Stages {
+		if v.only >= 0 && !slices.Contains(v.onlyStages, s.Index) {
+			continue
+		}
 		if q == "" || strings.Contains(strings.ToLower(s.Name), q) ||
 			strings.Contains(strings.ToLower(s.Base.Ref), q) {
 			v.shown = append(v.shown, s.Index)
@@ -208,6 +242,9 @@ func (v *GraphView) refresh() {
 		return
 	}
 	v.explain.SetStage(f.Index)
+	if v.edge >= 0 && !slices.Contains(v.stageEdges(f.Index), v.edge) {
+		v.edge = -1
+	}
 	if f.Index != v.closureStage || v.layout.Nodes == nil {
 		v.closureStage = f.Index
 		v.closure, v.closureErr = buildgraph.Closure{}, nil
@@ -230,13 +267,21 @@ func (v *GraphView) refresh() {
 }
 
 // relayout lays the shown stages out again, the edges of the focused
-// stage's closure highlighted, in as many lanes as the width allows.
+// stage's closure highlighted, in as many lanes as the width allows: as
+// boxes when they fit the height (or the user asked for them), else one row
+// per stage.
 func (v *GraphView) relayout() {
 	active := map[int]bool{}
 	for _, e := range v.closure.Edges {
 		active[e] = true
 	}
-	v.layout = layoutDAG(v.g, v.shown, active, v.maxLanes())
+	if v.mode != layoutCompact {
+		v.layout = layoutDAG(v.g, v.shown, active, v.maxLanes(), false)
+		if v.mode == layoutBoxes || v.layout.Rows <= v.bodyHeight() || v.height == 0 {
+			return
+		}
+	}
+	v.layout = layoutDAG(v.g, v.shown, active, v.maxLanes(), true)
 }
 
 func (v GraphView) maxLanes() int {
@@ -338,8 +383,131 @@ func (v GraphView) Update(msg tea.Msg) (GraphView, tea.Cmd) {
 		return v, func() tea.Msg { return buildTargetsMsg{targets: []string{t}} }
 	case key.Matches(k, v.keys.Logs):
 		return v, func() tea.Msg { return showLogsMsg{} }
+	case key.Matches(k, v.keys.Layout):
+		v.mode = layoutCompact
+		if v.layout.Compact {
+			v.mode = layoutBoxes
+		}
+		v.relayout()
+		v.refresh()
+	case key.Matches(k, v.keys.Only):
+		v.toggleOnly()
+	case key.Matches(k, v.keys.NextEdge):
+		v.selectEdge(1)
+	case key.Matches(k, v.keys.PrevEdge):
+		v.selectEdge(-1)
+	case key.Matches(k, v.keys.Follow):
+		v.followEdge()
 	}
 	return v, nil
+}
+
+// toggleOnly shows only the stages the focused target builds, or every
+// stage again.
+func (v *GraphView) toggleOnly() {
+	if v.only >= 0 {
+		v.only, v.onlyStages = -1, nil
+		v.applyFilter()
+		return
+	}
+	f := v.Focused()
+	if f == nil || v.closureErr != nil || v.closure.Graph == nil {
+		return
+	}
+	v.only, v.onlyStages = f.Index, slices.Clone(v.closure.Stages)
+	v.applyFilter()
+}
+
+// stageEdges returns the edges between the stage and other stages: the ones
+// it depends on, then the ones that use it, in Dockerfile order.
+func (v GraphView) stageEdges(stage int) []int {
+	var in, out []int
+	for i, e := range v.g.Edges {
+		if e.From.Kind != buildgraph.NodeStage || e.From.Index < 0 || e.From.Index >= len(v.g.Stages) {
+			continue
+		}
+		switch {
+		case e.To == stage:
+			in = append(in, i)
+		case e.From.Index == stage:
+			out = append(out, i)
+		}
+	}
+	return append(in, out...)
+}
+
+// selectEdge selects the next (d = 1) or previous (d = -1) edge of the
+// focused stage, cycling.
+func (v *GraphView) selectEdge(d int) {
+	f := v.Focused()
+	if f == nil {
+		return
+	}
+	edges := v.stageEdges(f.Index)
+	if len(edges) == 0 {
+		return
+	}
+	i := slices.Index(edges, v.edge)
+	switch {
+	case i < 0 && d < 0:
+		i = len(edges) - 1
+	case i < 0:
+		i = 0
+	default:
+		i = (i + d + len(edges)) % len(edges)
+	}
+	v.edge = edges[i]
+	v.revealDetails()
+}
+
+// followEdge focuses the stage at the other end of the selected edge (the
+// first edge when none is selected), keeping the edge selected so that
+// following it again comes back.
+func (v *GraphView) followEdge() {
+	f := v.Focused()
+	if f == nil {
+		return
+	}
+	if v.edge < 0 {
+		v.selectEdge(1)
+		if v.edge < 0 {
+			return
+		}
+	}
+	e := v.g.Edges[v.edge]
+	other := e.To
+	if e.To == f.Index {
+		other = e.From.Index
+	}
+	sel := v.edge
+	v.Focus(other)
+	v.edge = sel
+	v.revealDetails()
+}
+
+// edgeEnd returns the stage at the other end of the selected edge, -1 when
+// no edge is selected.
+func (v GraphView) edgeEnd() int {
+	f := v.Focused()
+	if v.edge < 0 || f == nil {
+		return -1
+	}
+	e := v.g.Edges[v.edge]
+	if e.To == f.Index {
+		return e.From.Index
+	}
+	return e.To
+}
+
+// revealDetails scrolls the details so that the selected edge shows.
+func (v *GraphView) revealDetails() {
+	lines, sel := v.detailLines(v.width - v.graphWidth())
+	if sel < 0 {
+		return
+	}
+	h := v.height - 1
+	v.detailsOff = min(v.detailsOff, max(len(lines)-h, 0))
+	v.detailsOff = windowStart(v.detailsOff, sel, h, len(lines))
 }
 
 func (v *GraphView) stopFilter() {
@@ -383,21 +551,17 @@ func (v GraphView) paneTitle(title string, focused bool, width int) string {
 
 func (v GraphView) viewGraph(width int) string {
 	s := v.styles
-	title := fmt.Sprintf("Stages %d", len(v.g.Stages))
-	if len(v.shown) != len(v.g.Stages) {
-		title = fmt.Sprintf("Stages %d of %d", len(v.shown), len(v.g.Stages))
-	}
-	if f := v.Focused(); f != nil {
-		if _, ok := targetArg(v.g, f); ok && v.closureErr == nil {
-			title += fmt.Sprintf(" · target %s builds %d, skips %d", clean(f.Name), len(v.closure.Stages), len(v.closure.Skipped))
-		}
-	}
-	lines := []string{v.paneTitle(title, !v.focusDetails, width)}
 	h := v.bodyHeight()
 	l := v.layout
+	lines := []string{v.graphTitle(width)}
 	boxW := min(max(width-l.Width-2, 16), 56)
 	if len(v.shown) == 0 {
 		lines = append(lines, s.Muted.Render("  no stage matches "+strconvQuote(v.filter.Value())))
+	}
+	end := v.edgeEnd()
+	nameW := 0
+	if l.Compact {
+		nameW = v.nameWidth()
 	}
 	for r := v.offset; r < v.offset+h && r < l.Rows; r++ {
 		var b strings.Builder
@@ -415,32 +579,102 @@ func (v GraphView) viewGraph(width int) string {
 			}
 		}
 		n := l.Nodes[l.nodeAt[r]]
-		b.WriteString(v.nodeLine(n, r-n.Top, boxW))
+		if l.Compact {
+			b.WriteString(v.compactLine(n, width-1-l.Width, nameW, end))
+		} else {
+			b.WriteString(v.nodeLine(n, r-n.Top, boxW, end))
+		}
 		lines = append(lines, truncate(b.String(), width))
-	}
-	// Scroll position.
-	if l.Rows > h && len(lines) > 1 {
-		more := fmt.Sprintf(" %d–%d of %d rows ", v.offset+1, min(v.offset+h, l.Rows), l.Rows)
-		lines[0] = pad(truncate(lines[0], width-len(more)-1)+" "+s.Faint.Render(more), width)
 	}
 	for len(lines) < h+1 {
 		lines = append(lines, "")
 	}
 	lines = lines[:h+1]
-	if v.filtering || v.filter.Value() != "" {
-		lines = append(lines, " "+v.filter.View(v.styles, v.filtering))
-	} else if l.Hidden > 0 {
-		lines = append(lines, s.Faint.Render(fmt.Sprintf(" %d edges not drawn (too many lanes); see the details pane", l.Hidden)))
-	} else {
-		lines = append(lines, v.legend())
-	}
+	lines = append(lines, v.footer(width))
 	return fit(lines, width, v.height)
+}
+
+// graphTitle is the graph pane's title line: the stage count, the focused
+// target and what it builds, and the scroll position. When they do not all
+// fit, the counts and the scroll position give way before the target's
+// name does.
+func (v GraphView) graphTitle(width int) string {
+	s := v.styles
+	count := fmt.Sprintf("Stages %d", len(v.g.Stages))
+	if len(v.shown) != len(v.g.Stages) {
+		count = fmt.Sprintf("Stages %d of %d", len(v.shown), len(v.g.Stages))
+	}
+	titles := []string{count}
+	if f := v.Focused(); f != nil {
+		if _, ok := targetArg(v.g, f); ok && v.closureErr == nil {
+			name := clean(f.Name)
+			titles = []string{
+				count + fmt.Sprintf(" · target %s builds %d, skips %d", name, len(v.closure.Stages), len(v.closure.Skipped)),
+				fmt.Sprintf("target %s builds %d of %d", name, len(v.closure.Stages), len(v.g.Stages)),
+				"target " + name,
+			}
+		}
+	}
+	l, h := v.layout, v.bodyHeight()
+	var scrolls []string
+	if l.Rows > h {
+		first, last := v.offset+1, min(v.offset+h, l.Rows)
+		scrolls = []string{
+			fmt.Sprintf(" %d–%d of %d rows ", first, last, l.Rows),
+			fmt.Sprintf(" %d–%d/%d ", first, last, l.Rows),
+		}
+	}
+	room := width - 2 // the focus mark
+	for _, title := range titles {
+		for _, more := range scrolls {
+			if lipgloss.Width(title)+1+lipgloss.Width(more) <= room {
+				return pad(v.paneTitle(title, !v.focusDetails, width-lipgloss.Width(more)-1)+" "+s.Faint.Render(more), width)
+			}
+		}
+	}
+	for _, title := range titles {
+		if lipgloss.Width(title) <= room {
+			return v.paneTitle(title, !v.focusDetails, width)
+		}
+	}
+	return v.paneTitle(truncate(titles[len(titles)-1], room), !v.focusDetails, width)
+}
+
+// footer is the line under the drawing: the filter, the edges of the
+// focused stage that have no lane, or the legend.
+func (v GraphView) footer(width int) string {
+	s := v.styles
+	if v.filtering || v.filter.Value() != "" {
+		return " " + v.filter.View(v.styles, v.filtering)
+	}
+	if f := v.Focused(); f != nil {
+		n := 0
+		for _, e := range v.stageEdges(f.Index) {
+			if v.layout.hidden[e] {
+				n++
+			}
+		}
+		if n > 0 {
+			what := "1 edge"
+			if n > 1 {
+				what = fmt.Sprintf("%d edges", n)
+			}
+			return s.Faint.Render(truncate(fmt.Sprintf(" %s of %s not drawn: ] selects, f follows", what, clean(f.Name)), width))
+		}
+	}
+	if v.only >= 0 {
+		return s.Faint.Render(truncate(fmt.Sprintf(" only what %s builds; t shows all", clean(v.g.Stages[v.only].Name)), width))
+	}
+	return v.legend()
 }
 
 func strconvQuote(s string) string { return strconv.Quote(s) }
 
 func (v GraphView) legend() string {
 	s := v.styles
+	if v.layout.Compact {
+		return " " + s.Faint.Render("▶ focus ■ builds □ skipped ◎ edge end ? help")
+	}
 	return " " + s.Faint.Render("┏┓ focus ┌╌┐ skipped ◇ image ⚠ lint ? help")
 }
 
@@ -456,8 +690,9 @@ func (v GraphView) stageState(i int) buildgraph.StepState {
 	return partialState(sp.State, sp, v.run)
 }
 
-// nodeLine draws row r of node n, width w.
-func (v GraphView) nodeLine(n dagNode, r, w int) string {
+// nodeLine draws row r of node n, width w; end is the stage at the other
+// end of the selected edge.
+func (v GraphView) nodeLine(n dagNode, r, w, end int) string {
 	s := v.styles
 	if n.Kind == buildgraph.NodeImage {
 		im := v.g.Images[n.Index]
@@ -494,6 +729,10 @@ func (v GraphView) nodeLine(n dagNode, r, w int) string {
 				glyph = v.frame
 			}
 			prefix = glyph + " "
+		}
+		if st.Index == end {
+			prefix = "◎ " + prefix
+			stateStyle = s.NodeFocus
 		}
 		right := ""
 		if n := v.warnings(st.Index); n > 0 {
@@ -532,6 +771,65 @@ func (v GraphView) nodeLine(n dagNode, r, w int) string {
 		return style.Render(vt) + infoStyle.Render(body) + style.Render(vt)
 	}
 	return style.Render(bl + strings.Repeat(hz, max(inner, 0)) + br)
+}
+
+// compactLine draws stage node n in one row of width w: a mark (focused,
+// built for the focused target, skipped, or the other end of the selected
+// edge), the build state, the name, and the base, steps, size and time.
+func (v GraphView) compactLine(n dagNode, w, nameW, end int) string {
+	s := v.styles
+	st := v.g.Stages[n.Index]
+	focused := v.Focused() != nil && v.Focused().Index == st.Index
+	skipped := v.closureErr == nil && v.closure.Graph != nil && !v.closure.Contains(st.Index)
+	style, mark := s.Node, "■"
+	switch {
+	case focused:
+		style, mark = s.NodeFocus, "▶"
+	case st.Index == end:
+		style, mark = s.NodeFocus, "◎"
+	case skipped:
+		style, mark = s.NodeDim, "□"
+	}
+	var b strings.Builder
+	b.WriteString(style.Render(mark + " "))
+	used := 2
+	if state := v.stageState(st.Index); state != "" {
+		stStyle, glyph := s.State(state)
+		if state == buildgraph.StepRunning && v.frame != "" {
+			glyph = v.frame
+		}
+		b.WriteString(stStyle.Render(glyph + " "))
+		used += lipgloss.Width(glyph) + 1
+	}
+	right := ""
+	if n := v.warnings(st.Index); n > 0 {
+		right = fmt.Sprintf(" ⚠%d", n)
+	}
+	room := w - used - lipgloss.Width(right)
+	nameW = min(nameW, max(room/2, 8))
+	name := pad(clean(st.Name), nameW)
+	nameStyle := style.Bold(!skipped)
+	b.WriteString(nameStyle.Render(name))
+	infoStyle := s.Muted
+	if skipped {
+		infoStyle = s.NodeDim
+	}
+	if info := truncate(" "+v.stageInfo(st), room-nameW); info != "" {
+		b.WriteString(infoStyle.Render(info))
+	}
+	if right != "" {
+		b.WriteString(s.Warn.Render(right))
+	}
+	return b.String()
+}
+
+// nameWidth is the width of the longest shown stage name.
+func (v GraphView) nameWidth() int {
+	w := 0
+	for _, i := range v.shown {
+		w = max(w, lipgloss.Width(clean(v.g.Stages[i].Name)))
+	}
+	return w
 }
 
 func (v GraphView) warnings(stage int) int {
@@ -593,11 +891,27 @@ func baseLabel(g *buildgraph.Graph, st *buildgraph.Stage) string {
 
 // viewDetails draws the details of the focused stage.
 func (v GraphView) viewDetails(width int) string {
+	title := v.paneTitle("Details", v.focusDetails, width)
+	if v.Focused() == nil {
+		return fit([]string{title}, width, v.height)
+	}
+	lines, _ := v.detailLines(width)
+	h := v.height - 1
+	off := min(v.detailsOff, max(len(lines)-h, 0))
+	body := lines[off:]
+	if len(body) > h {
+		body = body[:h]
+	}
+	return fit(append([]string{title}, body...), width, v.height)
+}
+
+// detailLines returns the lines of the focused stage's details, and which
+// of them is the selected edge (-1 when none is).
+func (v GraphView) detailLines(width int) ([]string, int) {
 	s := v.styles
 	f := v.Focused()
-	title := v.paneTitle("Details", v.focusDetails, width)
 	if f == nil {
-		return fit([]string{title}, width, v.height)
+		return nil, -1
 	}
 	inner := width - 3
 	var lines []string
@@ -652,9 +966,14 @@ func (v GraphView) viewDetails(width int) string {
 		}
 		add(v.lineNo(in.StartLine) + mark + clean(oneLine(in.Text)))
 	}
-	// Dependencies.
-	var deps, users []string
-	for _, e := range v.g.Edges {
+	// Dependencies: the selected edge is marked, and so are edges the
+	// drawing has no lane for.
+	type dep struct {
+		text string
+		edge int
+	}
+	var deps, users []dep
+	for i, e := range v.g.Edges {
 		if e.To == f.Index {
 			from := ""
 			if e.From.Kind == buildgraph.NodeStage {
@@ -664,25 +983,38 @@ func (v GraphView) viewDetails(width int) string {
 			} else {
 				from = e.Ref
 			}
-			deps = append(deps, fmt.Sprintf("%s (%s%s)", clean(from), e.Kind, lineSuffix(e.Line)))
+			deps = append(deps, dep{fmt.Sprintf("%s (%s%s)", clean(from), e.Kind, lineSuffix(e.Line)), i})
 		}
 		if e.From.Kind == buildgraph.NodeStage && e.From.Index == f.Index {
-			users = append(users, fmt.Sprintf("%s (%s%s)", clean(v.g.Stages[e.To].Name), e.Kind, lineSuffix(e.Line)))
+			users = append(users, dep{fmt.Sprintf("%s (%s%s)", clean(v.g.Stages[e.To].Name), e.Kind, lineSuffix(e.Line)), i})
 		}
+	}
+	sel := -1
+	addDep := func(arrow, selArrow string, d dep) {
+		text := d.text
+		if v.layout.hidden[d.edge] {
+			text += s.Faint.Render(" · not drawn")
+		}
+		if d.edge == v.edge {
+			sel = len(lines)
+			add(s.NodeFocus.Render(selArrow+" ") + s.Bold.Render(text))
+			return
+		}
+		add(arrow + " " + text)
 	}
 	lines = append(lines, "", "  "+s.PaneTitle.Render("Depends on"))
 	if len(deps) == 0 {
 		add(s.Muted.Render("nothing"))
 	}
 	for _, d := range deps {
-		add("← " + d)
+		addDep("←", "◀", d)
 	}
 	lines = append(lines, "", "  "+s.PaneTitle.Render("Used by"))
 	if len(users) == 0 {
 		add(s.Muted.Render("no stage"))
 	}
 	for _, u := range users {
-		add("→ " + u)
+		addDep("→", "▶", u)
 	}
 	var warns []buildgraph.Warning
 	for _, w := range v.g.Warnings {
@@ -700,13 +1032,7 @@ func (v GraphView) viewDetails(width int) string {
 		lines = append(lines, "", "  "+s.PaneTitle.Render("Image size"))
 		add(buildgraph.HumanSize(size) + s.Muted.Render(" (last build of this target)"))
 	}
-	h := v.height - 1
-	off := min(v.detailsOff, max(len(lines)-h, 0))
-	body := lines[off:]
-	if len(body) > h {
-		body = body[:h]
-	}
-	return fit(append([]string{title}, body...), width, v.height)
+	return lines, sel
 }
 
 func (v GraphView) lineNo(n int) string {

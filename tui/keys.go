@@ -49,22 +49,36 @@ type GraphKeyMap struct {
 	Clear   key.Binding
 	Accept  key.Binding
 	Explain key.Binding
+	// Layout switches between boxes and one row per stage; Only hides the
+	// stages the focused target skips.
+	Layout key.Binding
+	Only   key.Binding
+	// NextEdge and PrevEdge select an edge of the focused stage; Follow
+	// focuses the stage at its other end.
+	NextEdge key.Binding
+	PrevEdge key.Binding
+	Follow   key.Binding
 }
 
 // DefaultGraphKeyMap returns the graph screen's keys.
 func DefaultGraphKeyMap() GraphKeyMap {
 	return GraphKeyMap{
-		Up:      key.NewBinding(key.WithKeys("up", "k"), key.WithHelp("↑/k", "up")),
-		Down:    key.NewBinding(key.WithKeys("down", "j"), key.WithHelp("↓/j", "down")),
-		Top:     key.NewBinding(key.WithKeys("home", "g"), key.WithHelp("g", "first")),
-		Bottom:  key.NewBinding(key.WithKeys("end", "G"), key.WithHelp("G", "last")),
-		Build:   key.NewBinding(key.WithKeys("enter", "b"), key.WithHelp("enter/b", "build this target")),
-		Pane:    key.NewBinding(key.WithKeys("tab"), key.WithHelp("tab", "switch pane")),
-		Logs:    key.NewBinding(key.WithKeys("l"), key.WithHelp("l", "logs")),
-		Filter:  key.NewBinding(key.WithKeys("/"), key.WithHelp("/", "filter stages")),
-		Clear:   key.NewBinding(key.WithKeys("esc"), key.WithHelp("esc", "clear filter"), key.WithDisabled()),
-		Accept:  key.NewBinding(key.WithKeys("enter"), key.WithHelp("enter", "keep filter"), key.WithDisabled()),
-		Explain: key.NewBinding(key.WithKeys("e"), key.WithHelp("e", "explain stage")),
+		Up:       key.NewBinding(key.WithKeys("up", "k"), key.WithHelp("↑/k", "up")),
+		Down:     key.NewBinding(key.WithKeys("down", "j"), key.WithHelp("↓/j", "down")),
+		Top:      key.NewBinding(key.WithKeys("home", "g"), key.WithHelp("g", "first")),
+		Bottom:   key.NewBinding(key.WithKeys("end", "G"), key.WithHelp("G", "last")),
+		Build:    key.NewBinding(key.WithKeys("enter", "b"), key.WithHelp("enter/b", "build this target")),
+		Pane:     key.NewBinding(key.WithKeys("tab"), key.WithHelp("tab", "switch pane")),
+		Logs:     key.NewBinding(key.WithKeys("l"), key.WithHelp("l", "logs")),
+		Filter:   key.NewBinding(key.WithKeys("/"), key.WithHelp("/", "filter stages")),
+		Clear:    key.NewBinding(key.WithKeys("esc"), key.WithHelp("esc", "clear filter"), key.WithDisabled()),
+		Accept:   key.NewBinding(key.WithKeys("enter"), key.WithHelp("enter", "keep filter"), key.WithDisabled()),
+		Explain:  key.NewBinding(key.WithKeys("e"), key.WithHelp("e", "explain stage")),
+		Layout:   key.NewBinding(key.WithKeys("v"), key.WithHelp("v", "compact/boxes")),
+		Only:     key.NewBinding(key.WithKeys("t"), key.WithHelp("t", "only the target's stages")),
+		NextEdge: key.NewBinding(key.WithKeys("]"), key.WithHelp("]", "next edge")),
+		PrevEdge: key.NewBinding(key.WithKeys("["), key.WithHelp("[", "previous edge")),
+		Follow:   key.NewBinding(key.WithKeys("f"), key.WithHelp("f", "follow edge")),
 	}
 }
 
