@@ -75,9 +75,9 @@ func DefaultGraphKeyMap() GraphKeyMap {
 		Accept:   key.NewBinding(key.WithKeys("enter"), key.WithHelp("enter", "keep filter"), key.WithDisabled()),
 		Explain:  key.NewBinding(key.WithKeys("e"), key.WithHelp("e", "explain stage")),
 		Layout:   key.NewBinding(key.WithKeys("v"), key.WithHelp("v", "compact/boxes")),
-		Only:     key.NewBinding(key.WithKeys("t"), key.WithHelp("t", "only the target's stages")),
+		Only:     key.NewBinding(key.WithKeys("t"), key.WithHelp("t", "hide skipped")),
 		NextEdge: key.NewBinding(key.WithKeys("]"), key.WithHelp("]", "next edge")),
-		PrevEdge: key.NewBinding(key.WithKeys("["), key.WithHelp("[", "previous edge")),
+		PrevEdge: key.NewBinding(key.WithKeys("["), key.WithHelp("[", "prev edge")),
 		Follow:   key.NewBinding(key.WithKeys("f"), key.WithHelp("f", "follow edge")),
 	}
 }

@@ -753,7 +753,7 @@ func (m *Model) bindings() (short []key.Binding, full [][]key.Binding) {
 			break
 		}
 		short = []key.Binding{k.Up, k.Down, k.Build, k.Explain, k.Filter, k.Pane, g.BuildAll}
-		full = [][]key.Binding{{k.Up, k.Down, k.Top, k.Bottom, k.Pane}, {k.Build, k.Explain, k.Logs, k.Filter}}
+		full = [][]key.Binding{{k.Up, k.Down, k.Top, k.Bottom, k.Pane, k.NextEdge, k.PrevEdge, k.Follow}, {k.Build, k.Explain, k.Logs, k.Filter, k.Layout, k.Only}}
 	case m.screen == buildScreen:
 		k := m.build.KeyMap()
 		short = []key.Binding{k.Up, k.Down, k.Pane, k.Logs, k.Rebuild, g.Cancel, k.Failed}
@@ -795,6 +795,7 @@ func (m *Model) viewHelp() string {
 	}
 	lines = append(lines, "",
 		" "+s.Muted.Render("Graph: ┏┓ focused stage · ┌┐ in the focused target's build · ┌╌┐ skipped by it · ◇ external image · ⚠ lint warnings"),
+		" "+s.Muted.Render("One row per stage: ▶ focused · ■ in the focused target's build · □ skipped by it · ◎ other end of the selected edge"),
 		" "+s.Muted.Render("States: · waiting, not run  ● running  ≡ cached  ✓ done  ✗ failed  ⊘ canceled"))
 	return fit(lines, m.width, m.bodyHeight())
 }
