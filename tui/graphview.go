@@ -458,6 +458,30 @@ func (v *GraphView) selectEdge(d int) {
 	}
 	v.edge = edges[i]
 	v.revealDetails()
+	v.revealEdgeEnd()
+}
+
+// revealEdgeEnd scrolls the drawing so that the other end of the selected
+// edge shows too, when it fits with the focused stage.
+func (v *GraphView) revealEdgeEnd() {
+	f := v.Focused()
+	n, ok := v.layout.stageNode[v.edgeEnd()]
+	if f == nil || !ok {
+		return
+	}
+	fn := v.layout.Nodes[v.layout.stageNode[f.Index]]
+	en := v.layout.Nodes[n]
+	h := v.bodyHeight()
+	off := v.offset
+	if en.Top < off {
+		off = en.Top
+	}
+	if en.Top+en.Rows > off+h {
+		off = en.Top + en.Rows - h
+	}
+	if fn.Top >= off && fn.Top+fn.Rows <= off+h {
+		v.offset = off
+	}
 }
 
 // followEdge focuses the stage at the other end of the selected edge (the
@@ -659,7 +683,15 @@ func (v GraphView) footer(width int) string {
 			if n > 1 {
 				what = fmt.Sprintf("%d edges", n)
 			}
-			return s.Faint.Render(truncate(fmt.Sprintf(" %s of %s not drawn: ] selects, f follows", what, clean(f.Name)), width))
+			for _, line := range []string{
+				fmt.Sprintf(" %s of %s not drawn: ]/[ select, f follows", what, clean(f.Name)),
+				fmt.Sprintf(" %s not drawn: ]/[ select, f follows", what),
+			} {
+				if lipgloss.Width(line) <= width {
+					return s.Faint.Render(line)
+				}
+			}
+			return s.Faint.Render(truncate(fmt.Sprintf(" %s not drawn", what), width))
 		}
 	}
 	if v.only >= 0 {
@@ -969,8 +1001,8 @@ func (v GraphView) detailLines(width int) ([]string, int) {
 	// Dependencies: the selected edge is marked, and so are edges the
 	// drawing has no lane for.
 	type dep struct {
-		text string
-		edge int
+		name, why string
+		edge      int
 	}
 	var deps, users []dep
 	for i, e := range v.g.Edges {
@@ -983,18 +1015,19 @@ func (v GraphView) detailLines(width int) ([]string, int) {
 			} else {
 				from = e.Ref
 			}
-			deps = append(deps, dep{fmt.Sprintf("%s (%s%s)", clean(from), e.Kind, lineSuffix(e.Line)), i})
+			deps = append(deps, dep{clean(from), fmt.Sprintf(" (%s%s)", e.Kind, lineSuffix(e.Line)), i})
 		}
 		if e.From.Kind == buildgraph.NodeStage && e.From.Index == f.Index {
-			users = append(users, dep{fmt.Sprintf("%s (%s%s)", clean(v.g.Stages[e.To].Name), e.Kind, lineSuffix(e.Line)), i})
+			users = append(users, dep{clean(v.g.Stages[e.To].Name), fmt.Sprintf(" (%s%s)", e.Kind, lineSuffix(e.Line)), i})
 		}
 	}
 	sel := -1
 	addDep := func(arrow, selArrow string, d dep) {
-		text := d.text
+		text := d.name
 		if v.layout.hidden[d.edge] {
 			text += s.Faint.Render(" · not drawn")
 		}
+		text += d.why
 		if d.edge == v.edge {
 			sel = len(lines)
 			add(s.NodeFocus.Render(selArrow+" ") + s.Bold.Render(text))
