@@ -96,3 +96,77 @@ func TestBigGraphScreens(t *testing.T) {
 		}
 	}
 }
+
+// TestBigGraphFocusVisible moves the focus over every stage of the
+// 60-stage Dockerfile, in both layouts, and checks that the focused stage
+// is on the screen, and its name in the pane title.
+func TestBigGraphFocusVisible(t *testing.T) {
+	p := platformProject(t)
+	for _, size := range [][2]int{{80, 24}, {160, 48}} {
+		for _, layout := range []string{"auto", "v"} {
+			m, _ := newModel(t, modelOpts{proj: p}, size[0], size[1])
+			if layout == "v" {
+				press(t, m, "v")
+			}
+			press(t, m, "g")
+			for i := range p.Graph.Stages {
+				f := m.graph.Focused()
+				if f == nil || f.Index != i {
+					t.Fatalf("%dx%d %s: focus %v, want stage %d", size[0], size[1], layout, f, i)
+				}
+				screen := screenText(m)
+				lines := strings.Split(screen, "\n")
+				if !strings.Contains(lines[1], "target "+f.Name) {
+					t.Errorf("%dx%d %s: the title does not name %s: %q", size[0], size[1], layout, f.Name, lines[1])
+				}
+				name := f.Name[:min(len(f.Name), 10)] // long names are cut at 80 columns
+				mark := "▶ " + name
+				if !m.graph.layout.Compact {
+					mark = "┏━ " + name
+				}
+				if !strings.Contains(screen, mark) {
+					t.Errorf("%dx%d %s: %s is not on the screen:\n%s", size[0], size[1], layout, f.Name, screen)
+				}
+				press(t, m, "j")
+			}
+		}
+	}
+}
+
+// TestEdgeFollow follows every edge of the release stage and back: each
+// lands on the stage at the edge's other end, and following again returns.
+func TestEdgeFollow(t *testing.T) {
+	p := platformProject(t)
+	m, _ := newModel(t, modelOpts{proj: p}, 80, 24)
+	release, _ := p.Graph.Stage("release")
+	edges := m.graph.stageEdges(release.Index)
+	if len(edges) != 8 {
+		t.Fatalf("release has %d edges to stages, want 8", len(edges))
+	}
+	for i, e := range edges {
+		press(t, m, "k", "G") // leaving the stage clears the selection
+		for range i + 1 {
+			press(t, m, "]")
+		}
+		if m.graph.edge != e {
+			t.Fatalf("after %d × ], edge %d is selected, want %d", i+1, m.graph.edge, e)
+		}
+		press(t, m, "f")
+		if got, want := m.graph.Focused().Index, p.Graph.Edges[e].From.Index; got != want {
+			t.Errorf("following edge %d focused stage %d, want %d", e, got, want)
+		}
+		press(t, m, "f")
+		if got := m.graph.Focused().Index; got != release.Index {
+			t.Errorf("following edge %d back focused stage %d, want release", e, got)
+		}
+	}
+	// Only the target's stages: t hides the skipped ones, t again shows all.
+	press(t, m, "G", "t")
+	if got := len(m.graph.shown); got != 38 {
+		t.Errorf("t shows %d stages, want the 38 release builds", got)
+	}
+	press(t, m, "t")
+	if got := len(m.graph.shown); got != 60 {
+		t.Errorf("t again shows %d stages, want 60", got)
+	}
+}
