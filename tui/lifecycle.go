@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"strings"
 
+	"charm.land/bubbles/v2/spinner"
 	tea "charm.land/bubbletea/v2"
 	"github.com/moby/buildkit/client"
 
@@ -15,7 +16,102 @@ import (
 )
 
 // The build lifecycle of the root: connecting to the engine, starting a
-// build, and taking its outcome in.
+// build, and taking its outcome in. The screens hear of it through the
+// events of screen.go.
+
+// lifecycle is the root's state of the engine session and the builds.
+type lifecycle struct {
+	ctx    context.Context
+	cancel context.CancelFunc
+	closed bool
+
+	session    Session
+	connecting bool
+	connErr    error
+	pending    []string // targets to build once connected
+	wideOK     bool     // the user agreed to send the wide contexts
+
+	noCache     bool
+	run         *buildRun
+	nextID      int
+	interrupted bool
+	// interruptedQuit: the user left with ctrl+c, which Run reports as
+	// ErrInterrupted (exit code 130), not as a plain quit.
+	interruptedQuit bool
+
+	results []buildgraph.TargetResult // the latest result per target, in order of first build
+	saved   map[string]buildgraph.SavedSize
+	builds  int // builds that ended, for Options.Stats
+}
+
+var errCanceled = context.Canceled
+
+// Messages of the lifecycle.
+type (
+	connectMsg struct {
+		session Session
+		err     error
+	}
+	savedMsg struct {
+		saved map[string]buildgraph.SavedSize
+	}
+)
+
+// updateBuild handles a message of the lifecycle and reports whether it
+// was one.
+func (m *Model) updateBuild(msg tea.Msg) (tea.Cmd, bool) {
+	switch msg := msg.(type) {
+	case connectMsg:
+		return m.connected(msg), true
+	case savedMsg:
+		m.saved = msg.saved
+		m.refreshCompare("")
+		m.syncGraph()
+		return nil, true
+	case buildTargetsMsg:
+		return m.startBuild(msg.targets), true
+	case retryMsg:
+		if m.session == nil && !m.connecting {
+			m.broadcast(buildNoteMsg{"Connecting to the engine…"})
+			return m.connectCmd(), true
+		}
+		return nil, true
+	case statusMsg:
+		if m.run == nil || msg.id != m.run.id {
+			return nil, true // a superseded build
+		}
+		for _, s := range msg.updates {
+			m.run.progress.Apply(s)
+		}
+		m.broadcast(buildUpdatedMsg{})
+		m.syncGraph()
+		return waitUpdates(m.run.id, m.run.updates), true
+	case streamEndMsg:
+		if m.run == nil || msg.id != m.run.id {
+			return nil, true
+		}
+		m.run.phase = phaseMeasuring
+		m.run.ended = m.now()
+		if m.opts.Stats != nil {
+			m.run.cpuEnded = processCPU()
+		}
+		m.broadcast(buildUpdatedMsg{})
+		return waitDone(m.run.id, m.run.done), true
+	case buildDoneMsg:
+		if m.run == nil || msg.id != m.run.id {
+			return nil, true
+		}
+		m.finished(msg.outcome)
+		return nil, true
+	case tickMsg:
+		if m.run == nil || msg.id != m.run.id || !m.run.running() {
+			return nil, true
+		}
+		m.tickViews()
+		return tick(m.run.id), true
+	}
+	return nil, false
+}
 
 func (m *Model) connectCmd() tea.Cmd {
 	m.connecting = true
@@ -53,7 +149,7 @@ func (m *Model) connected(msg connectMsg) tea.Cmd {
 	if msg.err != nil {
 		m.session, m.connErr = nil, msg.err
 		if len(m.pending) > 0 {
-			m.build.SetMessage(noEngineMessage(msg.err))
+			m.broadcast(buildNoteMsg{noEngineMessage(msg.err)})
 			m.setNotice("No engine: press r to try again.", true)
 		}
 		return nil
@@ -112,18 +208,18 @@ func (m *Model) startBuild(targets []string) tea.Cmd {
 		}
 		return countWide(m.ctx, p.Wide)
 	}
-	m.screen = buildScreen
+	m.focusOn(buildTitle)
 	if m.session == nil {
 		m.pending = targets
 		if m.connecting {
-			m.build.SetMessage("Connecting to the engine…")
+			m.broadcast(buildNoteMsg{"Connecting to the engine…"})
 			return nil
 		}
 		if m.opts.Connect == nil {
-			m.build.SetMessage("No engine is configured.")
+			m.broadcast(buildNoteMsg{"No engine is configured."})
 			return nil
 		}
-		m.build.SetMessage("Connecting to the engine…")
+		m.broadcast(buildNoteMsg{"Connecting to the engine…"})
 		return m.connectCmd()
 	}
 	if m.run.running() {
@@ -156,7 +252,7 @@ func (m *Model) startBuild(targets []string) tea.Cmd {
 	m.interrupted = false
 	m.keys.Cancel.SetEnabled(true)
 	buildJob{session: m.session, plans: plans, history: m.opts.History, dockerfile: p.Dockerfile, now: m.now}.start(ctx, r)
-	m.build.SetRun(r)
+	m.broadcast(buildStartedMsg{r})
 	m.tickViews()
 	m.syncGraph()
 	return tea.Batch(waitUpdates(r.id, r.updates), tick(r.id))
@@ -213,7 +309,7 @@ func (m *Model) finished(o buildOutcome) {
 		m.setNotice(m.notice+" (could not save results: "+firstLine(o.saveErr.Error())+")", true)
 	}
 	m.tickViews()
-	m.build.Finished()
+	m.broadcast(buildFinishedMsg{})
 	m.syncGraph()
 	m.builds++
 	if m.opts.Stats != nil {
@@ -244,4 +340,40 @@ func (m *Model) addResult(res buildgraph.TargetResult) {
 		}
 	}
 	m.results = append(m.results, res)
+}
+
+func (m *Model) sessionKind() string {
+	if m.session != nil {
+		return m.session.Kind()
+	}
+	return ""
+}
+
+// refreshCompare hands the screens the results to compare; focus names the
+// target to focus, "" keeps the cursor.
+func (m *Model) refreshCompare(focus string) {
+	desc := ""
+	if m.session != nil {
+		desc = m.session.Describe()
+	}
+	m.broadcast(resultsMsg{results: m.results, saved: m.saved, kind: m.sessionKind(), engine: desc, focus: focus, now: m.now()})
+}
+
+// tickViews gives the screens the time and the spinner frame.
+func (m *Model) tickViews() {
+	now := m.now()
+	frame := ""
+	if m.run.running() {
+		frames := spinner.Dot.Frames
+		frame = strings.TrimSpace(frames[int(now.Sub(m.run.started)/spinner.Dot.FPS)%len(frames)])
+	}
+	m.tickNow, m.frame = now, frame
+	m.broadcast(frameMsg{now: now, frame: frame})
+	m.syncGraph()
+}
+
+// syncGraph hands the screens the build state and the results, which the
+// graph draws on its stages.
+func (m *Model) syncGraph() {
+	m.broadcast(buildStateMsg{run: m.run, results: m.results, saved: m.saved, kind: m.sessionKind(), frame: m.frame})
 }

@@ -8,38 +8,13 @@ import (
 
 	"charm.land/bubbles/v2/help"
 	"charm.land/bubbles/v2/key"
-	"charm.land/bubbles/v2/spinner"
 	tea "charm.land/bubbletea/v2"
 	"charm.land/lipgloss/v2"
-
-	"github.com/stagescope/stagescope/buildgraph"
 )
 
-type screen int
-
-const (
-	graphScreen screen = iota
-	buildScreen
-	compareScreen
-)
-
-var screenNames = []string{"Graph", "Build", "Compare"}
-
-var errCanceled = context.Canceled
-
-// Messages of the root.
-type (
-	connectMsg struct {
-		session Session
-		err     error
-	}
-	savedMsg struct {
-		saved map[string]buildgraph.SavedSize
-	}
-)
-
-// Model is the root of the TUI: it owns the engine session and the builds,
-// routes keys to the focused screen, and draws the frame around it.
+// Model is the root of the TUI: it owns the engine session and the builds
+// (lifecycle.go), holds the screens (screen.go), routes keys to the
+// focused one, and draws the frame around it.
 type Model struct {
 	opts   Options
 	styles Styles
@@ -48,44 +23,25 @@ type Model struct {
 	now    func() time.Time
 
 	width, height int
-	screen        screen
+	screens       []Screen
+	focus         int // the focused screen, an index in screens
 	showHelp      bool
+	// The time and spinner frame of the last tick, for the build's summary
+	// in the status line.
+	tickNow time.Time
+	frame   string
 
-	graph   GraphView
-	build   BuildView
-	compare CompareView
-
-	// confirm asks before a build sends a wide context; wideOK records the
-	// answer for the session.
+	// confirm asks before a build sends a wide context.
 	confirm *confirmWide
-	wideOK  bool
 
 	helpKey, helpDrawn string    // the short help line and what it was drawn for
 	headerKey          headerKey // what the header was last drawn from
 	headerDrawn        string
-	builds             int // builds that ended, for Options.Stats
 
-	ctx    context.Context
-	cancel context.CancelFunc
-	closed bool
+	notice string
+	alert  bool // the notice is a problem
 
-	session    Session
-	connecting bool
-	connErr    error
-	pending    []string // targets to build once connected
-
-	noCache     bool
-	run         *buildRun
-	nextID      int
-	interrupted bool
-	// interruptedQuit: the user left with ctrl+c, which Run reports as
-	// ErrInterrupted (exit code 130), not as a plain quit.
-	interruptedQuit bool
-
-	results []buildgraph.TargetResult // the latest result per target, in order of first build
-	saved   map[string]buildgraph.SavedSize
-	notice  string
-	alert   bool // the notice is a problem
+	lifecycle
 }
 
 // New returns the TUI's model.
@@ -96,21 +52,17 @@ func New(opts Options) *Model {
 	ctx, cancel := context.WithCancel(context.Background())
 	styles := NewStyles(opts.Dark)
 	m := &Model{
-		opts:    opts,
-		styles:  styles,
-		keys:    DefaultGlobalKeyMap(),
-		help:    help.New(),
-		now:     opts.Now,
-		ctx:     ctx,
-		cancel:  cancel,
-		noCache: opts.NoCache,
+		opts:      opts,
+		styles:    styles,
+		keys:      DefaultGlobalKeyMap(),
+		help:      help.New(),
+		now:       opts.Now,
+		lifecycle: lifecycle{ctx: ctx, cancel: cancel, noCache: opts.NoCache},
 	}
 	m.help.Styles = styles.Help
-	src := opts.Project.Source
-	m.graph = NewGraphView(opts.Project.Graph, src, styles, opts.Target)
-	m.graph.SetBuilderPair(findBuilderPair(opts.Project.Dockerfile))
-	m.build = NewBuildView(opts.Project.Graph, src, styles)
-	m.compare = NewCompareView(opts.Project.Graph, styles)
+	for _, newScreen := range screens {
+		m.screens = append(m.screens, newScreen(opts, styles))
+	}
 	m.keys.Cancel.SetEnabled(false)
 	if opts.Connect != nil {
 		m.connecting = true
@@ -139,7 +91,8 @@ func (m *Model) quit() (tea.Model, tea.Cmd) {
 	return m, tea.Quit
 }
 
-// Update routes a message.
+// Update routes a message: the frame's own, the build's (lifecycle.go),
+// and the rest to the focused screen.
 func (m *Model) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 	switch msg := msg.(type) {
 	case tea.WindowSizeMsg:
@@ -151,78 +104,53 @@ func (m *Model) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 		return m, nil
 	case tea.KeyPressMsg:
 		return m.handleKey(msg)
-	case connectMsg:
-		return m, m.connected(msg)
-	case savedMsg:
-		m.saved = msg.saved
-		m.refreshCompare("")
-		m.syncGraph()
-		return m, nil
-	case buildTargetsMsg:
-		return m, m.startBuild(msg.targets)
 	case wideCountedMsg:
 		if m.confirm != nil {
 			m.confirm.counted(msg)
 		}
 		return m, nil
-	case retryMsg:
-		if m.session == nil && !m.connecting {
-			m.build.SetMessage("Connecting to the engine…")
-			return m, m.connectCmd()
-		}
-		return m, nil
-	case showLogsMsg:
-		m.screen = buildScreen
-		m.build.ShowLogs()
-		return m, nil
-	case statusMsg:
-		if m.run == nil || msg.id != m.run.id {
-			return m, nil // a superseded build
-		}
-		for _, s := range msg.updates {
-			m.run.progress.Apply(s)
-		}
-		m.build.Updated()
-		m.syncGraph()
-		return m, waitUpdates(m.run.id, m.run.updates)
-	case streamEndMsg:
-		if m.run == nil || msg.id != m.run.id {
-			return m, nil
-		}
-		m.run.phase = phaseMeasuring
-		m.run.ended = m.now()
-		if m.opts.Stats != nil {
-			m.run.cpuEnded = processCPU()
-		}
-		m.build.Updated()
-		return m, waitDone(m.run.id, m.run.done)
-	case buildDoneMsg:
-		if m.run == nil || msg.id != m.run.id {
-			return m, nil
-		}
-		m.finished(msg.outcome)
-		return m, nil
-	case tickMsg:
-		if m.run == nil || msg.id != m.run.id || !m.run.running() {
-			return m, nil
-		}
-		m.tickViews()
-		return m, tick(m.run.id)
+	case focusRequest:
+		m.focusOn(msg.focusScreen())
+		return m, m.updateFocused(msg)
 	}
-	if m.screen == graphScreen && m.graph.Filtering() {
-		var cmd tea.Cmd
-		m.graph, cmd = m.graph.Update(msg)
+	if cmd, ok := m.updateBuild(msg); ok {
 		return m, cmd
 	}
-	return m, nil
+	return m, m.updateFocused(msg)
+}
+
+// focused is the screen that has the focus.
+func (m *Model) focused() Screen { return m.screens[m.focus] }
+
+// focusOn focuses the screen with this title.
+func (m *Model) focusOn(title string) {
+	for i, s := range m.screens {
+		if s.Title() == title {
+			m.focus = i
+		}
+	}
+}
+
+func (m *Model) updateFocused(msg tea.Msg) tea.Cmd {
+	s, cmd := m.focused().Update(msg)
+	m.screens[m.focus] = s
+	return cmd
+}
+
+// broadcast sends every screen an event of the session. Events hand the
+// screens state; screens answer them with no command.
+func (m *Model) broadcast(msg tea.Msg) {
+	for i, s := range m.screens {
+		m.screens[i], _ = s.Update(msg)
+	}
 }
 
 func (m *Model) setStyles(s Styles) {
 	m.styles = s
 	m.help.Styles = s.Help
-	m.graph.SetStyles(s)
-	m.build.SetStyles(s)
-	m.compare.SetStyles(s)
+	for _, scr := range m.screens {
+		scr.SetStyles(s)
+	}
 }
 
 // Layout: a header line, the body, a status line and a help line.
@@ -230,9 +158,9 @@ func (m *Model) bodyHeight() int { return max(m.height-3, 1) }
 
 func (m *Model) layout() {
 	m.help.SetWidth(m.width)
-	m.graph.SetSize(m.width, m.bodyHeight())
-	m.build.SetSize(m.width, m.bodyHeight())
-	m.compare.SetSize(m.width, m.bodyHeight())
+	for _, s := range m.screens {
+		s.SetSize(m.width, m.bodyHeight())
+	}
 }
 
 func (m *Model) handleKey(k tea.KeyPressMsg) (tea.Model, tea.Cmd) {
@@ -269,10 +197,8 @@ func (m *Model) handleKey(k tea.KeyPressMsg) (tea.Model, tea.Cmd) {
 		}
 		return m, nil
 	}
-	if m.screen == graphScreen && m.graph.Filtering() {
-		var cmd tea.Cmd
-		m.graph, cmd = m.graph.Update(k)
-		return m, cmd
+	if m.focused().Captures() {
+		return m, m.updateFocused(k)
 	}
 	switch {
 	case key.Matches(k, m.keys.Quit):
@@ -281,7 +207,7 @@ func (m *Model) handleKey(k tea.KeyPressMsg) (tea.Model, tea.Cmd) {
 		m.showHelp = true
 		return m, nil
 	case key.Matches(k, m.keys.Compare):
-		m.screen = compareScreen
+		m.focusOn(compareTitle)
 		return m, nil
 	case key.Matches(k, m.keys.BuildAll):
 		var targets []string
@@ -304,77 +230,20 @@ func (m *Model) handleKey(k tea.KeyPressMsg) (tea.Model, tea.Cmd) {
 			m.setNotice("Canceling the build…", false)
 		}
 		return m, nil
-	case key.Matches(k, m.keys.Back) && m.screen != graphScreen:
-		if m.screen == buildScreen && m.build.logsFull {
-			break // the build screen leaves full-screen logs first
+	case key.Matches(k, m.keys.Back):
+		switch {
+		case m.focused().Back(): // the screen left a part of itself
+		case m.focus != 0:
+			m.focus = 0
+		default:
+			return m, m.updateFocused(k)
 		}
-		m.screen = graphScreen
 		return m, nil
 	}
-	var cmd tea.Cmd
-	switch m.screen {
-	case graphScreen:
-		m.graph, cmd = m.graph.Update(k)
-	case buildScreen:
-		if key.Matches(k, m.keys.Back) && m.build.logsFull {
-			m.build.logsFull = false
-			m.build.resizeLogs()
-			return m, nil
-		}
-		m.build, cmd = m.build.Update(k)
-	case compareScreen:
-		m.compare, cmd = m.compare.Update(k)
-	}
-	return m, cmd
+	return m, m.updateFocused(k)
 }
 
 func (m *Model) setNotice(s string, alert bool) { m.notice, m.alert = s, alert }
-
-func (m *Model) sessionKind() string {
-	if m.session != nil {
-		return m.session.Kind()
-	}
-	return ""
-}
-
-func (m *Model) refreshCompare(focus string) {
-	desc := ""
-	if m.session != nil {
-		desc = m.session.Describe()
-	}
-	m.compare.SetResults(m.results, m.saved, m.sessionKind(), desc, focus, m.now())
-}
-
-// tickViews gives the views the time and the spinner frame.
-func (m *Model) tickViews() {
-	now := m.now()
-	frame := ""
-	if m.run.running() {
-		frames := spinner.Dot.Frames
-		frame = strings.TrimSpace(frames[int(now.Sub(m.run.started)/spinner.Dot.FPS)%len(frames)])
-	}
-	m.build.Tick(now, frame)
-	m.syncGraph()
-}
-
-// syncGraph hands the graph the build state and the known sizes.
-func (m *Model) syncGraph() {
-	g := m.opts.Project.Graph
-	sizes := map[int]int64{}
-	for _, t := range g.Targets() {
-		name := g.Stages[t.Stage].Name
-		if s, ok := m.saved[m.sessionKind()+"/"+name]; ok && m.session != nil {
-			sizes[t.Stage] = s.Uncompressed
-		}
-	}
-	for _, r := range m.results {
-		if st, ok := g.Stage(r.Target); ok && r.Size != nil {
-			sizes[st.Index] = r.Size.Uncompressed
-		}
-	}
-	m.graph.SetResults(m.results)
-	m.graph.SetBuild(m.run, sizes, m.build.frame)
-}
 
 // View draws the frame and the focused screen.
 func (m *Model) View() tea.View {
@@ -401,26 +270,20 @@ func (m *Model) render() string {
 		return lipgloss.Place(m.width, m.height, lipgloss.Center, lipgloss.Center, strings.Join(msg, "\n"))
 	}
 	var body string
-	if m.confirm != nil {
+	switch {
+	case m.confirm != nil:
 		body = m.confirm.view(s, m.width, m.bodyHeight())
-	} else if m.showHelp {
+	case m.showHelp:
 		body = m.viewHelp()
-	} else {
-		switch m.screen {
-		case graphScreen:
-			body = m.graph.View()
-		case buildScreen:
-			body = m.build.View()
-		case compareScreen:
-			body = m.compare.View()
-		}
+	default:
+		body = m.focused().View()
 	}
 	return strings.Join([]string{m.header(), body, m.statusLine(), m.helpLine()}, "\n")
 }
 
 // headerKey is everything the header shows.
 type headerKey struct {
-	screen                                  screen
+	screen                                  int
 	help, noCache, dark, connecting, failed bool
 	width                                   int
 	engine                                  string
@@ -429,7 +292,7 @@ type headerKey struct {
 // header draws the header line, or takes its last drawing: it changes only
 // with the screen, the engine or the window.
 func (m *Model) header() string {
-	key := headerKey{screen: m.screen, help: m.showHelp, noCache: m.noCache, dark: m.styles.Dark,
+	key := headerKey{screen: m.focus, help: m.showHelp, noCache: m.noCache, dark: m.styles.Dark,
 		connecting: m.connecting, failed: m.connErr != nil, width: m.width}
 	if m.session != nil {
 		key.engine = m.session.Describe()
@@ -443,11 +306,11 @@ func (m *Model) header() string {
 func (m *Model) drawHeader() string {
 	s := m.styles
 	left := s.Title.Render(" stagescope ")
-	for i, name := range screenNames {
-		if screen(i) == m.screen && !m.showHelp {
-			left += s.ActiveTab.Render(name)
+	for i, scr := range m.screens {
+		if i == m.focus && !m.showHelp {
+			left += s.ActiveTab.Render(scr.Title())
 		} else {
-			left += s.Tab.Render(name)
+			left += s.Tab.Render(scr.Title())
 		}
 	}
 	if m.showHelp {
@@ -476,6 +339,7 @@ func (m *Model) drawHeader() string {
 	return truncate(left+strings.Repeat(" ", gap)+eng+" ", m.width)
 }
 
+// statusLine is the notice, else the focused screen's status.
 func (m *Model) statusLine() string {
 	s := m.styles
 	if m.notice != "" {
@@ -488,47 +352,24 @@ func (m *Model) statusLine() string {
 	if m.confirm != nil {
 		return ""
 	}
-	if m.run.running() && m.screen != buildScreen {
-		return truncate(m.build.summary(), m.width)
+	build := ""
+	if m.run.running() {
+		build = buildSummary(s, m.run, m.tickNow, m.frame)
 	}
-	if m.screen == graphScreen {
-		if f := m.graph.Focused(); f != nil {
-			if _, ok := targetArg(m.opts.Project.Graph, f); ok {
-				return truncate(" "+s.Muted.Render("enter builds "+clean(f.Name)+" as the target"), m.width)
-			}
-		}
-	}
-	return ""
+	return truncate(m.focused().Status(build), m.width)
 }
 
-// bindings returns the short and full help of the focused screen.
+// bindings returns the short and full help of the focused screen, or of
+// the question that covers it.
 func (m *Model) bindings() (short []key.Binding, full [][]key.Binding) {
 	g := m.keys
-	switch {
-	case m.confirm != nil:
+	if m.confirm != nil {
 		k := m.confirm.keys
 		return []key.Binding{k.Yes, k.No, g.Quit}, [][]key.Binding{{k.Yes, k.No, g.Quit}}
-	case m.screen == graphScreen:
-		k := m.graph.KeyMap()
-		if m.graph.Filtering() {
-			return []key.Binding{k.Accept, k.Clear}, [][]key.Binding{{k.Accept, k.Clear}}
-		}
-		if m.graph.Explaining() {
-			ek := m.graph.ExplainKeyMap()
-			short = []key.Binding{k.Up, k.Down, ek.PageDown, ek.Close, k.Build}
-			full = [][]key.Binding{{k.Up, k.Down, k.Top, k.Bottom}, {ek.PageUp, ek.PageDown, ek.Close}, {k.Build, k.Logs, k.Filter}}
-			break
-		}
-		short = []key.Binding{k.Up, k.Down, k.Build, k.Explain, k.Filter, k.Pane, g.BuildAll}
-		full = [][]key.Binding{{k.Up, k.Down, k.Top, k.Bottom, k.Pane}, {k.Build, k.Explain, k.Logs, k.Filter}}
-	case m.screen == buildScreen:
-		k := m.build.KeyMap()
-		short = []key.Binding{k.Up, k.Down, k.Pane, k.Logs, k.Rebuild, g.Cancel, k.Failed}
-		full = [][]key.Binding{{k.Up, k.Down, k.PageUp, k.PageDown, k.Top, k.Bottom}, {k.Pane, k.Logs, k.Follow, k.Failed, k.Rebuild}}
-	default:
-		k := m.compare.KeyMap()
-		short = []key.Binding{k.Up, k.Down, k.Measure, k.Pane, k.Build}
-		full = [][]key.Binding{{k.Up, k.Down, k.Pane}, {k.Measure, k.Build, k.Rebuild}}
+	}
+	short, full = m.focused().Help(g)
+	if m.focused().Captures() {
+		return short, full // the global keys wait
 	}
 	short = append(short, g.short()...)
 	full = append(full, g.full())
@@ -556,7 +397,7 @@ func (m *Model) helpLine() string {
 func (m *Model) viewHelp() string {
 	s := m.styles
 	_, full := m.bindings()
-	lines := []string{"", " " + s.Bold.Render("Keys of the "+screenNames[m.screen]+" screen") + s.Muted.Render("  (esc or ? closes)"), ""}
+	lines := []string{"", " " + s.Bold.Render("Keys of the "+m.focused().Title()+" screen") + s.Muted.Render("  (esc or ? closes)"), ""}
 	for _, l := range strings.Split(m.help.FullHelpView(full), "\n") {
 		lines = append(lines, "  "+l)
 	}
