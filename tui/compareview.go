@@ -68,6 +68,9 @@ func (v CompareView) Title() string { return compareTitle }
 // KeyMap is the compare screen's key map, for help.
 func (v CompareView) KeyMap() CompareKeyMap { return v.keys }
 
+// ShowKey is c, which brings the comparison forward.
+func (v CompareView) ShowKey() key.Binding { return v.keys.Show }
+
 // Help lists the compare screen's keys.
 func (v CompareView) Help(GlobalKeyMap) (short []key.Binding, full [][]key.Binding) {
 	k := v.keys

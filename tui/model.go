@@ -206,9 +206,6 @@ func (m *Model) handleKey(k tea.KeyPressMsg) (tea.Model, tea.Cmd) {
 	case key.Matches(k, m.keys.Help):
 		m.showHelp = true
 		return m, nil
-	case key.Matches(k, m.keys.Compare):
-		m.focusOn(compareTitle)
-		return m, nil
 	case key.Matches(k, m.keys.BuildAll):
 		var targets []string
 		g := m.opts.Project.Graph
@@ -239,6 +236,12 @@ func (m *Model) handleKey(k tea.KeyPressMsg) (tea.Model, tea.Cmd) {
 			return m, m.updateFocused(k)
 		}
 		return m, nil
+	}
+	for i, s := range m.screens {
+		if key.Matches(k, s.ShowKey()) {
+			m.focus = i
+			return m, nil
+		}
 	}
 	return m, m.updateFocused(k)
 }
@@ -371,8 +374,14 @@ func (m *Model) bindings() (short []key.Binding, full [][]key.Binding) {
 	if m.focused().Captures() {
 		return short, full // the global keys wait
 	}
-	short = append(short, g.short()...)
-	full = append(full, g.full())
+	var show []key.Binding
+	for _, s := range m.screens {
+		if b := s.ShowKey(); len(b.Keys()) > 0 {
+			show = append(show, b)
+		}
+	}
+	short = append(append(short, show...), g.short()...)
+	full = append(full, append(show, g.full()...))
 	return short, full
 }
 

@@ -28,6 +28,9 @@ var screens = []func(opts Options, s Styles) Screen{
 type Screen interface {
 	// Title names the screen in the header and the help.
 	Title() string
+	// ShowKey is the key that brings the screen forward from any other,
+	// listed with the global keys; a binding without keys for none.
+	ShowKey() key.Binding
 	// Update takes a key press while the screen has the focus, and every
 	// event of the session; it returns the screen updated.
 	Update(msg tea.Msg) (Screen, tea.Cmd)
@@ -53,10 +56,12 @@ type Screen interface {
 	Status(build string) string
 }
 
-// baseScreen is the hooks a screen does not need: esc is not its own, it
-// never takes the global keys, its status line is the running build's.
+// baseScreen is the hooks a screen does not need: no key brings it
+// forward, esc is not its own, it never takes the global keys, its status
+// line is the running build's.
 type baseScreen struct{}
 
+func (baseScreen) ShowKey() key.Binding                               { return key.Binding{} }
 func (baseScreen) Help(GlobalKeyMap) ([]key.Binding, [][]key.Binding) { return nil, nil }
 func (baseScreen) Back() bool                                         { return false }
 func (baseScreen) Captures() bool                                     { return false }
