@@ -151,7 +151,7 @@ func (v *BuildView) Back() bool {
 }
 
 // Status is empty: the screen shows the build's summary itself.
-func (v BuildView) Status(string) string { return "" }
+func (v BuildView) Status(func() string) string { return "" }
 
 // SetStyles switches the styles.
 func (v *BuildView) SetStyles(s Styles) { v.styles = s; v.logsLen = -1 }

@@ -106,9 +106,9 @@ func (v GraphView) Help(g GlobalKeyMap) (short []key.Binding, full [][]key.Bindi
 func (v GraphView) Captures() bool { return v.filtering }
 
 // Status is the running build's summary, else what enter does.
-func (v GraphView) Status(build string) string {
-	if build != "" {
-		return build
+func (v GraphView) Status(build func() string) string {
+	if s := build(); s != "" {
+		return s
 	}
 	if f := v.Focused(); f != nil {
 		if _, ok := targetArg(v.g, f); ok {

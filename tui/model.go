@@ -355,9 +355,11 @@ func (m *Model) statusLine() string {
 	if m.confirm != nil {
 		return ""
 	}
-	build := ""
-	if m.run.running() {
-		build = buildSummary(s, m.run, m.tickNow, m.frame)
+	build := func() string {
+		if !m.run.running() {
+			return ""
+		}
+		return buildSummary(m.styles, m.run, m.tickNow, m.frame)
 	}
 	return truncate(m.focused().Status(build), m.width)
 }

@@ -51,9 +51,9 @@ type Screen interface {
 	// Captures reports whether the screen takes every key, the global ones
 	// too (a text input has the keyboard).
 	Captures() bool
-	// Status is the status line while no notice is shown; build is the
+	// Status is the status line while no notice is shown; build draws the
 	// summary of the build that runs, "" when none runs.
-	Status(build string) string
+	Status(build func() string) string
 }
 
 // baseScreen is the hooks a screen does not need: no key brings it
@@ -65,7 +65,7 @@ func (baseScreen) ShowKey() key.Binding                               { return k
 func (baseScreen) Help(GlobalKeyMap) ([]key.Binding, [][]key.Binding) { return nil, nil }
 func (baseScreen) Back() bool                                         { return false }
 func (baseScreen) Captures() bool                                     { return false }
-func (baseScreen) Status(build string) string                         { return build }
+func (baseScreen) Status(build func() string) string                  { return build() }
 
 // focusRequest is a message that brings a screen to the front before the
 // screen gets it.
