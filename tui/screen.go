@@ -24,7 +24,8 @@ var screens = []func(opts Options, s Styles) Screen{
 // the focused one: the header with the screens' titles, the status line
 // and the help, built from the screen's keys.
 //
-// A screen embeds baseScreen and implements only the hooks it needs.
+// A screen embeds baseScreen, which gives the hooks their defaults, and
+// writes Title, Update, View, SetSize and SetStyles and the hooks it needs.
 type Screen interface {
 	// Title names the screen in the header and the help.
 	Title() string
@@ -41,12 +42,12 @@ type Screen interface {
 	// SetStyles switches the styles (the terminal's background changed).
 	SetStyles(s Styles)
 	// Help is the screen's keys for the help line (short) and the help
-	// screen (full). The global keys g follow them; a screen may also
-	// place some of them among its own.
+	// screen (full). The global keys g follow them unless the screen
+	// captures the keys; a screen may also place some among its own.
 	Help(g GlobalKeyMap) (short []key.Binding, full [][]key.Binding)
 	// Back takes esc before the root does and reports whether the screen
 	// used it (to leave a part of itself); otherwise esc leads back to the
-	// first screen.
+	// first screen, and on the first screen it goes to Update.
 	Back() bool
 	// Captures reports whether the screen takes every key, the global ones
 	// too (a text input has the keyboard).
