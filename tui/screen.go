@@ -75,8 +75,8 @@ type focusRequest interface {
 	focusScreen() string // the screen's title
 }
 
-// Events of the session, sent to every screen in this order of the root's
-// work. A screen ignores the ones it does not show.
+// Events of the session, sent to every screen as the build lifecycle
+// (lifecycle.go) goes. A screen ignores the ones it does not show.
 type (
 	// buildNoteMsg is a sentence to show instead of a build: there is no
 	// engine, or it is connecting.
