@@ -25,9 +25,13 @@ const maxLogLines = 2000
 // the freshest output of a line still being written.
 const maxLogLineBytes = 4096
 
+// buildTitle names the build screen.
+const buildTitle = "Build"
+
 // BuildView is the live build: steps grouped by stage, and the logs of the
 // focused step.
 type BuildView struct {
+	baseScreen
 	keys   BuildKeyMap
 	styles Styles
 	g      *buildgraph.Graph
@@ -117,8 +121,37 @@ func (v *BuildView) setLogLines(lines []string) {
 	}
 }
 
+func newBuildScreen(opts Options, s Styles) Screen {
+	v := NewBuildView(opts.Project.Graph, opts.Project.Source, s)
+	return &v
+}
+
+// Title names the screen.
+func (v BuildView) Title() string { return buildTitle }
+
 // KeyMap is the build screen's key map, for help.
 func (v BuildView) KeyMap() BuildKeyMap { return v.keys }
+
+// Help lists the build screen's keys, the global cancel among them.
+func (v BuildView) Help(g GlobalKeyMap) (short []key.Binding, full [][]key.Binding) {
+	k := v.keys
+	short = []key.Binding{k.Up, k.Down, k.Pane, k.Logs, k.Rebuild, g.Cancel, k.Failed}
+	full = [][]key.Binding{{k.Up, k.Down, k.PageUp, k.PageDown, k.Top, k.Bottom}, {k.Pane, k.Logs, k.Follow, k.Failed, k.Rebuild}}
+	return short, full
+}
+
+// Back leaves full-screen logs.
+func (v *BuildView) Back() bool {
+	if !v.logsFull {
+		return false
+	}
+	v.logsFull = false
+	v.resizeLogs()
+	return true
+}
+
+// Status is empty: the screen shows the build's summary itself.
+func (v BuildView) Status(func() string) string { return "" }
 
 // SetStyles switches the styles.
 func (v *BuildView) SetStyles(s Styles) { v.styles = s; v.logsLen = -1 }
@@ -153,6 +186,11 @@ func (v *BuildView) Tick(now time.Time, frame string) {
 func (v *BuildView) ShowLogs() {
 	v.logsFocused = true
 }
+
+// showLogsMsg asks for the build screen with its logs focused.
+type showLogsMsg struct{}
+
+func (showLogsMsg) focusScreen() string { return buildTitle }
 
 // Updated is called after updates were applied to the run's progress.
 func (v *BuildView) Updated() {
@@ -267,8 +305,22 @@ func (v BuildView) cursorRow(rows []row) int {
 	return -1
 }
 
-// Update handles keys of the build screen.
-func (v BuildView) Update(msg tea.Msg) (BuildView, tea.Cmd) {
+// Update handles keys of the build screen, and the build's events.
+func (v *BuildView) Update(msg tea.Msg) (Screen, tea.Cmd) {
+	switch msg := msg.(type) {
+	case buildNoteMsg:
+		v.SetMessage(msg.text)
+	case buildStartedMsg:
+		v.SetRun(msg.run)
+	case buildUpdatedMsg:
+		v.Updated()
+	case buildFinishedMsg:
+		v.Finished()
+	case frameMsg:
+		v.Tick(msg.now, msg.frame)
+	case showLogsMsg:
+		v.ShowLogs()
+	}
 	k, ok := msg.(tea.KeyPressMsg)
 	if !ok {
 		return v, nil
@@ -513,18 +565,20 @@ func (v BuildView) logLines() []string {
 	return lines
 }
 
-func (v BuildView) summary() string {
-	s := v.styles
-	r := v.run
+func (v BuildView) summary() string { return buildSummary(v.styles, v.run, v.now, v.frame) }
+
+// buildSummary is the line that sums a build up: its state, targets,
+// duration, steps and sizes, at now with the spinner's frame.
+func buildSummary(s Styles, r *buildRun, now time.Time, frame string) string {
 	what := strings.Join(r.targets, ", ")
 	var state string
 	switch {
 	case r.phase == phaseBuilding && r.canceled:
 		state = s.Canceled.Render("canceling…")
 	case r.phase == phaseBuilding:
-		state = s.Running.Render(v.frame + " building")
+		state = s.Running.Render(frame + " building")
 	case r.phase == phaseMeasuring:
-		state = s.Running.Render(v.frame + " measuring image")
+		state = s.Running.Render(frame + " measuring image")
 	case r.outcome != nil && r.outcome.err() != nil:
 		if r.canceled || errors.Is(r.outcome.err(), errCanceled) {
 			state = s.Canceled.Render("⊘ canceled")
@@ -535,7 +589,7 @@ func (v BuildView) summary() string {
 		state = s.Done.Render("✓ built")
 	}
 	cached, done, total := r.progress.Counts()
-	parts := []string{state, s.Bold.Render(clean(what)), duration(r.progress.Elapsed(v.now))}
+	parts := []string{state, s.Bold.Render(clean(what)), duration(r.progress.Elapsed(now))}
 	if total > 0 {
 		parts = append(parts, fmt.Sprintf("%d/%d steps", done, total))
 	}

@@ -32,8 +32,12 @@ func (r compareRow) size(m buildgraph.Measure) int64 {
 	return r.result.Size.Uncompressed
 }
 
+// compareTitle names the compare screen.
+const compareTitle = "Compare"
+
 // CompareView compares the sizes of the targets built.
 type CompareView struct {
+	baseScreen
 	keys   CompareKeyMap
 	styles Styles
 	g      *buildgraph.Graph
@@ -53,8 +57,27 @@ func NewCompareView(g *buildgraph.Graph, styles Styles) CompareView {
 	return CompareView{keys: DefaultCompareKeyMap(), styles: styles, g: g, measure: buildgraph.MeasureUncompressed}
 }
 
+func newCompareScreen(opts Options, s Styles) Screen {
+	v := NewCompareView(opts.Project.Graph, s)
+	return &v
+}
+
+// Title names the screen.
+func (v CompareView) Title() string { return compareTitle }
+
 // KeyMap is the compare screen's key map, for help.
 func (v CompareView) KeyMap() CompareKeyMap { return v.keys }
+
+// ShowKey is c, which brings the comparison forward.
+func (v CompareView) ShowKey() key.Binding { return v.keys.Show }
+
+// Help lists the compare screen's keys.
+func (v CompareView) Help(GlobalKeyMap) (short []key.Binding, full [][]key.Binding) {
+	k := v.keys
+	short = []key.Binding{k.Up, k.Down, k.Measure, k.Pane, k.Build}
+	full = [][]key.Binding{{k.Up, k.Down, k.Pane}, {k.Measure, k.Build, k.Rebuild}}
+	return short, full
+}
 
 // SetStyles switches the styles.
 func (v *CompareView) SetStyles(s Styles) { v.styles = s }
@@ -109,8 +132,12 @@ func (v CompareView) Focused() string {
 	return ""
 }
 
-// Update handles the compare screen's keys.
-func (v CompareView) Update(msg tea.Msg) (CompareView, tea.Cmd) {
+// Update handles the compare screen's keys, and the results to compare.
+func (v *CompareView) Update(msg tea.Msg) (Screen, tea.Cmd) {
+	if r, ok := msg.(resultsMsg); ok {
+		v.SetResults(r.results, r.saved, r.kind, r.engine, r.focus, r.now)
+		return v, nil
+	}
 	k, ok := msg.(tea.KeyPressMsg)
 	if !ok {
 		return v, nil

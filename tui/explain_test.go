@@ -82,10 +82,10 @@ func TestExplainScreens(t *testing.T) {
 func TestExplainToggle(t *testing.T) {
 	m, _ := newModel(t, modelOpts{proj: project(t, "hello-final", "golang"), session: helloSession(t)}, 80, 24)
 	press(t, m, "e")
-	if !m.graph.Explaining() || !strings.Contains(screenText(m), "Explain · stage-1") {
+	if !m.graph().Explaining() || !strings.Contains(screenText(m), "Explain · stage-1") {
 		t.Fatalf("e did not open the panel:\n%s", screenText(m))
 	}
-	if m.graph.KeyMap().Pane.Enabled() {
+	if m.graph().KeyMap().Pane.Enabled() {
 		t.Error("tab is enabled while the panel is open")
 	}
 	press(t, m, "k")
@@ -93,14 +93,14 @@ func TestExplainToggle(t *testing.T) {
 		t.Errorf("↑ did not move the explained stage:\n%s", screenText(m))
 	}
 	press(t, m, "esc")
-	if m.graph.Explaining() || m.screen != graphScreen {
+	if m.graph().Explaining() || m.focused().Title() != graphTitle {
 		t.Error("esc did not close the panel")
 	}
 	press(t, m, "e", "e")
-	if m.graph.Explaining() {
+	if m.graph().Explaining() {
 		t.Error("a second e did not close the panel")
 	}
-	if !m.graph.KeyMap().Pane.Enabled() {
+	if !m.graph().KeyMap().Pane.Enabled() {
 		t.Error("tab stays disabled after the panel closed")
 	}
 }

@@ -34,7 +34,7 @@ func BenchmarkBuildFrame(b *testing.B) {
 			buf := uv.NewScreenBuffer(size.w, size.h)
 			scr := uv.NewTerminalRenderer(io.Discard, []string{"TERM=xterm-256color"})
 			scr.SetFullscreen(true)
-			focus := m.build.focus
+			focus := m.build().focus
 			if st := m.run.progress.Step(focus); st == nil || st.State != buildgraph.StepRunning {
 				b.Fatalf("the focused step %q is not running", focus)
 			}
@@ -90,19 +90,19 @@ func TestKeptDrawingsMatchFresh(t *testing.T) {
 			check := func(when string) {
 				t.Helper()
 				kept := m.View().Content
-				m.build.drawn = &buildDrawings{}
+				m.build().drawn = &buildDrawings{}
 				m.headerDrawn = ""
 				if fresh := m.View().Content; fresh != kept {
 					t.Fatalf("%s: the kept drawing differs from a fresh one:\n%s\n---\n%s", when, ansi.Strip(kept), ansi.Strip(fresh))
 				}
 				// The tail drawn while following is what the viewport shows.
-				tail := m.build.logsTail
-				m.build.logsTail = nil
-				m.build.drawn = &buildDrawings{}
+				tail := m.build().logsTail
+				m.build().logsTail = nil
+				m.build().drawn = &buildDrawings{}
 				if viewport := m.View().Content; viewport != kept {
 					t.Fatalf("%s: the followed tail differs from the viewport's drawing:\n%s\n---\n%s", when, ansi.Strip(kept), ansi.Strip(viewport))
 				}
-				m.build.logsTail = tail
+				m.build().logsTail = tail
 			}
 			press(t, m, "b")
 			check("build started")

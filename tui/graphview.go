@@ -17,11 +17,12 @@ import (
 // name, or "" for the last stage).
 type buildTargetsMsg struct{ targets []string }
 
-// showLogsMsg asks the root to show the build screen's logs.
-type showLogsMsg struct{}
+// graphTitle names the graph screen.
+const graphTitle = "Graph"
 
 // GraphView is the stage graph and the details of the focused stage.
 type GraphView struct {
+	baseScreen
 	keys   GraphKeyMap
 	styles Styles
 	g      *buildgraph.Graph
@@ -91,14 +92,73 @@ func NewGraphView(g *buildgraph.Graph, source []byte, styles Styles, focus strin
 	return v
 }
 
+func newGraphScreen(opts Options, s Styles) Screen {
+	v := NewGraphView(opts.Project.Graph, opts.Project.Source, s, opts.Target)
+	v.SetBuilderPair(findBuilderPair(opts.Project.Dockerfile))
+	return &v
+}
+
+// Title names the screen.
+func (v GraphView) Title() string { return graphTitle }
+
 // KeyMap is the graph's key map, for help.
 func (v GraphView) KeyMap() GraphKeyMap { return v.keys }
 
+// Help lists the graph's keys: the filter's alone while it is typed in,
+// the explain panel's while it is open.
+func (v GraphView) Help(g GlobalKeyMap) (short []key.Binding, full [][]key.Binding) {
+	k := v.keys
+	if v.filtering {
+		return []key.Binding{k.Accept, k.Clear}, [][]key.Binding{{k.Accept, k.Clear}}
+	}
+	if v.explaining {
+		ek := v.explain.KeyMap()
+		short = []key.Binding{k.Up, k.Down, ek.PageDown, ek.Close, k.Build}
+		full = [][]key.Binding{{k.Up, k.Down, k.Top, k.Bottom}, {ek.PageUp, ek.PageDown, ek.Close}, {k.Build, k.Logs, k.Filter}}
+		return short, full
+	}
+	short = []key.Binding{k.Up, k.Down, k.Build, k.Explain, k.Filter, k.Pane, g.BuildAll}
+	full = [][]key.Binding{{k.Up, k.Down, k.Top, k.Bottom, k.Pane, k.NextEdge, k.PrevEdge, k.Follow}, {k.Build, k.Explain, k.Logs, k.Filter, k.Layout, k.Only}}
+	return short, full
+}
+
+// Captures: the filter input takes every key while it is typed in.
+func (v GraphView) Captures() bool { return v.filtering }
+
+// Status is the running build's summary, else what enter does.
+func (v GraphView) Status(build func() string) string {
+	if s := build(); s != "" {
+		return s
+	}
+	if f := v.Focused(); f != nil {
+		if _, ok := targetArg(v.g, f); ok {
+			return " " + v.styles.Muted.Render("enter builds "+clean(f.Name)+" as the target")
+		}
+	}
+	return ""
+}
+
+// syncBuild takes the build state in: the run, the results, and the image
+// sizes known by stage, from this session or saved for the engine in use.
+func (v *GraphView) syncBuild(msg buildStateMsg) {
+	sizes := map[int]int64{}
+	for _, t := range v.g.Targets() {
+		name := v.g.Stages[t.Stage].Name
+		if s, ok := msg.saved[msg.kind+"/"+name]; ok && msg.kind != "" {
+			sizes[t.Stage] = s.Uncompressed
+		}
+	}
+	for _, r := range msg.results {
+		if st, ok := v.g.Stage(r.Target); ok && r.Size != nil {
+			sizes[st.Index] = r.Size.Uncompressed
+		}
+	}
+	v.SetResults(msg.results)
+	v.SetBuild(msg.run, sizes, msg.frame)
+}
+
 // Explaining reports whether the explain panel is open.
 func (v GraphView) Explaining() bool { return v.explaining }
-
-// ExplainKeyMap is the explain panel's key map, for help.
-func (v GraphView) ExplainKeyMap() ExplainKeyMap { return v.explain.KeyMap() }
 
 // SetBuilderPair tells the explain panel that the Dockerfile is one half of
 // the builder pattern.
@@ -301,8 +361,12 @@ func (v GraphView) bodyHeight() int {
 	return max(v.height-2, 1) // the pane title and the filter line
 }
 
-// Update handles keys of the graph screen.
-func (v GraphView) Update(msg tea.Msg) (GraphView, tea.Cmd) {
+// Update handles keys of the graph screen, and the build state.
+func (v *GraphView) Update(msg tea.Msg) (Screen, tea.Cmd) {
+	if msg, ok := msg.(buildStateMsg); ok {
+		v.syncBuild(msg)
+		return v, nil
+	}
 	k, ok := msg.(tea.KeyPressMsg)
 	if !ok {
 		return v, nil

@@ -110,7 +110,7 @@ func TestBigGraphFocusVisible(t *testing.T) {
 			}
 			press(t, m, "g")
 			for i := range p.Graph.Stages {
-				f := m.graph.Focused()
+				f := m.graph().Focused()
 				if f == nil || f.Index != i {
 					t.Fatalf("%dx%d %s: focus %v, want stage %d", size[0], size[1], layout, f, i)
 				}
@@ -121,7 +121,7 @@ func TestBigGraphFocusVisible(t *testing.T) {
 				}
 				name := f.Name[:min(len(f.Name), 10)] // long names are cut at 80 columns
 				mark := "▶ " + name
-				if !m.graph.layout.Compact {
+				if !m.graph().layout.Compact {
 					mark = "┏━ " + name
 				}
 				if !strings.Contains(screen, mark) {
@@ -139,7 +139,7 @@ func TestEdgeFollow(t *testing.T) {
 	p := platformProject(t)
 	m, _ := newModel(t, modelOpts{proj: p}, 80, 24)
 	release, _ := p.Graph.Stage("release")
-	edges := m.graph.stageEdges(release.Index)
+	edges := m.graph().stageEdges(release.Index)
 	if len(edges) != 8 {
 		t.Fatalf("release has %d edges to stages, want 8", len(edges))
 	}
@@ -148,25 +148,25 @@ func TestEdgeFollow(t *testing.T) {
 		for range i + 1 {
 			press(t, m, "]")
 		}
-		if m.graph.edge != e {
-			t.Fatalf("after %d × ], edge %d is selected, want %d", i+1, m.graph.edge, e)
+		if m.graph().edge != e {
+			t.Fatalf("after %d × ], edge %d is selected, want %d", i+1, m.graph().edge, e)
 		}
 		press(t, m, "f")
-		if got, want := m.graph.Focused().Index, p.Graph.Edges[e].From.Index; got != want {
+		if got, want := m.graph().Focused().Index, p.Graph.Edges[e].From.Index; got != want {
 			t.Errorf("following edge %d focused stage %d, want %d", e, got, want)
 		}
 		press(t, m, "f")
-		if got := m.graph.Focused().Index; got != release.Index {
+		if got := m.graph().Focused().Index; got != release.Index {
 			t.Errorf("following edge %d back focused stage %d, want release", e, got)
 		}
 	}
 	// Only the target's stages: t hides the skipped ones, t again shows all.
 	press(t, m, "G", "t")
-	if got := len(m.graph.shown); got != 38 {
+	if got := len(m.graph().shown); got != 38 {
 		t.Errorf("t shows %d stages, want the 38 release builds", got)
 	}
 	press(t, m, "t")
-	if got := len(m.graph.shown); got != 60 {
+	if got := len(m.graph().shown); got != 60 {
 		t.Errorf("t again shows %d stages, want 60", got)
 	}
 }

@@ -240,3 +240,17 @@ func (h *memHistory) Save(_ string, sizes map[string]buildgraph.SavedSize) error
 
 // screenText is the model's frame without styles.
 func screenText(m *Model) string { return ansi.Strip(m.render()) }
+
+// graph and build are the model's graph and build screens, for tests that
+// look inside them.
+func (m *Model) graph() *GraphView { return screenOf[*GraphView](m) }
+func (m *Model) build() *BuildView { return screenOf[*BuildView](m) }
+
+func screenOf[T Screen](m *Model) T {
+	for _, s := range m.screens {
+		if v, ok := s.(T); ok {
+			return v
+		}
+	}
+	panic("the model has no such screen")
+}

@@ -2,9 +2,9 @@ package tui
 
 import "charm.land/bubbles/v2/key"
 
-// GlobalKeyMap are the keys every screen understands.
+// GlobalKeyMap are the keys every screen understands. The keys that bring
+// a screen forward are the screens' own (Screen.ShowKey).
 type GlobalKeyMap struct {
-	Compare   key.Binding
 	BuildAll  key.Binding
 	NoCache   key.Binding
 	Cancel    key.Binding
@@ -17,7 +17,6 @@ type GlobalKeyMap struct {
 // DefaultGlobalKeyMap returns the global keys.
 func DefaultGlobalKeyMap() GlobalKeyMap {
 	return GlobalKeyMap{
-		Compare:   key.NewBinding(key.WithKeys("c"), key.WithHelp("c", "compare")),
 		BuildAll:  key.NewBinding(key.WithKeys("a"), key.WithHelp("a", "build all targets")),
 		NoCache:   key.NewBinding(key.WithKeys("n"), key.WithHelp("n", "toggle no-cache")),
 		Cancel:    key.NewBinding(key.WithKeys("x"), key.WithHelp("x", "cancel build")),
@@ -29,11 +28,11 @@ func DefaultGlobalKeyMap() GlobalKeyMap {
 }
 
 func (k GlobalKeyMap) short() []key.Binding {
-	return []key.Binding{k.Compare, k.Help, k.Quit}
+	return []key.Binding{k.Help, k.Quit}
 }
 
 func (k GlobalKeyMap) full() []key.Binding {
-	return []key.Binding{k.Compare, k.BuildAll, k.NoCache, k.Cancel, k.Back, k.Help, k.Quit, k.Interrupt}
+	return []key.Binding{k.BuildAll, k.NoCache, k.Cancel, k.Back, k.Help, k.Quit, k.Interrupt}
 }
 
 // GraphKeyMap are the keys of the graph screen.
@@ -116,6 +115,7 @@ func DefaultBuildKeyMap() BuildKeyMap {
 
 // CompareKeyMap are the keys of the compare screen.
 type CompareKeyMap struct {
+	Show    key.Binding // from any screen
 	Up      key.Binding
 	Down    key.Binding
 	Pane    key.Binding
@@ -127,6 +127,7 @@ type CompareKeyMap struct {
 // DefaultCompareKeyMap returns the compare screen's keys.
 func DefaultCompareKeyMap() CompareKeyMap {
 	return CompareKeyMap{
+		Show:    key.NewBinding(key.WithKeys("c"), key.WithHelp("c", "compare")),
 		Up:      key.NewBinding(key.WithKeys("up", "k"), key.WithHelp("↑/k", "up")),
 		Down:    key.NewBinding(key.WithKeys("down", "j"), key.WithHelp("↓/j", "down")),
 		Pane:    key.NewBinding(key.WithKeys("tab"), key.WithHelp("tab", "targets/layers")),

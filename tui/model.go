@@ -2,48 +2,19 @@ package tui
 
 import (
 	"context"
-	"encoding/json"
-	"errors"
 	"fmt"
 	"strings"
 	"time"
 
 	"charm.land/bubbles/v2/help"
 	"charm.land/bubbles/v2/key"
-	"charm.land/bubbles/v2/spinner"
 	tea "charm.land/bubbletea/v2"
 	"charm.land/lipgloss/v2"
-	"github.com/moby/buildkit/client"
-
-	"github.com/stagescope/stagescope/buildgraph"
-	"github.com/stagescope/stagescope/engine"
 )
 
-type screen int
-
-const (
-	graphScreen screen = iota
-	buildScreen
-	compareScreen
-)
-
-var screenNames = []string{"Graph", "Build", "Compare"}
-
-var errCanceled = context.Canceled
-
-// Messages of the root.
-type (
-	connectMsg struct {
-		session Session
-		err     error
-	}
-	savedMsg struct {
-		saved map[string]buildgraph.SavedSize
-	}
-)
-
-// Model is the root of the TUI: it owns the engine session and the builds,
-// routes keys to the focused screen, and draws the frame around it.
+// Model is the root of the TUI: it owns the engine session and the builds
+// (lifecycle.go), holds the screens (screen.go), routes keys to the
+// focused one, and draws the frame around it.
 type Model struct {
 	opts   Options
 	styles Styles
@@ -52,44 +23,25 @@ type Model struct {
 	now    func() time.Time
 
 	width, height int
-	screen        screen
+	screens       []Screen
+	focus         int // the focused screen, an index in screens
 	showHelp      bool
+	// The time and spinner frame of the last tick, for the build's summary
+	// in the status line.
+	tickNow time.Time
+	frame   string
 
-	graph   GraphView
-	build   BuildView
-	compare CompareView
-
-	// confirm asks before a build sends a wide context; wideOK records the
-	// answer for the session.
+	// confirm asks before a build sends a wide context.
 	confirm *confirmWide
-	wideOK  bool
 
 	helpKey, helpDrawn string    // the short help line and what it was drawn for
 	headerKey          headerKey // what the header was last drawn from
 	headerDrawn        string
-	builds             int // builds that ended, for Options.Stats
 
-	ctx    context.Context
-	cancel context.CancelFunc
-	closed bool
+	notice string
+	alert  bool // the notice is a problem
 
-	session    Session
-	connecting bool
-	connErr    error
-	pending    []string // targets to build once connected
-
-	noCache     bool
-	run         *buildRun
-	nextID      int
-	interrupted bool
-	// interruptedQuit: the user left with ctrl+c, which Run reports as
-	// ErrInterrupted (exit code 130), not as a plain quit.
-	interruptedQuit bool
-
-	results []buildgraph.TargetResult // the latest result per target, in order of first build
-	saved   map[string]buildgraph.SavedSize
-	notice  string
-	alert   bool // the notice is a problem
+	lifecycle
 }
 
 // New returns the TUI's model.
@@ -100,21 +52,17 @@ func New(opts Options) *Model {
 	ctx, cancel := context.WithCancel(context.Background())
 	styles := NewStyles(opts.Dark)
 	m := &Model{
-		opts:    opts,
-		styles:  styles,
-		keys:    DefaultGlobalKeyMap(),
-		help:    help.New(),
-		now:     opts.Now,
-		ctx:     ctx,
-		cancel:  cancel,
-		noCache: opts.NoCache,
+		opts:      opts,
+		styles:    styles,
+		keys:      DefaultGlobalKeyMap(),
+		help:      help.New(),
+		now:       opts.Now,
+		lifecycle: lifecycle{ctx: ctx, cancel: cancel, noCache: opts.NoCache},
 	}
 	m.help.Styles = styles.Help
-	src := opts.Project.Source
-	m.graph = NewGraphView(opts.Project.Graph, src, styles, opts.Target)
-	m.graph.SetBuilderPair(findBuilderPair(opts.Project.Dockerfile))
-	m.build = NewBuildView(opts.Project.Graph, src, styles)
-	m.compare = NewCompareView(opts.Project.Graph, styles)
+	for _, newScreen := range screens {
+		m.screens = append(m.screens, newScreen(opts, styles))
+	}
 	m.keys.Cancel.SetEnabled(false)
 	if opts.Connect != nil {
 		m.connecting = true
@@ -138,34 +86,13 @@ func (m *Model) Init() tea.Cmd {
 	return tea.Batch(cmds...)
 }
 
-func (m *Model) connectCmd() tea.Cmd {
-	m.connecting = true
-	connect, ctx := m.opts.Connect, m.ctx
-	return func() tea.Msg {
-		s, err := connect(ctx)
-		return connectMsg{session: s, err: err}
-	}
-}
-
-// shutdown cancels the build and closes the engine session.
-func (m *Model) shutdown() {
-	if m.closed {
-		return
-	}
-	m.closed = true
-	m.run.stop()
-	m.cancel()
-	if m.session != nil {
-		_ = m.session.Close()
-	}
-}
-
 func (m *Model) quit() (tea.Model, tea.Cmd) {
 	m.shutdown()
 	return m, tea.Quit
 }
 
-// Update routes a message.
+// Update routes a message: the frame's own, the build's (lifecycle.go),
+// and the rest to the focused screen.
 func (m *Model) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 	switch msg := msg.(type) {
 	case tea.WindowSizeMsg:
@@ -177,78 +104,53 @@ func (m *Model) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 		return m, nil
 	case tea.KeyPressMsg:
 		return m.handleKey(msg)
-	case connectMsg:
-		return m, m.connected(msg)
-	case savedMsg:
-		m.saved = msg.saved
-		m.refreshCompare("")
-		m.syncGraph()
-		return m, nil
-	case buildTargetsMsg:
-		return m, m.startBuild(msg.targets)
 	case wideCountedMsg:
 		if m.confirm != nil {
 			m.confirm.counted(msg)
 		}
 		return m, nil
-	case retryMsg:
-		if m.session == nil && !m.connecting {
-			m.build.SetMessage("Connecting to the engine…")
-			return m, m.connectCmd()
-		}
-		return m, nil
-	case showLogsMsg:
-		m.screen = buildScreen
-		m.build.ShowLogs()
-		return m, nil
-	case statusMsg:
-		if m.run == nil || msg.id != m.run.id {
-			return m, nil // a superseded build
-		}
-		for _, s := range msg.updates {
-			m.run.progress.Apply(s)
-		}
-		m.build.Updated()
-		m.syncGraph()
-		return m, waitUpdates(m.run.id, m.run.updates)
-	case streamEndMsg:
-		if m.run == nil || msg.id != m.run.id {
-			return m, nil
-		}
-		m.run.phase = phaseMeasuring
-		m.run.ended = m.now()
-		if m.opts.Stats != nil {
-			m.run.cpuEnded = processCPU()
-		}
-		m.build.Updated()
-		return m, waitDone(m.run.id, m.run.done)
-	case buildDoneMsg:
-		if m.run == nil || msg.id != m.run.id {
-			return m, nil
-		}
-		m.finished(msg.outcome)
-		return m, nil
-	case tickMsg:
-		if m.run == nil || msg.id != m.run.id || !m.run.running() {
-			return m, nil
-		}
-		m.tickViews()
-		return m, tick(m.run.id)
+	case focusRequest:
+		m.focusOn(msg.focusScreen())
+		return m, m.updateFocused(msg)
 	}
-	if m.screen == graphScreen && m.graph.Filtering() {
-		var cmd tea.Cmd
-		m.graph, cmd = m.graph.Update(msg)
+	if cmd, ok := m.updateBuild(msg); ok {
 		return m, cmd
 	}
-	return m, nil
+	return m, m.updateFocused(msg)
+}
+
+// focused is the screen that has the focus.
+func (m *Model) focused() Screen { return m.screens[m.focus] }
+
+// focusOn focuses the screen with this title.
+func (m *Model) focusOn(title string) {
+	for i, s := range m.screens {
+		if s.Title() == title {
+			m.focus = i
+		}
+	}
+}
+
+func (m *Model) updateFocused(msg tea.Msg) tea.Cmd {
+	s, cmd := m.focused().Update(msg)
+	m.screens[m.focus] = s
+	return cmd
+}
+
+// broadcast sends every screen an event of the session. Events hand the
+// screens state; screens answer them with no command.
+func (m *Model) broadcast(msg tea.Msg) {
+	for i, s := range m.screens {
+		m.screens[i], _ = s.Update(msg)
+	}
 }
 
 func (m *Model) setStyles(s Styles) {
 	m.styles = s
 	m.help.Styles = s.Help
-	m.graph.SetStyles(s)
-	m.build.SetStyles(s)
-	m.compare.SetStyles(s)
+	for _, scr := range m.screens {
+		scr.SetStyles(s)
+	}
 }
 
 // Layout: a header line, the body, a status line and a help line.
@@ -256,9 +158,9 @@ func (m *Model) bodyHeight() int { return max(m.height-3, 1) }
 
 func (m *Model) layout() {
 	m.help.SetWidth(m.width)
-	m.graph.SetSize(m.width, m.bodyHeight())
-	m.build.SetSize(m.width, m.bodyHeight())
-	m.compare.SetSize(m.width, m.bodyHeight())
+	for _, s := range m.screens {
+		s.SetSize(m.width, m.bodyHeight())
+	}
 }
 
 func (m *Model) handleKey(k tea.KeyPressMsg) (tea.Model, tea.Cmd) {
@@ -295,19 +197,14 @@ func (m *Model) handleKey(k tea.KeyPressMsg) (tea.Model, tea.Cmd) {
 		}
 		return m, nil
 	}
-	if m.screen == graphScreen && m.graph.Filtering() {
-		var cmd tea.Cmd
-		m.graph, cmd = m.graph.Update(k)
-		return m, cmd
+	if m.focused().Captures() {
+		return m, m.updateFocused(k)
 	}
 	switch {
 	case key.Matches(k, m.keys.Quit):
 		return m.quit()
 	case key.Matches(k, m.keys.Help):
 		m.showHelp = true
-		return m, nil
-	case key.Matches(k, m.keys.Compare):
-		m.screen = compareScreen
 		return m, nil
 	case key.Matches(k, m.keys.BuildAll):
 		var targets []string
@@ -330,284 +227,26 @@ func (m *Model) handleKey(k tea.KeyPressMsg) (tea.Model, tea.Cmd) {
 			m.setNotice("Canceling the build…", false)
 		}
 		return m, nil
-	case key.Matches(k, m.keys.Back) && m.screen != graphScreen:
-		if m.screen == buildScreen && m.build.logsFull {
-			break // the build screen leaves full-screen logs first
+	case key.Matches(k, m.keys.Back):
+		switch {
+		case m.focused().Back(): // the screen left a part of itself
+		case m.focus != 0:
+			m.focus = 0
+		default:
+			return m, m.updateFocused(k)
 		}
-		m.screen = graphScreen
 		return m, nil
 	}
-	var cmd tea.Cmd
-	switch m.screen {
-	case graphScreen:
-		m.graph, cmd = m.graph.Update(k)
-	case buildScreen:
-		if key.Matches(k, m.keys.Back) && m.build.logsFull {
-			m.build.logsFull = false
-			m.build.resizeLogs()
+	for i, s := range m.screens {
+		if key.Matches(k, s.ShowKey()) {
+			m.focus = i
 			return m, nil
 		}
-		m.build, cmd = m.build.Update(k)
-	case compareScreen:
-		m.compare, cmd = m.compare.Update(k)
 	}
-	return m, cmd
+	return m, m.updateFocused(k)
 }
 
 func (m *Model) setNotice(s string, alert bool) { m.notice, m.alert = s, alert }
-
-func (m *Model) cancelBuild() {
-	if m.run == nil {
-		return
-	}
-	m.run.canceled = true
-	m.run.cancel()
-}
-
-// connected handles the answer of a connection attempt.
-func (m *Model) connected(msg connectMsg) tea.Cmd {
-	m.connecting = false
-	if msg.err != nil {
-		m.session, m.connErr = nil, msg.err
-		if len(m.pending) > 0 {
-			m.build.SetMessage(noEngineMessage(msg.err))
-			m.setNotice("No engine: press r to try again.", true)
-		}
-		return nil
-	}
-	if m.closed {
-		_ = msg.session.Close()
-		return nil
-	}
-	m.session, m.connErr = msg.session, nil
-	// Saved sizes are shown for the engine kind in use, known only now.
-	m.refreshCompare("")
-	m.syncGraph()
-	if len(m.pending) > 0 {
-		targets := m.pending
-		m.pending = nil
-		return m.startBuild(targets)
-	}
-	return nil
-}
-
-func noEngineMessage(err error) string {
-	return "No engine answered: " + firstLine(err.Error()) + ". Press r to try again once it runs; the graph works without an engine (esc)."
-}
-
-// startBuild builds targets (target arguments: names, "" for the last
-// stage), canceling a build that runs.
-func (m *Model) startBuild(targets []string) tea.Cmd {
-	p := m.opts.Project
-	g := p.Graph
-	for _, t := range targets {
-		if st, ok := g.Stage(t); ok && t != "" {
-			if _, ok := targetArg(g, st); !ok {
-				m.setNotice(fmt.Sprintf("Stage %s has no name: BuildKit builds only named stages and the last one.", st.Name), true)
-				return nil
-			}
-		}
-	}
-	if len(targets) == 0 || p.Plan == nil {
-		return nil
-	}
-	plans := make([]Plan, 0, len(targets))
-	for _, t := range targets {
-		pl, err := p.Plan(t)
-		if err != nil {
-			m.setNotice(firstLine(err.Error()), true)
-			return nil
-		}
-		pl.Request.NoCache = m.noCache
-		pl.Request.Keep = true
-		plans = append(plans, pl)
-	}
-	if len(p.Wide) > 0 && !m.wideOK {
-		m.confirm = &confirmWide{
-			keys: DefaultConfirmKeyMap(), targets: targets, wide: p.Wide,
-			sizes: make([]*engine.ContextSize, len(p.Wide)),
-		}
-		return countWide(m.ctx, p.Wide)
-	}
-	m.screen = buildScreen
-	if m.session == nil {
-		m.pending = targets
-		if m.connecting {
-			m.build.SetMessage("Connecting to the engine…")
-			return nil
-		}
-		if m.opts.Connect == nil {
-			m.build.SetMessage("No engine is configured.")
-			return nil
-		}
-		m.build.SetMessage("Connecting to the engine…")
-		return m.connectCmd()
-	}
-	if m.run.running() {
-		m.setNotice("Canceled the build of "+strings.Join(m.run.targets, ", ")+" to start this one.", false)
-	} else {
-		m.setNotice("", false)
-	}
-	m.run.stop()
-	m.nextID++
-	ctx, cancel := context.WithCancel(m.ctx)
-	r := &buildRun{
-		id: m.nextID, plans: plans, noCache: m.noCache,
-		progress: buildgraph.NewProgress(g),
-		started:  m.now(),
-		cancel:   cancel,
-		abandon:  make(chan struct{}),
-		updates:  make(chan *client.SolveStatus, statusQueue),
-		done:     make(chan buildOutcome, 1),
-	}
-	if len(plans) == 1 {
-		r.progress = buildgraph.NewProgress(plans[0].Graph)
-	}
-	for _, pl := range plans {
-		r.targets = append(r.targets, pl.Target)
-	}
-	if m.opts.Stats != nil {
-		r.cpuStarted = processCPU()
-	}
-	m.run = r
-	m.interrupted = false
-	m.keys.Cancel.SetEnabled(true)
-	buildJob{session: m.session, plans: plans, history: m.opts.History, dockerfile: p.Dockerfile, now: m.now}.start(ctx, r)
-	m.build.SetRun(r)
-	m.tickViews()
-	m.syncGraph()
-	return tea.Batch(waitUpdates(r.id, r.updates), tick(r.id))
-}
-
-// finished takes a build's outcome in.
-func (m *Model) finished(o buildOutcome) {
-	r := m.run
-	r.phase = phaseDone
-	if r.ended.IsZero() {
-		r.ended = m.now()
-	}
-	r.outcome = &o
-	m.keys.Cancel.SetEnabled(false)
-	m.interrupted = false
-	for _, res := range o.results {
-		if res.Error != "" && r.canceled {
-			continue // a canceled build tells nothing about sizes
-		}
-		m.addResult(res)
-	}
-	err := o.err()
-	var lost *engine.LostError
-	if err != nil && r.progress != nil {
-		why := "the build ended before this step did"
-		if errors.As(err, &lost) {
-			why = "the engine was lost"
-		}
-		r.progress.Abandon(r.ended, why)
-	}
-	switch {
-	case err == nil:
-		var sizes []string
-		for _, res := range o.results {
-			if res.Size != nil {
-				sizes = append(sizes, fmt.Sprintf("%s is %s", res.Target, buildgraph.HumanSize(res.Size.Uncompressed)))
-			}
-		}
-		msg := "Built " + strings.Join(r.targets, ", ")
-		if len(sizes) > 0 {
-			msg += ": " + strings.Join(sizes, ", ")
-		}
-		m.setNotice(msg+". Press c to compare.", false)
-	case r.canceled || errors.Is(err, context.Canceled):
-		m.setNotice("The build was canceled.", true)
-	case errors.As(err, &lost):
-		m.session, m.connErr = nil, err
-		// The action first: the engine's address makes the cause long.
-		m.setNotice("Engine lost during the build; press r to reconnect and build again. ("+firstLine(err.Error())+")", true)
-	default:
-		m.setNotice(firstLine(err.Error()), true)
-	}
-	if o.saveErr != nil {
-		m.setNotice(m.notice+" (could not save results: "+firstLine(o.saveErr.Error())+")", true)
-	}
-	m.tickViews()
-	m.build.Finished()
-	m.syncGraph()
-	m.builds++
-	if m.opts.Stats != nil {
-		outcome := "built"
-		if err != nil {
-			outcome = firstLine(err.Error())
-		}
-		st := processStats(m.builds, outcome)
-		if r.cpuEnded > 0 {
-			st.SolveCPUSeconds = (r.cpuEnded - r.cpuStarted).Seconds()
-		}
-		if line, err := json.Marshal(st); err == nil {
-			m.opts.Stats.Write(append(line, '\n'))
-		}
-	}
-	focus := ""
-	if len(o.results) == 1 {
-		focus = o.results[0].Target
-	}
-	m.refreshCompare(focus)
-}
-
-func (m *Model) addResult(res buildgraph.TargetResult) {
-	for i, r := range m.results {
-		if r.Target == res.Target {
-			m.results[i] = res
-			return
-		}
-	}
-	m.results = append(m.results, res)
-}
-
-func (m *Model) sessionKind() string {
-	if m.session != nil {
-		return m.session.Kind()
-	}
-	return ""
-}
-
-func (m *Model) refreshCompare(focus string) {
-	desc := ""
-	if m.session != nil {
-		desc = m.session.Describe()
-	}
-	m.compare.SetResults(m.results, m.saved, m.sessionKind(), desc, focus, m.now())
-}
-
-// tickViews gives the views the time and the spinner frame.
-func (m *Model) tickViews() {
-	now := m.now()
-	frame := ""
-	if m.run.running() {
-		frames := spinner.Dot.Frames
-		frame = strings.TrimSpace(frames[int(now.Sub(m.run.started)/spinner.Dot.FPS)%len(frames)])
-	}
-	m.build.Tick(now, frame)
-	m.syncGraph()
-}
-
-// syncGraph hands the graph the build state and the known sizes.
-func (m *Model) syncGraph() {
-	g := m.opts.Project.Graph
-	sizes := map[int]int64{}
-	for _, t := range g.Targets() {
-		name := g.Stages[t.Stage].Name
-		if s, ok := m.saved[m.sessionKind()+"/"+name]; ok && m.session != nil {
-			sizes[t.Stage] = s.Uncompressed
-		}
-	}
-	for _, r := range m.results {
-		if st, ok := g.Stage(r.Target); ok && r.Size != nil {
-			sizes[st.Index] = r.Size.Uncompressed
-		}
-	}
-	m.graph.SetResults(m.results)
-	m.graph.SetBuild(m.run, sizes, m.build.frame)
-}
 
 // View draws the frame and the focused screen.
 func (m *Model) View() tea.View {
@@ -634,26 +273,20 @@ func (m *Model) render() string {
 		return lipgloss.Place(m.width, m.height, lipgloss.Center, lipgloss.Center, strings.Join(msg, "\n"))
 	}
 	var body string
-	if m.confirm != nil {
+	switch {
+	case m.confirm != nil:
 		body = m.confirm.view(s, m.width, m.bodyHeight())
-	} else if m.showHelp {
+	case m.showHelp:
 		body = m.viewHelp()
-	} else {
-		switch m.screen {
-		case graphScreen:
-			body = m.graph.View()
-		case buildScreen:
-			body = m.build.View()
-		case compareScreen:
-			body = m.compare.View()
-		}
+	default:
+		body = m.focused().View()
 	}
 	return strings.Join([]string{m.header(), body, m.statusLine(), m.helpLine()}, "\n")
 }
 
 // headerKey is everything the header shows.
 type headerKey struct {
-	screen                                  screen
+	screen                                  int
 	help, noCache, dark, connecting, failed bool
 	width                                   int
 	engine                                  string
@@ -662,7 +295,7 @@ type headerKey struct {
 // header draws the header line, or takes its last drawing: it changes only
 // with the screen, the engine or the window.
 func (m *Model) header() string {
-	key := headerKey{screen: m.screen, help: m.showHelp, noCache: m.noCache, dark: m.styles.Dark,
+	key := headerKey{screen: m.focus, help: m.showHelp, noCache: m.noCache, dark: m.styles.Dark,
 		connecting: m.connecting, failed: m.connErr != nil, width: m.width}
 	if m.session != nil {
 		key.engine = m.session.Describe()
@@ -676,11 +309,11 @@ func (m *Model) header() string {
 func (m *Model) drawHeader() string {
 	s := m.styles
 	left := s.Title.Render(" stagescope ")
-	for i, name := range screenNames {
-		if screen(i) == m.screen && !m.showHelp {
-			left += s.ActiveTab.Render(name)
+	for i, scr := range m.screens {
+		if i == m.focus && !m.showHelp {
+			left += s.ActiveTab.Render(scr.Title())
 		} else {
-			left += s.Tab.Render(name)
+			left += s.Tab.Render(scr.Title())
 		}
 	}
 	if m.showHelp {
@@ -709,6 +342,7 @@ func (m *Model) drawHeader() string {
 	return truncate(left+strings.Repeat(" ", gap)+eng+" ", m.width)
 }
 
+// statusLine is the notice, else the focused screen's status.
 func (m *Model) statusLine() string {
 	s := m.styles
 	if m.notice != "" {
@@ -721,50 +355,35 @@ func (m *Model) statusLine() string {
 	if m.confirm != nil {
 		return ""
 	}
-	if m.run.running() && m.screen != buildScreen {
-		return truncate(m.build.summary(), m.width)
-	}
-	if m.screen == graphScreen {
-		if f := m.graph.Focused(); f != nil {
-			if _, ok := targetArg(m.opts.Project.Graph, f); ok {
-				return truncate(" "+s.Muted.Render("enter builds "+clean(f.Name)+" as the target"), m.width)
-			}
+	build := func() string {
+		if !m.run.running() {
+			return ""
 		}
+		return buildSummary(m.styles, m.run, m.tickNow, m.frame)
 	}
-	return ""
+	return truncate(m.focused().Status(build), m.width)
 }
 
-// bindings returns the short and full help of the focused screen.
+// bindings returns the short and full help of the focused screen, or of
+// the question that covers it.
 func (m *Model) bindings() (short []key.Binding, full [][]key.Binding) {
 	g := m.keys
-	switch {
-	case m.confirm != nil:
+	if m.confirm != nil {
 		k := m.confirm.keys
 		return []key.Binding{k.Yes, k.No, g.Quit}, [][]key.Binding{{k.Yes, k.No, g.Quit}}
-	case m.screen == graphScreen:
-		k := m.graph.KeyMap()
-		if m.graph.Filtering() {
-			return []key.Binding{k.Accept, k.Clear}, [][]key.Binding{{k.Accept, k.Clear}}
-		}
-		if m.graph.Explaining() {
-			ek := m.graph.ExplainKeyMap()
-			short = []key.Binding{k.Up, k.Down, ek.PageDown, ek.Close, k.Build}
-			full = [][]key.Binding{{k.Up, k.Down, k.Top, k.Bottom}, {ek.PageUp, ek.PageDown, ek.Close}, {k.Build, k.Logs, k.Filter}}
-			break
-		}
-		short = []key.Binding{k.Up, k.Down, k.Build, k.Explain, k.Filter, k.Pane, g.BuildAll}
-		full = [][]key.Binding{{k.Up, k.Down, k.Top, k.Bottom, k.Pane, k.NextEdge, k.PrevEdge, k.Follow}, {k.Build, k.Explain, k.Logs, k.Filter, k.Layout, k.Only}}
-	case m.screen == buildScreen:
-		k := m.build.KeyMap()
-		short = []key.Binding{k.Up, k.Down, k.Pane, k.Logs, k.Rebuild, g.Cancel, k.Failed}
-		full = [][]key.Binding{{k.Up, k.Down, k.PageUp, k.PageDown, k.Top, k.Bottom}, {k.Pane, k.Logs, k.Follow, k.Failed, k.Rebuild}}
-	default:
-		k := m.compare.KeyMap()
-		short = []key.Binding{k.Up, k.Down, k.Measure, k.Pane, k.Build}
-		full = [][]key.Binding{{k.Up, k.Down, k.Pane}, {k.Measure, k.Build, k.Rebuild}}
 	}
-	short = append(short, g.short()...)
-	full = append(full, g.full())
+	short, full = m.focused().Help(g)
+	if m.focused().Captures() {
+		return short, full // the global keys wait
+	}
+	var show []key.Binding
+	for _, s := range m.screens {
+		if b := s.ShowKey(); len(b.Keys()) > 0 {
+			show = append(show, b)
+		}
+	}
+	short = append(append(short, show...), g.short()...)
+	full = append(full, append(show, g.full()...))
 	return short, full
 }
 
@@ -789,7 +408,7 @@ func (m *Model) helpLine() string {
 func (m *Model) viewHelp() string {
 	s := m.styles
 	_, full := m.bindings()
-	lines := []string{"", " " + s.Bold.Render("Keys of the "+screenNames[m.screen]+" screen") + s.Muted.Render("  (esc or ? closes)"), ""}
+	lines := []string{"", " " + s.Bold.Render("Keys of the "+m.focused().Title()+" screen") + s.Muted.Render("  (esc or ? closes)"), ""}
 	for _, l := range strings.Split(m.help.FullHelpView(full), "\n") {
 		lines = append(lines, "  "+l)
 	}

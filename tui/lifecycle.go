@@ -1,0 +1,379 @@
+package tui
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"strings"
+
+	"charm.land/bubbles/v2/spinner"
+	tea "charm.land/bubbletea/v2"
+	"github.com/moby/buildkit/client"
+
+	"github.com/stagescope/stagescope/buildgraph"
+	"github.com/stagescope/stagescope/engine"
+)
+
+// The build lifecycle of the root: connecting to the engine, starting a
+// build, and taking its outcome in. The screens hear of it through the
+// events of screen.go.
+
+// lifecycle is the root's state of the engine session and the builds.
+type lifecycle struct {
+	ctx    context.Context
+	cancel context.CancelFunc
+	closed bool
+
+	session    Session
+	connecting bool
+	connErr    error
+	pending    []string // targets to build once connected
+	wideOK     bool     // the user agreed to send the wide contexts
+
+	noCache     bool
+	run         *buildRun
+	nextID      int
+	interrupted bool
+	// interruptedQuit: the user left with ctrl+c, which Run reports as
+	// ErrInterrupted (exit code 130), not as a plain quit.
+	interruptedQuit bool
+
+	results []buildgraph.TargetResult // the latest result per target, in order of first build
+	saved   map[string]buildgraph.SavedSize
+	builds  int // builds that ended, for Options.Stats
+}
+
+var errCanceled = context.Canceled
+
+// Messages of the lifecycle.
+type (
+	connectMsg struct {
+		session Session
+		err     error
+	}
+	savedMsg struct {
+		saved map[string]buildgraph.SavedSize
+	}
+)
+
+// updateBuild handles a message of the lifecycle and reports whether it
+// was one.
+func (m *Model) updateBuild(msg tea.Msg) (tea.Cmd, bool) {
+	switch msg := msg.(type) {
+	case connectMsg:
+		return m.connected(msg), true
+	case savedMsg:
+		m.saved = msg.saved
+		m.refreshCompare("")
+		m.syncGraph()
+		return nil, true
+	case buildTargetsMsg:
+		return m.startBuild(msg.targets), true
+	case retryMsg:
+		if m.session == nil && !m.connecting {
+			m.broadcast(buildNoteMsg{"Connecting to the engine…"})
+			return m.connectCmd(), true
+		}
+		return nil, true
+	case statusMsg:
+		if m.run == nil || msg.id != m.run.id {
+			return nil, true // a superseded build
+		}
+		for _, s := range msg.updates {
+			m.run.progress.Apply(s)
+		}
+		m.broadcast(buildUpdatedMsg{})
+		m.syncGraph()
+		return waitUpdates(m.run.id, m.run.updates), true
+	case streamEndMsg:
+		if m.run == nil || msg.id != m.run.id {
+			return nil, true
+		}
+		m.run.phase = phaseMeasuring
+		m.run.ended = m.now()
+		if m.opts.Stats != nil {
+			m.run.cpuEnded = processCPU()
+		}
+		m.broadcast(buildUpdatedMsg{})
+		return waitDone(m.run.id, m.run.done), true
+	case buildDoneMsg:
+		if m.run == nil || msg.id != m.run.id {
+			return nil, true
+		}
+		m.finished(msg.outcome)
+		return nil, true
+	case tickMsg:
+		if m.run == nil || msg.id != m.run.id || !m.run.running() {
+			return nil, true
+		}
+		m.tickViews()
+		return tick(m.run.id), true
+	}
+	return nil, false
+}
+
+func (m *Model) connectCmd() tea.Cmd {
+	m.connecting = true
+	connect, ctx := m.opts.Connect, m.ctx
+	return func() tea.Msg {
+		s, err := connect(ctx)
+		return connectMsg{session: s, err: err}
+	}
+}
+
+// shutdown cancels the build and closes the engine session.
+func (m *Model) shutdown() {
+	if m.closed {
+		return
+	}
+	m.closed = true
+	m.run.stop()
+	m.cancel()
+	if m.session != nil {
+		_ = m.session.Close()
+	}
+}
+
+func (m *Model) cancelBuild() {
+	if m.run == nil {
+		return
+	}
+	m.run.canceled = true
+	m.run.cancel()
+}
+
+// connected handles the answer of a connection attempt.
+func (m *Model) connected(msg connectMsg) tea.Cmd {
+	m.connecting = false
+	if msg.err != nil {
+		m.session, m.connErr = nil, msg.err
+		if len(m.pending) > 0 {
+			m.broadcast(buildNoteMsg{noEngineMessage(msg.err)})
+			m.setNotice("No engine: press r to try again.", true)
+		}
+		return nil
+	}
+	if m.closed {
+		_ = msg.session.Close()
+		return nil
+	}
+	m.session, m.connErr = msg.session, nil
+	// Saved sizes are shown for the engine kind in use, known only now.
+	m.refreshCompare("")
+	m.syncGraph()
+	if len(m.pending) > 0 {
+		targets := m.pending
+		m.pending = nil
+		return m.startBuild(targets)
+	}
+	return nil
+}
+
+func noEngineMessage(err error) string {
+	return "No engine answered: " + firstLine(err.Error()) + ". Press r to try again once it runs; the graph works without an engine (esc)."
+}
+
+// startBuild builds targets (target arguments: names, "" for the last
+// stage), canceling a build that runs.
+func (m *Model) startBuild(targets []string) tea.Cmd {
+	p := m.opts.Project
+	g := p.Graph
+	for _, t := range targets {
+		if st, ok := g.Stage(t); ok && t != "" {
+			if _, ok := targetArg(g, st); !ok {
+				m.setNotice(fmt.Sprintf("Stage %s has no name: BuildKit builds only named stages and the last one.", st.Name), true)
+				return nil
+			}
+		}
+	}
+	if len(targets) == 0 || p.Plan == nil {
+		return nil
+	}
+	plans := make([]Plan, 0, len(targets))
+	for _, t := range targets {
+		pl, err := p.Plan(t)
+		if err != nil {
+			m.setNotice(firstLine(err.Error()), true)
+			return nil
+		}
+		pl.Request.NoCache = m.noCache
+		pl.Request.Keep = true
+		plans = append(plans, pl)
+	}
+	if len(p.Wide) > 0 && !m.wideOK {
+		m.confirm = &confirmWide{
+			keys: DefaultConfirmKeyMap(), targets: targets, wide: p.Wide,
+			sizes: make([]*engine.ContextSize, len(p.Wide)),
+		}
+		return countWide(m.ctx, p.Wide)
+	}
+	m.focusOn(buildTitle)
+	if m.session == nil {
+		m.pending = targets
+		if m.connecting {
+			m.broadcast(buildNoteMsg{"Connecting to the engine…"})
+			return nil
+		}
+		if m.opts.Connect == nil {
+			m.broadcast(buildNoteMsg{"No engine is configured."})
+			return nil
+		}
+		m.broadcast(buildNoteMsg{"Connecting to the engine…"})
+		return m.connectCmd()
+	}
+	if m.run.running() {
+		m.setNotice("Canceled the build of "+strings.Join(m.run.targets, ", ")+" to start this one.", false)
+	} else {
+		m.setNotice("", false)
+	}
+	m.run.stop()
+	m.nextID++
+	ctx, cancel := context.WithCancel(m.ctx)
+	r := &buildRun{
+		id: m.nextID, plans: plans, noCache: m.noCache,
+		progress: buildgraph.NewProgress(g),
+		started:  m.now(),
+		cancel:   cancel,
+		abandon:  make(chan struct{}),
+		updates:  make(chan *client.SolveStatus, statusQueue),
+		done:     make(chan buildOutcome, 1),
+	}
+	if len(plans) == 1 {
+		r.progress = buildgraph.NewProgress(plans[0].Graph)
+	}
+	for _, pl := range plans {
+		r.targets = append(r.targets, pl.Target)
+	}
+	if m.opts.Stats != nil {
+		r.cpuStarted = processCPU()
+	}
+	m.run = r
+	m.interrupted = false
+	m.keys.Cancel.SetEnabled(true)
+	buildJob{session: m.session, plans: plans, history: m.opts.History, dockerfile: p.Dockerfile, now: m.now}.start(ctx, r)
+	m.broadcast(buildStartedMsg{r})
+	m.tickViews()
+	m.syncGraph()
+	return tea.Batch(waitUpdates(r.id, r.updates), tick(r.id))
+}
+
+// finished takes a build's outcome in.
+func (m *Model) finished(o buildOutcome) {
+	r := m.run
+	r.phase = phaseDone
+	if r.ended.IsZero() {
+		r.ended = m.now()
+	}
+	r.outcome = &o
+	m.keys.Cancel.SetEnabled(false)
+	m.interrupted = false
+	for _, res := range o.results {
+		if res.Error != "" && r.canceled {
+			continue // a canceled build tells nothing about sizes
+		}
+		m.addResult(res)
+	}
+	err := o.err()
+	var lost *engine.LostError
+	if err != nil && r.progress != nil {
+		why := "the build ended before this step did"
+		if errors.As(err, &lost) {
+			why = "the engine was lost"
+		}
+		r.progress.Abandon(r.ended, why)
+	}
+	switch {
+	case err == nil:
+		var sizes []string
+		for _, res := range o.results {
+			if res.Size != nil {
+				sizes = append(sizes, fmt.Sprintf("%s is %s", res.Target, buildgraph.HumanSize(res.Size.Uncompressed)))
+			}
+		}
+		msg := "Built " + strings.Join(r.targets, ", ")
+		if len(sizes) > 0 {
+			msg += ": " + strings.Join(sizes, ", ")
+		}
+		m.setNotice(msg+". Press c to compare.", false)
+	case r.canceled || errors.Is(err, context.Canceled):
+		m.setNotice("The build was canceled.", true)
+	case errors.As(err, &lost):
+		m.session, m.connErr = nil, err
+		// The action first: the engine's address makes the cause long.
+		m.setNotice("Engine lost during the build; press r to reconnect and build again. ("+firstLine(err.Error())+")", true)
+	default:
+		m.setNotice(firstLine(err.Error()), true)
+	}
+	if o.saveErr != nil {
+		m.setNotice(m.notice+" (could not save results: "+firstLine(o.saveErr.Error())+")", true)
+	}
+	m.tickViews()
+	m.broadcast(buildFinishedMsg{})
+	m.syncGraph()
+	m.builds++
+	if m.opts.Stats != nil {
+		outcome := "built"
+		if err != nil {
+			outcome = firstLine(err.Error())
+		}
+		st := processStats(m.builds, outcome)
+		if r.cpuEnded > 0 {
+			st.SolveCPUSeconds = (r.cpuEnded - r.cpuStarted).Seconds()
+		}
+		if line, err := json.Marshal(st); err == nil {
+			m.opts.Stats.Write(append(line, '\n'))
+		}
+	}
+	focus := ""
+	if len(o.results) == 1 {
+		focus = o.results[0].Target
+	}
+	m.refreshCompare(focus)
+}
+
+func (m *Model) addResult(res buildgraph.TargetResult) {
+	for i, r := range m.results {
+		if r.Target == res.Target {
+			m.results[i] = res
+			return
+		}
+	}
+	m.results = append(m.results, res)
+}
+
+func (m *Model) sessionKind() string {
+	if m.session != nil {
+		return m.session.Kind()
+	}
+	return ""
+}
+
+// refreshCompare hands the screens the results to compare; focus names the
+// target to focus, "" keeps the cursor.
+func (m *Model) refreshCompare(focus string) {
+	desc := ""
+	if m.session != nil {
+		desc = m.session.Describe()
+	}
+	m.broadcast(resultsMsg{results: m.results, saved: m.saved, kind: m.sessionKind(), engine: desc, focus: focus, now: m.now()})
+}
+
+// tickViews gives the screens the time and the spinner frame.
+func (m *Model) tickViews() {
+	now := m.now()
+	frame := ""
+	if m.run.running() {
+		frames := spinner.Dot.Frames
+		frame = strings.TrimSpace(frames[int(now.Sub(m.run.started)/spinner.Dot.FPS)%len(frames)])
+	}
+	m.tickNow, m.frame = now, frame
+	m.broadcast(frameMsg{now: now, frame: frame})
+	m.syncGraph()
+}
+
+// syncGraph hands the screens the build state and the results, which the
+// graph draws on its stages.
+func (m *Model) syncGraph() {
+	m.broadcast(buildStateMsg{run: m.run, results: m.results, saved: m.saved, kind: m.sessionKind(), frame: m.frame})
+}
