@@ -45,26 +45,26 @@ func runTUI(cmd *cobra.Command, f *buildFlags, args []string) error {
 	if !tui.IsTerminal(cmd.InOrStdin(), cmd.OutOrStdout()) {
 		return usagef("%s", tui.ErrNotATerminal)
 	}
-	proj, err := f.loadProject(args)
+	proj, err := f.project(args)
 	if err != nil {
 		return err
 	}
 	if f.target != "" {
-		if _, err := proj.planFor(f.target, nil); err != nil {
+		if _, err := proj.Plan(f.target, nil); err != nil {
 			return err
 		}
 	}
 	opts := tui.Options{
 		Project: tui.Project{
-			Dockerfile: proj.dockerfile,
-			Source:     proj.data,
-			Graph:      proj.graph,
+			Dockerfile: proj.Dockerfile,
+			Source:     proj.Source,
+			Graph:      proj.Graph,
 			Plan: func(target string) (tui.Plan, error) {
-				p, err := proj.planFor(target, nil)
+				p, err := proj.Plan(target, nil)
 				if err != nil {
 					return tui.Plan{}, err
 				}
-				return tui.Plan{Request: p.req, Graph: p.graph, Target: p.target}, nil
+				return tui.Plan{Request: p.Request, Graph: p.Graph, Target: p.Target}, nil
 			},
 		},
 		Connect: func(ctx context.Context) (tui.Session, error) {
@@ -79,7 +79,7 @@ func runTUI(cmd *cobra.Command, f *buildFlags, args []string) error {
 		Dark:    true,
 	}
 	if !f.yes {
-		opts.Project.Wide = engine.WideContexts(proj.request(""))
+		opts.Project.Wide = proj.Wide()
 	}
 	// A test hook, not a feature: STAGESCOPE_DEBUG_STATS=FILE appends one
 	// JSON line of process statistics (goroutines, RSS) after each build.
