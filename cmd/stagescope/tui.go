@@ -9,8 +9,8 @@ import (
 
 	"github.com/spf13/cobra"
 
-	"github.com/stagescope/stagescope/engine"
 	"github.com/stagescope/stagescope/internal/history"
+	"github.com/stagescope/stagescope/pipeline"
 	"github.com/stagescope/stagescope/tui"
 )
 
@@ -55,31 +55,13 @@ func runTUI(cmd *cobra.Command, f *buildFlags, args []string) error {
 		}
 	}
 	opts := tui.Options{
-		Project: tui.Project{
-			Dockerfile: proj.Dockerfile,
-			Source:     proj.Source,
-			Graph:      proj.Graph,
-			Plan: func(target string) (tui.Plan, error) {
-				p, err := proj.Plan(target, nil)
-				if err != nil {
-					return tui.Plan{}, err
-				}
-				return tui.Plan{Request: p.Request, Graph: p.Graph, Target: p.Target}, nil
-			},
-		},
-		Connect: func(ctx context.Context) (tui.Session, error) {
-			e, err := engine.Connect(ctx, f.engine.options())
-			if err != nil {
-				return nil, err
-			}
-			return tui.EngineSession(e), nil
+		Project: proj,
+		Connect: func(ctx context.Context) (pipeline.Session, error) {
+			return pipeline.Connect(ctx, f.engine.options())
 		},
 		Target:  f.target,
 		NoCache: f.noCache,
 		Dark:    true,
-	}
-	if !f.yes {
-		opts.Project.Wide = proj.Wide()
 	}
 	// A test hook, not a feature: STAGESCOPE_DEBUG_STATS=FILE appends one
 	// JSON line of process statistics (goroutines, RSS) after each build.
