@@ -16,6 +16,7 @@ import (
 
 	"github.com/stagescope/stagescope/buildgraph"
 	"github.com/stagescope/stagescope/engine"
+	"github.com/stagescope/stagescope/pipeline"
 )
 
 // maxLogLines is how many lines of a step's log the viewport holds.
@@ -208,14 +209,14 @@ func (v *BuildView) Updated() {
 // Finished is called when the build's outcome is in: a failure focuses the
 // failing step.
 func (v *BuildView) Finished() {
-	if v.run == nil || v.run.progress == nil {
+	if v.run == nil || v.run.Progress == nil {
 		return
 	}
-	if f := v.run.progress.Failed(); f != nil {
+	if f := v.run.Progress.Failed(); f != nil {
 		v.focus, v.pinned = f.Vertex, true
 		v.keys.Failed.SetEnabled(true)
 		v.follow = true
-	} else if v.run.outcome != nil && v.run.outcome.err() != nil {
+	} else if v.run.Outcome != nil && v.run.Outcome.Err() != nil {
 		v.keys.Failed.SetEnabled(false)
 	}
 	v.refreshLogs()
@@ -225,7 +226,7 @@ func (v *BuildView) Finished() {
 // that completed last.
 func (v BuildView) latest() *buildgraph.Step {
 	var best *buildgraph.Step
-	for _, s := range v.run.progress.Steps() {
+	for _, s := range v.run.Progress.Steps() {
 		if s.Name == "" {
 			continue
 		}
@@ -254,12 +255,12 @@ type row struct {
 // rows lists what the steps pane shows: the stages the build touches (or
 // will: the targets' closures), each with its steps, then other steps.
 func (v BuildView) rows() []row {
-	if v.run == nil || v.run.progress == nil {
+	if v.run == nil || v.run.Progress == nil {
 		return nil
 	}
-	p := v.run.progress
+	p := v.run.Progress
 	inClosure := map[int]bool{}
-	for _, pl := range v.run.plans {
+	for _, pl := range v.run.Plans {
 		if c, err := pl.Graph.Closure(pl.Target); err == nil {
 			for _, s := range c.Stages {
 				inClosure[s] = true
@@ -339,8 +340,8 @@ func (v *BuildView) Update(msg tea.Msg) (Screen, tea.Cmd) {
 			v.logs.GotoBottom()
 		}
 	case key.Matches(k, v.keys.Failed):
-		if v.run != nil && v.run.progress != nil {
-			if f := v.run.progress.Failed(); f != nil {
+		if v.run != nil && v.run.Progress != nil {
+			if f := v.run.Progress.Failed(); f != nil {
 				v.focus, v.pinned = f.Vertex, true
 				v.refreshLogs()
 			}
@@ -348,7 +349,7 @@ func (v *BuildView) Update(msg tea.Msg) (Screen, tea.Cmd) {
 	case key.Matches(k, v.keys.Rebuild):
 		if v.run != nil {
 			var targets []string
-			for _, p := range v.run.plans {
+			for _, p := range v.run.Plans {
 				targets = append(targets, p.Target)
 			}
 			return v, func() tea.Msg { return buildTargetsMsg{targets: targets} }
@@ -453,10 +454,10 @@ func (v *BuildView) resizeLogs() {
 }
 
 func (v BuildView) focusedStep() *buildgraph.Step {
-	if v.run == nil || v.run.progress == nil || v.focus == "" {
+	if v.run == nil || v.run.Progress == nil || v.focus == "" {
 		return nil
 	}
-	return v.run.progress.Step(v.focus)
+	return v.run.Progress.Step(v.focus)
 }
 
 // refreshLogs reloads the focused step's log when it changed. Log lines are
@@ -573,14 +574,14 @@ func buildSummary(s Styles, r *buildRun, now time.Time, frame string) string {
 	what := strings.Join(r.targets, ", ")
 	var state string
 	switch {
-	case r.phase == phaseBuilding && r.canceled:
+	case r.Phase == pipeline.Building && r.canceled:
 		state = s.Canceled.Render("canceling…")
-	case r.phase == phaseBuilding:
+	case r.Phase == pipeline.Building:
 		state = s.Running.Render(frame + " building")
-	case r.phase == phaseMeasuring:
+	case r.Phase == pipeline.Measuring:
 		state = s.Running.Render(frame + " measuring image")
-	case r.outcome != nil && r.outcome.err() != nil:
-		if r.canceled || errors.Is(r.outcome.err(), errCanceled) {
+	case r.Outcome != nil && r.Outcome.Err() != nil:
+		if r.canceled || errors.Is(r.Outcome.Err(), errCanceled) {
 			state = s.Canceled.Render("⊘ canceled")
 		} else {
 			state = s.Failed.Render("✗ failed")
@@ -588,8 +589,8 @@ func buildSummary(s Styles, r *buildRun, now time.Time, frame string) string {
 	default:
 		state = s.Done.Render("✓ built")
 	}
-	cached, done, total := r.progress.Counts()
-	parts := []string{state, s.Bold.Render(clean(what)), duration(r.progress.Elapsed(now))}
+	cached, done, total := r.Progress.Counts()
+	parts := []string{state, s.Bold.Render(clean(what)), duration(r.Progress.Elapsed(now))}
 	if total > 0 {
 		parts = append(parts, fmt.Sprintf("%d/%d steps", done, total))
 	}
@@ -599,8 +600,8 @@ func buildSummary(s Styles, r *buildRun, now time.Time, frame string) string {
 	if r.noCache {
 		parts = append(parts, s.Warn.Render("no-cache"))
 	}
-	if r.outcome != nil {
-		for _, res := range r.outcome.results {
+	if r.Outcome != nil {
+		for _, res := range r.Outcome.Results {
 			if res.Size != nil {
 				parts = append(parts, fmt.Sprintf("%s %s", res.Target, buildgraph.HumanSize(res.Size.Uncompressed)))
 			}
@@ -653,7 +654,7 @@ func (v BuildView) stageRow(i int) string {
 	if i < 0 {
 		return " " + s.PaneTitle.Render("BuildKit")
 	}
-	sp := v.run.progress.Stages[i]
+	sp := v.run.Progress.Stages[i]
 	state := sp.State
 	state = partialState(state, sp, v.run)
 	st, glyph := s.State(state)
@@ -808,7 +809,7 @@ func (v BuildView) errorBox(width int) []string {
 	var out []string
 	msg := "✗ " + clean(firstLine(st.Error))
 	var be *engine.BuildError
-	if v.run.outcome == nil || !errors.As(v.run.outcome.err(), &be) {
+	if v.run.Outcome == nil || !errors.As(v.run.Outcome.Err(), &be) {
 		be = nil
 	}
 	if be != nil && be.ExitCode >= 0 {
@@ -882,7 +883,7 @@ func wrapLines(text string, width int, indent string) []string {
 // while the engine builds, "not run" once the solve is over (a step after
 // the failing one, a stage the failure left out).
 func (v BuildView) waitLabel() string {
-	if v.run != nil && v.run.phase != phaseBuilding {
+	if v.run != nil && v.run.Phase != pipeline.Building {
 		return "not run"
 	}
 	return "waiting"

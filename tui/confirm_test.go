@@ -7,8 +7,6 @@ import (
 	"testing"
 
 	"github.com/charmbracelet/x/ansi"
-
-	"github.com/stagescope/stagescope/engine"
 )
 
 // A build from the home folder asks first: n sends nothing, y builds and
@@ -20,9 +18,10 @@ func TestConfirmWideContext(t *testing.T) {
 	}
 	t.Setenv("HOME", home)
 	proj := project(t, "hello-final", "golang")
-	proj.Wide = engine.WideContexts(engine.BuildRequest{ContextDir: home})
-	if len(proj.Wide) != 1 {
-		t.Fatalf("the home folder is not seen as wide: %v", proj.Wide)
+	proj.Base.ContextDir = home
+	wide := proj.Wide()
+	if len(wide) != 1 {
+		t.Fatalf("the home folder is not seen as wide: %v", wide)
 	}
 	m, _ := newModel(t, modelOpts{proj: proj, session: helloSession(t)}, 100, 30)
 
@@ -37,7 +36,7 @@ func TestConfirmWideContext(t *testing.T) {
 		if !strings.Contains(screen, "Send a whole folder to the engine?") || !strings.Contains(screen, "is your home folder") {
 			t.Fatalf("no question on screen:\n%s", screen)
 		}
-		m.Update(countWide(m.ctx, proj.Wide)())
+		m.Update(countWide(m.ctx, wide)())
 		if screen := boxText(m.render()); !strings.Contains(screen, "(10B in 1 file).") {
 			t.Fatalf("the question does not give the size:\n%s", screen)
 		}

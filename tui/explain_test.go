@@ -11,11 +11,12 @@ import (
 	"github.com/charmbracelet/x/exp/golden"
 
 	"github.com/stagescope/stagescope/buildgraph"
+	"github.com/stagescope/stagescope/pipeline"
 )
 
 // exampleProject parses a Dockerfile of examples/ as the TUI would, with
 // no engine.
-func exampleProject(t testing.TB, dir, file string) Project {
+func exampleProject(t testing.TB, dir, file string) *pipeline.Project {
 	t.Helper()
 	path := filepath.Join("..", "examples", dir, file)
 	src, err := os.ReadFile(path)
@@ -26,7 +27,7 @@ func exampleProject(t testing.TB, dir, file string) Project {
 	if err != nil {
 		t.Fatal(err)
 	}
-	return Project{Dockerfile: path, Source: src, Graph: g}
+	return &pipeline.Project{Dockerfile: path, Source: src, Graph: g}
 }
 
 // TestExplainScreens renders the explain panel at 80×24 (full screen) and

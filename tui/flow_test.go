@@ -12,14 +12,16 @@ import (
 	tea "charm.land/bubbletea/v2"
 	"github.com/charmbracelet/x/exp/teatest/v2"
 	"github.com/moby/buildkit/client"
+
+	"github.com/stagescope/stagescope/pipeline"
 )
 
-func startProgram(t *testing.T, sess Session, hist History) (*teatest.TestModel, *Model) {
+func startProgram(t *testing.T, sess pipeline.Session, hist pipeline.History) (*teatest.TestModel, *Model) {
 	t.Helper()
 	clock := &testClock{now: t0}
 	m := New(Options{
 		Project: project(t, "hello-final", "golang"),
-		Connect: func(context.Context) (Session, error) { return sess, nil },
+		Connect: func(context.Context) (pipeline.Session, error) { return sess, nil },
 		History: hist,
 		Now:     clock.Now,
 		Dark:    true,
@@ -84,7 +86,7 @@ func TestFlowCancel(t *testing.T) {
 	sendKeys(tm, "ctrl+c")
 	tm.WaitFinished(t, teatest.WithFinalTimeout(5*time.Second))
 	m := tm.FinalModel(t).(*Model)
-	if m.run == nil || !m.run.canceled || m.run.outcome == nil || !errors.Is(m.run.outcome.err(), context.Canceled) {
+	if m.run == nil || !m.run.canceled || m.run.Outcome == nil || !errors.Is(m.run.Outcome.Err(), context.Canceled) {
 		t.Fatalf("the build was not canceled: %+v", m.run)
 	}
 	if out := screenText(m); !strings.Contains(out, "canceled") {
@@ -109,22 +111,24 @@ func TestStaleMessagesDropped(t *testing.T) {
 	if !strings.Contains(m.notice, "Canceled the build of stage-1") {
 		t.Errorf("notice %q does not say the first build was canceled", m.notice)
 	}
-	before := len(second.progress.Steps())
-	stale := stream(t, "hello-final")
-	m.Update(statusMsg{id: first.id, updates: stale})
-	m.Update(buildDoneMsg{id: first.id, outcome: buildOutcome{errs: []error{errors.New("stale")}}})
-	if got := len(second.progress.Steps()); got != before {
+	before := len(second.Progress.Steps())
+	var stale []pipeline.Event
+	for _, s := range stream(t, "hello-final") {
+		stale = append(stale, pipeline.Status{Status: s})
+	}
+	m.Update(eventsMsg{id: first.id, events: stale})
+	m.Update(eventsMsg{id: first.id, events: []pipeline.Event{pipeline.Done{Outcome: &pipeline.Outcome{Errs: []error{errors.New("stale")}}}}})
+	if got := len(second.Progress.Steps()); got != before {
 		t.Errorf("a stale update reached the current build: %d steps, was %d", got, before)
 	}
-	if second.outcome != nil || !second.running() {
+	if second.Outcome != nil || !second.running() {
 		t.Error("a stale outcome ended the current build")
 	}
 	// The abandoned build's goroutines must not block: its stream ends.
 	done := make(chan struct{})
 	go func() {
-		for range first.updates {
+		for range first.Events() {
 		}
-		<-first.done
 		close(done)
 	}()
 	select {
@@ -141,7 +145,7 @@ func TestRetryConnects(t *testing.T) {
 	sess := helloSession(t)
 	var fail = true
 	m, _ := newModel(t, modelOpts{proj: project(t, "hello-final", "golang")}, 100, 30)
-	m.opts.Connect = func(context.Context) (Session, error) {
+	m.opts.Connect = func(context.Context) (pipeline.Session, error) {
 		if fail {
 			return nil, unreachable
 		}

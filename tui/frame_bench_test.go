@@ -13,6 +13,7 @@ import (
 	"github.com/moby/buildkit/client"
 
 	"github.com/stagescope/stagescope/buildgraph"
+	"github.com/stagescope/stagescope/pipeline"
 )
 
 // One frame of the build screen while a log-heavy step runs, as the program
@@ -35,7 +36,7 @@ func BenchmarkBuildFrame(b *testing.B) {
 			scr := uv.NewTerminalRenderer(io.Discard, []string{"TERM=xterm-256color"})
 			scr.SetFullscreen(true)
 			focus := m.build().focus
-			if st := m.run.progress.Step(focus); st == nil || st.State != buildgraph.StepRunning {
+			if st := m.run.Progress.Step(focus); st == nil || st.State != buildgraph.StepRunning {
 				b.Fatalf("the focused step %q is not running", focus)
 			}
 			chunk := []byte(strings.Repeat("flood line of the build output, padded to be a bit longer than usual\n", 200))
@@ -47,9 +48,9 @@ func BenchmarkBuildFrame(b *testing.B) {
 				if i%2 == 0 {
 					m.Update(tickMsg{id: m.run.id})
 				} else {
-					m.Update(statusMsg{id: m.run.id, updates: []*client.SolveStatus{{
+					m.Update(eventsMsg{id: m.run.id, events: []pipeline.Event{pipeline.Status{Status: &client.SolveStatus{
 						Logs: []*client.VertexLog{{Vertex: focus, Stream: 1, Data: chunk, Timestamp: clock.Now()}},
-					}}})
+					}}}})
 				}
 				t0 := time.Now()
 				v := m.View()
@@ -109,7 +110,14 @@ func TestKeptDrawingsMatchFresh(t *testing.T) {
 			keys := []string{"j", "k", "tab", "up", "down", "tab", "n", "n"}
 			r := m.run
 			i := 0
-			for s := range r.updates {
+			for ev := range r.Events() {
+				st, ok := ev.(pipeline.Status)
+				if !ok {
+					m.Update(eventsMsg{id: r.id, events: []pipeline.Event{ev}})
+					check(fmt.Sprintf("%T", ev))
+					continue
+				}
+				s := st.Status
 				// The clock follows the recording, so running steps' durations
 				// move between frames.
 				for _, v := range s.Vertexes {
@@ -119,7 +127,7 @@ func TestKeptDrawingsMatchFresh(t *testing.T) {
 						}
 					}
 				}
-				m.Update(statusMsg{id: r.id, updates: []*client.SolveStatus{s}})
+				m.Update(eventsMsg{id: r.id, events: []pipeline.Event{ev}})
 				check(fmt.Sprintf("update %d", i))
 				clock.Set(clock.Now().Add(150 * time.Millisecond))
 				m.Update(tickMsg{id: r.id})
@@ -131,10 +139,6 @@ func TestKeptDrawingsMatchFresh(t *testing.T) {
 				}
 				i++
 			}
-			m.Update(streamEndMsg{id: r.id})
-			check("stream end")
-			m.Update(buildDoneMsg{id: r.id, outcome: <-r.done})
-			check("build done")
 			m.Update(tea.WindowSizeMsg{Width: 140, Height: 40})
 			check("resized")
 		})

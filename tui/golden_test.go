@@ -17,6 +17,7 @@ import (
 
 	"github.com/stagescope/stagescope/buildgraph"
 	"github.com/stagescope/stagescope/engine"
+	"github.com/stagescope/stagescope/pipeline"
 )
 
 // keyMsg makes the key press a terminal sends for k ("j", "enter", "ctrl+c").
@@ -72,21 +73,21 @@ func drain(t testing.TB, m *Model, limit int) {
 		t.Fatal("no build runs")
 	}
 	n := 0
-	for s := range r.updates {
-		m.Update(statusMsg{id: r.id, updates: []*client.SolveStatus{s}})
-		if n++; n == limit {
-			return
+	for ev := range r.Events() {
+		m.Update(eventsMsg{id: r.id, events: []pipeline.Event{ev}})
+		if _, ok := ev.(pipeline.Status); ok {
+			if n++; n == limit {
+				return
+			}
 		}
 	}
-	m.Update(streamEndMsg{id: r.id})
-	m.Update(buildDoneMsg{id: r.id, outcome: <-r.done})
 }
 
 type modelOpts struct {
-	proj       Project
-	session    Session
+	proj       *pipeline.Project
+	session    pipeline.Session
 	connectErr error
-	history    History
+	history    pipeline.History
 }
 
 func newModel(t testing.TB, o modelOpts, w, h int) (*Model, *testClock) {
@@ -94,7 +95,7 @@ func newModel(t testing.TB, o modelOpts, w, h int) (*Model, *testClock) {
 	clock := &testClock{now: t0}
 	m := New(Options{
 		Project: o.proj,
-		Connect: func(context.Context) (Session, error) {
+		Connect: func(context.Context) (pipeline.Session, error) {
 			if o.connectErr != nil {
 				return nil, o.connectErr
 			}
@@ -136,13 +137,13 @@ func manyStages(n int) []byte {
 	return []byte(b.String())
 }
 
-func manyProject(t testing.TB) Project {
+func manyProject(t testing.TB) *pipeline.Project {
 	src := manyStages(210)
 	g, err := buildgraph.Parse(src, buildgraph.Options{Filename: "many/Dockerfile"})
 	if err != nil {
 		t.Fatal(err)
 	}
-	return Project{Dockerfile: "many/Dockerfile", Source: src, Graph: g}
+	return &pipeline.Project{Dockerfile: "many/Dockerfile", Source: src, Graph: g}
 }
 
 var unreachable = &engine.UnreachableError{Kind: engine.KindDocker, Addr: "unix:///var/run/docker.sock",

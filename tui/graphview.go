@@ -219,7 +219,7 @@ func (v *GraphView) SetBuild(r *buildRun, sizes map[int]int64, frame string) {
 	v.explain.SetMeasured(sizes, v.results)
 	v.progress = nil
 	if r != nil {
-		v.progress = r.progress
+		v.progress = r.Progress
 	}
 }
 

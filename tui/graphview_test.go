@@ -10,6 +10,7 @@ import (
 	"github.com/charmbracelet/x/exp/golden"
 
 	"github.com/stagescope/stagescope/buildgraph"
+	"github.com/stagescope/stagescope/pipeline"
 )
 
 // TestLanesFollowTheWidth: the graph is laid out before the terminal's size
@@ -51,7 +52,7 @@ COPY --from=deps /deps/blob /blob
 // platformProject is a Dockerfile of 60 stages: base stages, a build stage
 // per service fanning in to images, a CLI cross-compiled for four
 // platforms, tests, linters, and a release stage that needs most of them.
-func platformProject(t testing.TB) Project {
+func platformProject(t testing.TB) *pipeline.Project {
 	t.Helper()
 	const file = "testdata/platform/Dockerfile"
 	src, err := os.ReadFile(file)
@@ -65,7 +66,7 @@ func platformProject(t testing.TB) Project {
 	if len(g.Stages) != 60 {
 		t.Fatalf("%s has %d stages, want 60", file, len(g.Stages))
 	}
-	return Project{Dockerfile: file, Source: src, Graph: g}
+	return &pipeline.Project{Dockerfile: file, Source: src, Graph: g}
 }
 
 // TestBigGraphScreens renders the graph of a 60-stage Dockerfile at 80×24

@@ -16,6 +16,7 @@ import (
 	"github.com/stagescope/stagescope/buildgraph"
 	"github.com/stagescope/stagescope/engine"
 	"github.com/stagescope/stagescope/internal/recorder"
+	"github.com/stagescope/stagescope/pipeline"
 )
 
 // t0 is the time of the recorded builds.
@@ -59,39 +60,25 @@ func stream(t testing.TB, name string) []*client.SolveStatus {
 }
 
 // project parses the recording's Dockerfile with base replaced by a
-// named context, as the recordings were made.
-func project(t testing.TB, name, base string) Project {
+// named context, as the recordings were made. Its images are tagged
+// stagescope/<recording>:<target>.
+func project(t testing.TB, name, base string) *pipeline.Project {
 	t.Helper()
 	file := filepath.Join(statusDir, name, "Dockerfile")
 	src, err := os.ReadFile(file)
 	if err != nil {
 		t.Fatal(err)
 	}
-	opts := buildgraph.Options{Filename: file, Contexts: map[string]string{base: "/bases/" + base}}
-	g, err := buildgraph.Parse(src, opts)
+	contexts := map[string]string{base: "/bases/" + base}
+	g, err := buildgraph.Parse(src, buildgraph.Options{Filename: file, Contexts: contexts})
 	if err != nil {
 		t.Fatal(err)
 	}
-	return Project{
+	return &pipeline.Project{
 		Dockerfile: file,
 		Source:     src,
 		Graph:      g,
-		Plan: func(target string) (Plan, error) {
-			o := opts
-			o.Target = target
-			pg, err := buildgraph.Parse(src, o)
-			if err != nil {
-				return Plan{}, err
-			}
-			st := pg.Stages[len(pg.Stages)-1]
-			if target != "" {
-				st, _ = pg.Stage(target)
-			}
-			return Plan{
-				Request: engine.BuildRequest{ContextDir: filepath.Dir(file), Dockerfile: file, Target: target, Tags: []string{"stagescope/test:" + st.Name}},
-				Graph:   pg, Target: st.Name,
-			}, nil
-		},
+		Base:       engine.BuildRequest{ContextDir: filepath.Dir(file), Dockerfile: file, Contexts: contexts},
 	}
 }
 
@@ -189,8 +176,8 @@ func helloSession(t testing.TB) *replaySession {
 			"":        stream(t, "hello-final"),
 		},
 		sizes: map[string]*buildgraph.ImageSize{
-			"stagescope/test:builder": {
-				Ref: "stagescope/test:builder", Uncompressed: 283_400_000, Compressed: 98_200_000, Store: "buildkitd content store",
+			"stagescope/hello-final:builder": {
+				Ref: "stagescope/hello-final:builder", Uncompressed: 283_400_000, Compressed: 98_200_000, Store: "buildkitd content store",
 				Layers: []buildgraph.Layer{
 					{CreatedBy: "golang toolchain", Size: 274_000_000, Compressed: 95_000_000},
 					{CreatedBy: "WORKDIR /app # buildkit", Size: 0, Compressed: 32},
@@ -198,8 +185,8 @@ func helloSession(t testing.TB) *replaySession {
 					{CreatedBy: "RUN /bin/sh -c go build -o hello hellodocker.go # buildkit", Size: 9_398_800, Compressed: 3_199_368},
 				},
 			},
-			"stagescope/test:stage-1": {
-				Ref: "stagescope/test:stage-1", Uncompressed: 2_400_000, Compressed: 1_150_000, Store: "buildkitd content store",
+			"stagescope/hello-final:stage-1": {
+				Ref: "stagescope/hello-final:stage-1", Uncompressed: 2_400_000, Compressed: 1_150_000, Store: "buildkitd content store",
 				Layers: []buildgraph.Layer{
 					{CreatedBy: "WORKDIR /app # buildkit", Size: 0, Compressed: 32},
 					{CreatedBy: "COPY /app/hello . # buildkit", Size: 2_400_000, Compressed: 1_149_968},

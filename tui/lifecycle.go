@@ -9,10 +9,10 @@ import (
 
 	"charm.land/bubbles/v2/spinner"
 	tea "charm.land/bubbletea/v2"
-	"github.com/moby/buildkit/client"
 
 	"github.com/stagescope/stagescope/buildgraph"
 	"github.com/stagescope/stagescope/engine"
+	"github.com/stagescope/stagescope/pipeline"
 )
 
 // The build lifecycle of the root: connecting to the engine, starting a
@@ -25,7 +25,7 @@ type lifecycle struct {
 	cancel context.CancelFunc
 	closed bool
 
-	session    Session
+	session    pipeline.Session
 	connecting bool
 	connErr    error
 	pending    []string // targets to build once connected
@@ -49,7 +49,7 @@ var errCanceled = context.Canceled
 // Messages of the lifecycle.
 type (
 	connectMsg struct {
-		session Session
+		session pipeline.Session
 		err     error
 	}
 	savedMsg struct {
@@ -76,33 +76,11 @@ func (m *Model) updateBuild(msg tea.Msg) (tea.Cmd, bool) {
 			return m.connectCmd(), true
 		}
 		return nil, true
-	case statusMsg:
+	case eventsMsg:
 		if m.run == nil || msg.id != m.run.id {
 			return nil, true // a superseded build
 		}
-		for _, s := range msg.updates {
-			m.run.progress.Apply(s)
-		}
-		m.broadcast(buildUpdatedMsg{})
-		m.syncGraph()
-		return waitUpdates(m.run.id, m.run.updates), true
-	case streamEndMsg:
-		if m.run == nil || msg.id != m.run.id {
-			return nil, true
-		}
-		m.run.phase = phaseMeasuring
-		m.run.ended = m.now()
-		if m.opts.Stats != nil {
-			m.run.cpuEnded = processCPU()
-		}
-		m.broadcast(buildUpdatedMsg{})
-		return waitDone(m.run.id, m.run.done), true
-	case buildDoneMsg:
-		if m.run == nil || msg.id != m.run.id {
-			return nil, true
-		}
-		m.finished(msg.outcome)
-		return nil, true
+		return m.buildEvents(msg.events), true
 	case tickMsg:
 		if m.run == nil || msg.id != m.run.id || !m.run.running() {
 			return nil, true
@@ -140,7 +118,7 @@ func (m *Model) cancelBuild() {
 		return
 	}
 	m.run.canceled = true
-	m.run.cancel()
+	m.run.Cancel()
 }
 
 // connected handles the answer of a connection attempt.
@@ -187,12 +165,12 @@ func (m *Model) startBuild(targets []string) tea.Cmd {
 			}
 		}
 	}
-	if len(targets) == 0 || p.Plan == nil {
+	if len(targets) == 0 {
 		return nil
 	}
-	plans := make([]Plan, 0, len(targets))
+	plans := make([]*pipeline.Plan, 0, len(targets))
 	for _, t := range targets {
-		pl, err := p.Plan(t)
+		pl, err := p.Plan(t, nil)
 		if err != nil {
 			m.setNotice(firstLine(err.Error()), true)
 			return nil
@@ -201,12 +179,14 @@ func (m *Model) startBuild(targets []string) tea.Cmd {
 		pl.Request.Keep = true
 		plans = append(plans, pl)
 	}
-	if len(p.Wide) > 0 && !m.wideOK {
-		m.confirm = &confirmWide{
-			keys: DefaultConfirmKeyMap(), targets: targets, wide: p.Wide,
-			sizes: make([]*engine.ContextSize, len(p.Wide)),
+	if !p.AllowWide && !m.wideOK {
+		if wide := p.Wide(); len(wide) > 0 {
+			m.confirm = &confirmWide{
+				keys: DefaultConfirmKeyMap(), targets: targets, wide: wide,
+				sizes: make([]*engine.ContextSize, len(wide)),
+			}
+			return countWide(m.ctx, wide)
 		}
-		return countWide(m.ctx, p.Wide)
 	}
 	m.focusOn(buildTitle)
 	if m.session == nil {
@@ -229,19 +209,7 @@ func (m *Model) startBuild(targets []string) tea.Cmd {
 	}
 	m.run.stop()
 	m.nextID++
-	ctx, cancel := context.WithCancel(m.ctx)
-	r := &buildRun{
-		id: m.nextID, plans: plans, noCache: m.noCache,
-		progress: buildgraph.NewProgress(g),
-		started:  m.now(),
-		cancel:   cancel,
-		abandon:  make(chan struct{}),
-		updates:  make(chan *client.SolveStatus, statusQueue),
-		done:     make(chan buildOutcome, 1),
-	}
-	if len(plans) == 1 {
-		r.progress = buildgraph.NewProgress(plans[0].Graph)
-	}
+	r := &buildRun{id: m.nextID, noCache: m.noCache, started: m.now()}
 	for _, pl := range plans {
 		r.targets = append(r.targets, pl.Target)
 	}
@@ -251,42 +219,68 @@ func (m *Model) startBuild(targets []string) tea.Cmd {
 	m.run = r
 	m.interrupted = false
 	m.keys.Cancel.SetEnabled(true)
-	buildJob{session: m.session, plans: plans, history: m.opts.History, dockerfile: p.Dockerfile, now: m.now}.start(ctx, r)
+	r.Run = pipeline.Start(m.ctx, m.session, p, plans, pipeline.Options{Measure: true, History: m.opts.History, Now: m.now})
 	m.broadcast(buildStartedMsg{r})
 	m.tickViews()
 	m.syncGraph()
-	return tea.Batch(waitUpdates(r.id, r.updates), tick(r.id))
+	return tea.Batch(waitEvents(r.id, r.Events()), tick(r.id))
 }
 
-// finished takes a build's outcome in.
-func (m *Model) finished(o buildOutcome) {
+// buildEvents folds events of the current build in.
+func (m *Model) buildEvents(events []pipeline.Event) tea.Cmd {
 	r := m.run
-	r.phase = phaseDone
+	updated := false
+	for _, ev := range events {
+		r.Apply(ev)
+		switch ev.(type) {
+		case pipeline.Status:
+			updated = true
+		case pipeline.SolveEnded:
+			r.ended = m.now()
+			if m.opts.Stats != nil {
+				r.cpuEnded = processCPU()
+			}
+			updated = true
+		case pipeline.Done:
+			m.finished()
+			return nil
+		}
+	}
+	if updated {
+		m.broadcast(buildUpdatedMsg{})
+		m.syncGraph()
+	}
+	return waitEvents(r.id, r.Events())
+}
+
+// finished takes the current build's outcome in.
+func (m *Model) finished() {
+	r := m.run
+	o := r.Outcome
 	if r.ended.IsZero() {
 		r.ended = m.now()
 	}
-	r.outcome = &o
 	m.keys.Cancel.SetEnabled(false)
 	m.interrupted = false
-	for _, res := range o.results {
+	for _, res := range o.Results {
 		if res.Error != "" && r.canceled {
 			continue // a canceled build tells nothing about sizes
 		}
 		m.addResult(res)
 	}
-	err := o.err()
+	err := o.Err()
 	var lost *engine.LostError
-	if err != nil && r.progress != nil {
+	if err != nil {
 		why := "the build ended before this step did"
 		if errors.As(err, &lost) {
 			why = "the engine was lost"
 		}
-		r.progress.Abandon(r.ended, why)
+		r.Progress.Abandon(r.ended, why)
 	}
 	switch {
 	case err == nil:
 		var sizes []string
-		for _, res := range o.results {
+		for _, res := range o.Results {
 			if res.Size != nil {
 				sizes = append(sizes, fmt.Sprintf("%s is %s", res.Target, buildgraph.HumanSize(res.Size.Uncompressed)))
 			}
@@ -305,8 +299,8 @@ func (m *Model) finished(o buildOutcome) {
 	default:
 		m.setNotice(firstLine(err.Error()), true)
 	}
-	if o.saveErr != nil {
-		m.setNotice(m.notice+" (could not save results: "+firstLine(o.saveErr.Error())+")", true)
+	if o.SaveErr != nil {
+		m.setNotice(m.notice+" (could not save results: "+firstLine(o.SaveErr.Error())+")", true)
 	}
 	m.tickViews()
 	m.broadcast(buildFinishedMsg{})
@@ -326,8 +320,8 @@ func (m *Model) finished(o buildOutcome) {
 		}
 	}
 	focus := ""
-	if len(o.results) == 1 {
-		focus = o.results[0].Target
+	if len(o.Results) == 1 {
+		focus = o.Results[0].Target
 	}
 	m.refreshCompare(focus)
 }

@@ -21,10 +21,8 @@ import (
 
 	tea "charm.land/bubbletea/v2"
 	"github.com/charmbracelet/x/term"
-	"github.com/moby/buildkit/client"
 
-	"github.com/stagescope/stagescope/buildgraph"
-	"github.com/stagescope/stagescope/engine"
+	"github.com/stagescope/stagescope/pipeline"
 )
 
 // MinWidth and MinHeight are the smallest terminal the TUI draws in.
@@ -33,59 +31,18 @@ const (
 	MinHeight = 15
 )
 
-// Project is the Dockerfile the TUI explores and how to build its targets.
-type Project struct {
-	// Dockerfile is the Dockerfile's path, as the user gave it.
-	Dockerfile string
-	// Source is the Dockerfile's text, for the lines around a failing step.
-	Source []byte
-	// Graph is the Dockerfile parsed without a target.
-	Graph *buildgraph.Graph
-	// Plan makes the build of one target ("" for the last stage).
-	Plan func(target string) (Plan, error)
-	// Wide are the local contexts that are the filesystem root or the home
-	// folder: the first build asks before sending them. Leave it empty to
-	// skip the question (--yes).
-	Wide []engine.WideContext
-}
-
-// Plan is a validated build of one target.
-type Plan struct {
-	Request engine.BuildRequest
-	// Graph is the Dockerfile parsed for the target.
-	Graph *buildgraph.Graph
-	// Target is the stage that is built, by BuildKit's name for it.
-	Target string
-}
-
-// Session is a connected engine. *engine.Engine provides Build, BuildAll,
-// Measure and Close; EngineSession adds the rest.
-type Session interface {
-	// Kind is the engine kind ("buildkitd", "docker"): saved results are
-	// keyed by it, because engines measure differently.
-	Kind() string
-	// Describe names the engine for the header: "buildkitd unix:///…".
-	Describe() string
-	Build(ctx context.Context, req engine.BuildRequest, status chan *client.SolveStatus) (*engine.Result, error)
-	BuildAll(ctx context.Context, reqs []engine.BuildRequest, status []chan *client.SolveStatus) ([]*engine.Result, []error)
-	Measure(ctx context.Context, res *engine.Result) (*buildgraph.ImageSize, error)
-	Close() error
-}
-
-// History keeps sizes between runs (internal/history.Store).
-type History interface {
-	Load(dockerfile string) (map[string]buildgraph.SavedSize, error)
-	Save(dockerfile string, sizes map[string]buildgraph.SavedSize) error
-}
-
 // Options configure the TUI.
 type Options struct {
-	Project Project
-	// Connect connects to an engine; it is called off the UI loop, at start
-	// and again whenever the user asks for a build without an engine.
-	Connect func(ctx context.Context) (Session, error)
-	// History may be nil.
-	History History
+	// Project is the Dockerfile the TUI explores and builds. Unless its
+	// AllowWide is set, the first build asks before sending a context that
+	// is the filesystem root or the home folder.
+	Project *pipeline.Project
+	// Connect connects to an engine (pipeline.Connect); it is called off
+	// the UI loop, at start and again whenever the user asks for a build
+	// without an engine.
+	Connect func(ctx context.Context) (pipeline.Session, error)
+	// History keeps sizes between runs; it may be nil.
+	History pipeline.History
 	// Target is the stage focused at start ("" for the last stage).
 	Target string
 	// NoCache starts with the build cache disabled.
@@ -151,15 +108,6 @@ func settledGoroutines() int {
 	}
 	return n
 }
-
-// engineSession adapts *engine.Engine to Session.
-type engineSession struct{ *engine.Engine }
-
-// EngineSession wraps a connected engine.
-func EngineSession(e *engine.Engine) Session { return engineSession{e} }
-
-func (s engineSession) Kind() string     { return string(s.Engine.Kind) }
-func (s engineSession) Describe() string { return string(s.Engine.Kind) + " " + s.Engine.Addr }
 
 // ErrNotATerminal is returned by Run when standard input or output is not a
 // terminal.

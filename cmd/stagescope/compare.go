@@ -7,12 +7,12 @@ import (
 	"strings"
 	"time"
 
-	"github.com/moby/buildkit/client"
 	"github.com/spf13/cobra"
 
 	"github.com/stagescope/stagescope/buildgraph"
 	"github.com/stagescope/stagescope/engine"
 	"github.com/stagescope/stagescope/internal/history"
+	"github.com/stagescope/stagescope/pipeline"
 )
 
 // budgetError is one or more targets over their size budget (exit code 1).
@@ -81,24 +81,24 @@ is larger than SIZE (KB, MB, GB are powers of 1000; KiB, MiB, GiB of 1024).
 			if mode == "json" {
 				return usagef("--progress json is for build; compare prints its result with --format json")
 			}
-			proj, err := f.loadProject(args)
+			proj, err := f.project(args)
 			if err != nil {
 				return err
 			}
-			names, err := compareTargets(proj.graph, targets, all)
+			names, err := compareTargets(proj.Graph, targets, all)
 			if err != nil {
 				return err
 			}
-			var plans []*plan
+			var plans []*pipeline.Plan
 			for _, t := range names {
-				p, err := proj.planFor(t, nil)
+				p, err := proj.Plan(t, nil)
 				if err != nil {
 					return err
 				}
-				p.req.Keep = true
+				p.Request.Keep = true
 				plans = append(plans, p)
 			}
-			if err := proj.checkWide(cmd.ErrOrStderr()); err != nil {
+			if err := proj.CheckWide(cmd.ErrOrStderr(), "--yes"); err != nil {
 				return err
 			}
 			for t := range limits {
@@ -145,9 +145,9 @@ is larger than SIZE (KB, MB, GB are powers of 1000; KiB, MiB, GiB of 1024).
 	return cmd
 }
 
-func hasTarget(plans []*plan, t string) bool {
+func hasTarget(plans []*pipeline.Plan, t string) bool {
 	for _, p := range plans {
-		if strings.EqualFold(p.target, t) {
+		if strings.EqualFold(p.Target, t) {
 			return true
 		}
 	}
@@ -181,108 +181,35 @@ func compareTargets(g *buildgraph.Graph, targets []string, all bool) ([]string, 
 }
 
 // runCompare builds every plan concurrently in one session, shows their
-// progress as one display, then measures each image.
-func runCompare(ctx context.Context, cmd *cobra.Command, opts engine.Options, proj *project, plans []*plan, mode string) (*buildgraph.Comparison, error) {
-	eng, err := engine.Connect(ctx, opts)
+// progress as one display, and returns the measured comparison.
+func runCompare(ctx context.Context, cmd *cobra.Command, opts engine.Options, proj *pipeline.Project, plans []*pipeline.Plan, mode string) (*buildgraph.Comparison, error) {
+	sess, err := pipeline.Connect(ctx, opts)
 	if err != nil {
 		return nil, err
 	}
-	defer eng.Close()
+	defer sess.Close()
 	stderr := cmd.ErrOrStderr()
-	// One display for all the builds; one step model per target.
-	display, err := newProgressSink(stderr, mode, proj.graph)
+	display, err := newProgressSink(stderr, mode)
 	if err != nil {
 		return nil, err
 	}
-	merged := make(chan *client.SolveStatus)
-	chans := make([]chan *client.SolveStatus, len(plans))
-	models := make([]*buildgraph.Progress, len(plans))
-	fanIn := make(chan struct{}, len(plans))
-	for i := range plans {
-		chans[i] = make(chan *client.SolveStatus)
-		models[i] = buildgraph.NewProgress(plans[i].graph)
-		go func() {
-			for s := range chans[i] {
-				models[i].Apply(s)
-				merged <- s
-			}
-			fanIn <- struct{}{}
-		}()
+	popts := pipeline.Options{Measure: true}
+	store, serr := history.Default()
+	if serr == nil {
+		popts.History = store
 	}
-	go func() {
-		for range plans {
-			<-fanIn
-		}
-		close(merged)
-	}()
-	shown := make(chan struct{})
-	go display.consume(ctx, merged, shown)
-	reqs := make([]engine.BuildRequest, len(plans))
-	for i, p := range plans {
-		reqs[i] = p.req
-	}
-	results, errs := eng.BuildAll(ctx, reqs, chans)
-	<-shown
+	o := display.follow(ctx, pipeline.Start(ctx, sess, proj, plans, popts))
 	if ctx.Err() != nil {
 		return nil, context.Cause(ctx)
 	}
-	for _, err := range errs {
+	for _, err := range o.Errs {
 		var lost *engine.LostError
 		if errors.As(err, &lost) {
 			return nil, err
 		}
 	}
-
-	store, serr := history.Default()
-	var saved map[string]buildgraph.SavedSize
-	if serr == nil {
-		saved, _ = store.Load(proj.dockerfile)
+	if o.SaveErr != nil {
+		fmt.Fprintf(stderr, "stagescope: could not save results to %s: %v\n", store.Path(), o.SaveErr)
 	}
-	c := &buildgraph.Comparison{File: proj.dockerfile, Engine: string(eng.Kind) + " " + eng.Addr}
-	now := time.Now()
-	toSave := map[string]buildgraph.SavedSize{}
-	for i, p := range plans {
-		r := buildgraph.TargetResult{Target: p.target}
-		r.StepsCached, _, r.StepsTotal = models[i].Counts()
-		// Engines measure differently (content store or image store): compare
-		// with the last result of the same kind of engine.
-		key := string(eng.Kind) + "/" + p.target
-		if prev, ok := saved[key]; ok {
-			r.Previous = &prev
-		}
-		if errs[i] != nil {
-			r.Error = oneLine(errs[i].Error())
-			c.Results = append(c.Results, r)
-			continue
-		}
-		r.Image, r.Duration = results[i].Image, results[i].Duration
-		size, err := eng.Measure(ctx, results[i])
-		if err != nil {
-			r.Error = "measuring: " + oneLine(err.Error())
-			c.Results = append(c.Results, r)
-			continue
-		}
-		r.Size = size
-		b := buildgraph.Attribute(p.graph, p.target, size)
-		r.Breakdown = &b
-		toSave[key] = buildgraph.SavedSize{Uncompressed: size.Uncompressed, Compressed: size.Compressed, At: now, Engine: string(eng.Kind)}
-		c.Results = append(c.Results, r)
-	}
-	measured := map[string]int64{}
-	for _, r := range c.Results {
-		if r.Size != nil {
-			measured[r.Target] = r.Size.Uncompressed
-		}
-	}
-	for i, r := range c.Results {
-		if r.Breakdown != nil {
-			r.Breakdown.LeftBehind = buildgraph.LeftBehind(plans[i].graph, r.Target, measured)
-		}
-	}
-	if serr == nil && len(toSave) > 0 {
-		if err := store.Save(proj.dockerfile, toSave); err != nil {
-			fmt.Fprintf(stderr, "stagescope: could not save results to %s: %v\n", store.Path(), err)
-		}
-	}
-	return c, nil
+	return &buildgraph.Comparison{File: proj.Dockerfile, Engine: sess.Describe(), Results: o.Results}, nil
 }

@@ -9,6 +9,7 @@ import (
 
 	"github.com/stagescope/stagescope/buildgraph"
 	"github.com/stagescope/stagescope/engine"
+	"github.com/stagescope/stagescope/pipeline"
 )
 
 // Exit codes of every headless command (documented in README and --help).
@@ -41,6 +42,7 @@ func exitCode(err error) int {
 		usage       *usageError
 		graphErr    *buildgraph.Error
 		input       *engine.InputError
+		loadErr     *pipeline.InputError
 		address     *engine.AddressError
 		unreachable *engine.UnreachableError
 		lost        *engine.LostError
@@ -54,7 +56,7 @@ func exitCode(err error) int {
 		return silent.code
 	case errors.Is(err, context.Canceled), errors.Is(err, errInterrupted):
 		return exitInterrupted
-	case errors.As(err, &usage), errors.As(err, &graphErr), errors.As(err, &input), errors.As(err, &address):
+	case errors.As(err, &usage), errors.As(err, &graphErr), errors.As(err, &input), errors.As(err, &loadErr), errors.As(err, &address):
 		return exitBadInput
 	case errors.As(err, &unreachable), errors.As(err, &lost):
 		return exitNoEngine

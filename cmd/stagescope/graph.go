@@ -9,6 +9,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/stagescope/stagescope/buildgraph"
+	"github.com/stagescope/stagescope/pipeline"
 )
 
 func newGraphCmd() *cobra.Command {
@@ -45,11 +46,11 @@ Exit codes: 0 ok, 2 bad input (the message names file and line).`,
 			if err != nil {
 				return err
 			}
-			ba, err := parseBuildArgs(buildArgs)
+			ba, err := pipeline.ParseBuildArgs(buildArgs)
 			if err != nil {
 				return err
 			}
-			bc, err := parseContexts(contexts)
+			bc, err := pipeline.ParseContexts(contexts)
 			if err != nil {
 				return err
 			}
@@ -79,12 +80,12 @@ Exit codes: 0 ok, 2 bad input (the message names file and line).`,
 // CONTEXT/Dockerfile, and names it for messages.
 func readGraphInput(stdin io.Reader, contextDir, file string) (string, []byte, error) {
 	if file == "-" {
-		data, err := io.ReadAll(io.LimitReader(stdin, maxDockerfileSize+1))
+		data, err := io.ReadAll(io.LimitReader(stdin, pipeline.MaxDockerfileSize+1))
 		if err != nil {
 			return "", nil, usagef("reading the Dockerfile from standard input: %v", err)
 		}
-		if len(data) > maxDockerfileSize {
-			return "", nil, usagef("the Dockerfile on standard input is larger than %d MiB", maxDockerfileSize>>20)
+		if len(data) > pipeline.MaxDockerfileSize {
+			return "", nil, usagef("the Dockerfile on standard input is larger than %d MiB", pipeline.MaxDockerfileSize>>20)
 		}
 		return "<stdin>", data, nil
 	}
@@ -96,7 +97,7 @@ func readGraphInput(stdin io.Reader, contextDir, file string) (string, []byte, e
 		}
 		file = filepath.Join(contextDir, "Dockerfile")
 	}
-	data, err := readDockerfile(file)
+	data, err := pipeline.ReadDockerfile(file)
 	return file, data, err
 }
 

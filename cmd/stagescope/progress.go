@@ -14,6 +14,7 @@ import (
 
 	"github.com/stagescope/stagescope/buildgraph"
 	"github.com/stagescope/stagescope/engine"
+	"github.com/stagescope/stagescope/pipeline"
 )
 
 const progressModes = "auto, tty, plain, rawjson, json or quiet"
@@ -36,18 +37,16 @@ func progressMode(flag string) (string, error) {
 	return "", usagef("--progress %q: want %s", v, progressModes)
 }
 
-// progressSink is where a build's status stream goes: the stage/step model
-// always, and one display: BuildKit's own (auto, tty, plain, rawjson,
-// quiet) or stagescope's JSON events (json).
+// progressSink shows a run's status stream: BuildKit's own display (auto,
+// tty, plain, rawjson, quiet) or stagescope's JSON events (json).
 type progressSink struct {
-	model   *buildgraph.Progress
 	display progressui.Display
 	json    *buildgraph.JSONProgress
 	w       io.Writer
 }
 
-func newProgressSink(w io.Writer, mode string, g *buildgraph.Graph) (*progressSink, error) {
-	s := &progressSink{model: buildgraph.NewProgress(g), w: w}
+func newProgressSink(w io.Writer, mode string) (*progressSink, error) {
+	s := &progressSink{w: w}
 	if mode == "json" {
 		s.json = buildgraph.NewJSONProgress(w)
 		return s, nil
@@ -61,34 +60,51 @@ func newProgressSink(w io.Writer, mode string, g *buildgraph.Graph) (*progressSi
 	return s, nil
 }
 
-// consume reads the stream to its end (even after a failure or an
-// interrupt, so the failing step's logs are shown) and closes done.
-func (s *progressSink) consume(ctx context.Context, ch <-chan *client.SolveStatus, done chan<- struct{}) {
-	defer close(done)
-	ctx = context.WithoutCancel(ctx)
-	if s.json != nil {
-		for st := range ch {
-			s.model.Apply(st)
-			_ = s.json.Update(s.model, st)
-		}
-		return
+// follow reads the run's events to the end (even after a failure or an
+// interrupt, so the failing step's logs are shown), folding each into the
+// run's state, and returns the outcome. The display ends with the solve,
+// before the images are measured.
+func (s *progressSink) follow(ctx context.Context, run *pipeline.Run) *pipeline.Outcome {
+	var tee chan *client.SolveStatus
+	shown := make(chan struct{})
+	if s.json == nil {
+		tee = make(chan *client.SolveStatus)
+		go func() {
+			defer close(shown)
+			_, _ = s.display.UpdateFrom(context.WithoutCancel(ctx), tee)
+		}()
+	} else {
+		close(shown)
 	}
-	tee := make(chan *client.SolveStatus)
-	go func() {
-		for st := range ch {
-			s.model.Apply(st)
-			tee <- st
+	endDisplay := func() {
+		if tee != nil {
+			close(tee)
+			tee = nil
 		}
-		close(tee)
-	}()
-	_, _ = s.display.UpdateFrom(ctx, tee)
+		<-shown
+	}
+	for ev := range run.Events() {
+		run.Apply(ev)
+		switch ev := ev.(type) {
+		case pipeline.Status:
+			if s.json != nil {
+				_ = s.json.Update(run.Progress, ev.Status)
+			} else {
+				tee <- ev.Status
+			}
+		case pipeline.SolveEnded:
+			endDisplay()
+		}
+	}
+	endDisplay()
+	return run.Outcome
 }
 
 // finish ends the output after the build returned err: the JSON summary, or
 // for a failed step the Dockerfile lines around it.
-func (s *progressSink) finish(err error, dockerfile []byte) {
+func (s *progressSink) finish(model *buildgraph.Progress, err error, dockerfile []byte) {
 	if s.json != nil {
-		_ = s.json.Finish(s.model, err, time.Now())
+		_ = s.json.Finish(model, err, time.Now())
 		return
 	}
 	be, ok := err.(*engine.BuildError)
@@ -101,7 +117,7 @@ func (s *progressSink) finish(err error, dockerfile []byte) {
 	}
 	// Older daemons attach no source to errors: place the failed step from
 	// the model instead.
-	if f := s.model.Failed(); f != nil && f.Line > 0 {
+	if f := model.Failed(); f != nil && f.Line > 0 {
 		printSourceLines(s.w, dockerfile, f.Line)
 	}
 }

@@ -9,8 +9,8 @@ import (
 
 	"github.com/spf13/cobra"
 
-	"github.com/stagescope/stagescope/engine"
 	"github.com/stagescope/stagescope/internal/history"
+	"github.com/stagescope/stagescope/pipeline"
 	"github.com/stagescope/stagescope/tui"
 )
 
@@ -45,41 +45,23 @@ func runTUI(cmd *cobra.Command, f *buildFlags, args []string) error {
 	if !tui.IsTerminal(cmd.InOrStdin(), cmd.OutOrStdout()) {
 		return usagef("%s", tui.ErrNotATerminal)
 	}
-	proj, err := f.loadProject(args)
+	proj, err := f.project(args)
 	if err != nil {
 		return err
 	}
 	if f.target != "" {
-		if _, err := proj.planFor(f.target, nil); err != nil {
+		if _, err := proj.Plan(f.target, nil); err != nil {
 			return err
 		}
 	}
 	opts := tui.Options{
-		Project: tui.Project{
-			Dockerfile: proj.dockerfile,
-			Source:     proj.data,
-			Graph:      proj.graph,
-			Plan: func(target string) (tui.Plan, error) {
-				p, err := proj.planFor(target, nil)
-				if err != nil {
-					return tui.Plan{}, err
-				}
-				return tui.Plan{Request: p.req, Graph: p.graph, Target: p.target}, nil
-			},
-		},
-		Connect: func(ctx context.Context) (tui.Session, error) {
-			e, err := engine.Connect(ctx, f.engine.options())
-			if err != nil {
-				return nil, err
-			}
-			return tui.EngineSession(e), nil
+		Project: proj,
+		Connect: func(ctx context.Context) (pipeline.Session, error) {
+			return pipeline.Connect(ctx, f.engine.options())
 		},
 		Target:  f.target,
 		NoCache: f.noCache,
 		Dark:    true,
-	}
-	if !f.yes {
-		opts.Project.Wide = engine.WideContexts(proj.request(""))
 	}
 	// A test hook, not a feature: STAGESCOPE_DEBUG_STATS=FILE appends one
 	// JSON line of process statistics (goroutines, RSS) after each build.

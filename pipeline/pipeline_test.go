@@ -1,0 +1,383 @@
+package pipeline
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/moby/buildkit/client"
+
+	"github.com/stagescope/stagescope/buildgraph"
+	"github.com/stagescope/stagescope/engine"
+	"github.com/stagescope/stagescope/internal/recorder"
+)
+
+var t0 = time.Date(2026, 11, 27, 7, 22, 30, 0, time.UTC)
+
+// statusDir holds status streams recorded from real builds.
+var statusDir = filepath.Join("..", "buildgraph", "testdata", "status")
+
+func stream(t testing.TB, name string) []*client.SolveStatus {
+	t.Helper()
+	f, err := os.Open(filepath.Join(statusDir, name, "status.jsonl"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	ss, err := recorder.Replay(f)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return ss
+}
+
+// recorded is the project of a recording, its base replaced by a named
+// context as the recordings were made.
+func recorded(t testing.TB, name, base string) *Project {
+	t.Helper()
+	file := filepath.Join(statusDir, name, "Dockerfile")
+	src, err := os.ReadFile(file)
+	if err != nil {
+		t.Fatal(err)
+	}
+	p := &Project{Dockerfile: file, Source: src, Base: engine.BuildRequest{
+		ContextDir: filepath.Dir(file), Dockerfile: file, Contexts: map[string]string{base: "/bases/" + base},
+	}}
+	if p.Graph, err = p.parse(""); err != nil {
+		t.Fatal(err)
+	}
+	return p
+}
+
+// fakeSession replays recorded streams as an engine would send them.
+type fakeSession struct {
+	streams map[string][]*client.SolveStatus // by request target
+	fail    map[string]error
+	sizes   map[string]*buildgraph.ImageSize // by request target
+	hold    bool                             // stop after the first update until canceled
+
+	mu       sync.Mutex
+	measured []string
+}
+
+func (s *fakeSession) Kind() string     { return "buildkitd" }
+func (s *fakeSession) Describe() string { return "buildkitd fake://" }
+func (s *fakeSession) Close() error     { return nil }
+
+func (s *fakeSession) Build(ctx context.Context, req engine.BuildRequest, ch chan *client.SolveStatus) (*engine.Result, error) {
+	defer close(ch)
+	ss, ok := s.streams[req.Target]
+	if !ok {
+		return nil, fmt.Errorf("no recording for %q", req.Target)
+	}
+	for i, st := range ss {
+		if s.hold && i == 1 {
+			<-ctx.Done()
+			return nil, ctx.Err()
+		}
+		select {
+		case ch <- st:
+		case <-ctx.Done():
+			return nil, ctx.Err()
+		}
+	}
+	if err := s.fail[req.Target]; err != nil {
+		return nil, err
+	}
+	return &engine.Result{Image: req.Tags[0], Digest: req.Target, Duration: 2 * time.Second}, nil
+}
+
+func (s *fakeSession) BuildAll(ctx context.Context, reqs []engine.BuildRequest, status []chan *client.SolveStatus) ([]*engine.Result, []error) {
+	res := make([]*engine.Result, len(reqs))
+	errs := make([]error, len(reqs))
+	var wg sync.WaitGroup
+	for i := range reqs {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			res[i], errs[i] = s.Build(ctx, reqs[i], status[i])
+		}()
+	}
+	wg.Wait()
+	return res, errs
+}
+
+func (s *fakeSession) Measure(_ context.Context, res *engine.Result) (*buildgraph.ImageSize, error) {
+	s.mu.Lock()
+	s.measured = append(s.measured, res.Digest)
+	s.mu.Unlock()
+	size, ok := s.sizes[res.Digest]
+	if !ok {
+		return nil, errors.New("no size for " + res.Digest + "\nsecond line")
+	}
+	c := *size
+	c.Layers = append([]buildgraph.Layer(nil), size.Layers...)
+	return &c, nil
+}
+
+func helloSession(t testing.TB) *fakeSession {
+	return &fakeSession{
+		streams: map[string][]*client.SolveStatus{"builder": stream(t, "hello-builder"), "": stream(t, "hello-final")},
+		sizes: map[string]*buildgraph.ImageSize{
+			"builder": {Uncompressed: 283_400_000, Compressed: 98_200_000, Layers: []buildgraph.Layer{
+				{CreatedBy: "golang toolchain", Size: 274_000_000},
+				{CreatedBy: "WORKDIR /app # buildkit"},
+				{CreatedBy: "COPY hellodocker.go . # buildkit", Size: 1_200},
+				{CreatedBy: "RUN /bin/sh -c go build -o hello hellodocker.go # buildkit", Size: 9_398_800},
+			}},
+			"": {Uncompressed: 2_400_000, Compressed: 1_150_000, Layers: []buildgraph.Layer{
+				{CreatedBy: "WORKDIR /app # buildkit"},
+				{CreatedBy: "COPY /app/hello . # buildkit", Size: 2_400_000},
+				{CreatedBy: `ENTRYPOINT ["./hello"]`, Empty: true},
+			}},
+		},
+	}
+}
+
+type memHistory struct {
+	mu    sync.Mutex
+	saved map[string]buildgraph.SavedSize
+}
+
+func (h *memHistory) Load(string) (map[string]buildgraph.SavedSize, error) {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	out := map[string]buildgraph.SavedSize{}
+	for k, v := range h.saved {
+		out[k] = v
+	}
+	return out, nil
+}
+
+func (h *memHistory) Save(_ string, sizes map[string]buildgraph.SavedSize) error {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	if h.saved == nil {
+		h.saved = map[string]buildgraph.SavedSize{}
+	}
+	for k, v := range sizes {
+		h.saved[k] = v
+	}
+	return nil
+}
+
+// follow reads a run's events to the end as a face does, folding each in,
+// and returns their kinds in order, statuses counted as one.
+func follow(t *testing.T, r *Run) []string {
+	t.Helper()
+	var kinds []string
+	timeout := time.After(10 * time.Second)
+	for {
+		select {
+		case ev, ok := <-r.Events():
+			if !ok {
+				return kinds
+			}
+			r.Apply(ev)
+			k := fmt.Sprintf("%T", ev)
+			if m, ok := ev.(Measured); ok {
+				k = fmt.Sprintf("Measured %s", r.Plans[m.Target].Target)
+			}
+			if len(kinds) == 0 || kinds[len(kinds)-1] != k || k != "pipeline.Status" {
+				kinds = append(kinds, k)
+			}
+		case <-timeout:
+			t.Fatal("the run did not end")
+		}
+	}
+}
+
+func plans(t *testing.T, p *Project, targets ...string) []*Plan {
+	t.Helper()
+	var out []*Plan
+	for _, target := range targets {
+		pl, err := p.Plan(target, nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		out = append(out, pl)
+	}
+	return out
+}
+
+// Two targets in one run: the events come in order, the step model holds
+// both builds, each image is measured and attributed, the final image
+// names the stage it leaves behind with its size, and the sizes are
+// recorded and compared with the last ones.
+func TestRunMeasuresAndRecords(t *testing.T) {
+	proj := recorded(t, "hello-final", "golang")
+	sess := helloSession(t)
+	hist := &memHistory{saved: map[string]buildgraph.SavedSize{
+		"buildkitd/builder": {Uncompressed: 280_000_000, Engine: "buildkitd"},
+		"docker/stage-1":    {Uncompressed: 1, Engine: "docker"},
+	}}
+	r := Start(context.Background(), sess, proj, plans(t, proj, "builder", "stage-1"),
+		Options{Measure: true, History: hist, Now: func() time.Time { return t0 }})
+	kinds := follow(t, r)
+	want := []string{"pipeline.Status", "pipeline.SolveEnded", "Measured builder", "Measured stage-1", "pipeline.Done"}
+	if strings.Join(kinds, ",") != strings.Join(want, ",") {
+		t.Errorf("events %v, want %v", kinds, want)
+	}
+	if r.Phase != Finished || r.Outcome == nil || r.Outcome.Err() != nil {
+		t.Fatalf("phase %v, outcome %+v", r.Phase, r.Outcome)
+	}
+	if n := len(r.Progress.Steps()); n < 6 {
+		t.Errorf("the step model has %d steps, want both builds'", n)
+	}
+	res := r.Outcome.Results
+	if len(res) != 2 || res[0].Target != "builder" || res[1].Target != "stage-1" {
+		t.Fatalf("results %+v", res)
+	}
+	b, f := res[0], res[1]
+	if b.Size == nil || b.Size.Uncompressed != 283_400_000 || b.Previous == nil || b.Previous.Uncompressed != 280_000_000 {
+		t.Errorf("builder: size %+v, previous %+v", b.Size, b.Previous)
+	}
+	if f.Previous != nil {
+		t.Errorf("stage-1 compared with another engine's size: %+v", f.Previous)
+	}
+	if b.StepsTotal == 0 || f.StepsTotal == 0 {
+		t.Errorf("steps not counted: %d, %d", b.StepsTotal, f.StepsTotal)
+	}
+	if f.Breakdown == nil || !f.Breakdown.Matched || len(f.Breakdown.Copied) != 1 || f.Breakdown.Copied[0].Source != "builder" {
+		t.Fatalf("stage-1 breakdown %+v", f.Breakdown)
+	}
+	if lb := f.Breakdown.LeftBehind; len(lb) != 1 || lb[0].Source != "builder" || lb[0].Bytes != 283_400_000 {
+		t.Errorf("stage-1 leaves behind %+v, want builder (283.4MB)", lb)
+	}
+	if b.Breakdown == nil || len(b.Breakdown.LeftBehind) != 0 {
+		t.Errorf("builder leaves nothing behind: %+v", b.Breakdown)
+	}
+	if got := hist.saved["buildkitd/stage-1"]; got.Uncompressed != 2_400_000 || !got.At.Equal(t0) || got.Engine != "buildkitd" {
+		t.Errorf("recorded %+v", hist.saved)
+	}
+	if got := hist.saved["buildkitd/builder"]; got.Uncompressed != 283_400_000 {
+		t.Errorf("recorded %+v", hist.saved)
+	}
+}
+
+// A build alone, not measured: the engine's result, no sizes, nothing
+// recorded, the step model of the target's own graph.
+func TestRunWithoutMeasuring(t *testing.T) {
+	proj := recorded(t, "hello-final", "golang")
+	sess := helloSession(t)
+	hist := &memHistory{}
+	r := Start(context.Background(), sess, proj, plans(t, proj, "builder"), Options{History: hist})
+	kinds := follow(t, r)
+	if strings.Join(kinds, ",") != "pipeline.Status,pipeline.SolveEnded,pipeline.Done" {
+		t.Errorf("events %v", kinds)
+	}
+	o := r.Outcome
+	if o.Err() != nil || o.Built[0] == nil || o.Built[0].Image != "stagescope/hello-final:builder" {
+		t.Fatalf("outcome %+v", o)
+	}
+	if o.Results[0].Size != nil || len(sess.measured) != 0 || len(hist.saved) != 0 {
+		t.Errorf("measured or recorded without being asked: %+v %v %v", o.Results[0], sess.measured, hist.saved)
+	}
+	if f := r.Progress.Failed(); f != nil || len(r.Progress.Steps()) == 0 {
+		t.Errorf("step model: failed %v, %d steps", f, len(r.Progress.Steps()))
+	}
+}
+
+// A failed build and a failed measure are results with one-line errors;
+// the failed build's error is the outcome's.
+func TestRunFailures(t *testing.T) {
+	proj := recorded(t, "hello-final", "golang")
+	sess := helloSession(t)
+	sess.fail = map[string]error{"builder": &engine.BuildError{Err: errors.New("exit code 3\ndetail"), ExitCode: 3}}
+	delete(sess.sizes, "")
+	r := Start(context.Background(), sess, proj, plans(t, proj, "builder", ""), Options{Measure: true})
+	follow(t, r)
+	o := r.Outcome
+	var be *engine.BuildError
+	if !errors.As(o.Err(), &be) {
+		t.Fatalf("outcome error %v, want the build error", o.Err())
+	}
+	if o.Results[0].Error != "build failed: exit code 3" {
+		t.Errorf("builder error %q", o.Results[0].Error)
+	}
+	if o.Results[1].Error != "measuring: no size for " || o.Results[1].Size != nil {
+		t.Errorf("stage-1: %+v", o.Results[1])
+	}
+}
+
+// Canceling ends the run with the cancelation as its error; stopping an
+// abandoned run whose events nobody reads does not block it.
+func TestRunCancelAndStop(t *testing.T) {
+	proj := recorded(t, "hello-final", "golang")
+	sess := helloSession(t)
+	sess.hold = true
+	r := Start(context.Background(), sess, proj, plans(t, proj, ""), Options{Measure: true})
+	ev := <-r.Events()
+	if _, ok := ev.(Status); !ok {
+		t.Fatalf("first event %T", ev)
+	}
+	r.Cancel()
+	follow(t, r)
+	if !errors.Is(r.Outcome.Err(), context.Canceled) {
+		t.Errorf("outcome error %v", r.Outcome.Err())
+	}
+
+	sess = helloSession(t)
+	r = Start(context.Background(), sess, proj, plans(t, proj, "builder", ""), Options{Measure: true})
+	r.Stop()
+	done := make(chan struct{})
+	go func() {
+		for range r.Events() {
+		}
+		close(done)
+	}()
+	select {
+	case <-done:
+	case <-time.After(5 * time.Second):
+		t.Fatal("the stopped run did not end")
+	}
+}
+
+// Loading finds every input problem before an engine is asked, in one
+// sentence; a plan sends the target BuildKit knows.
+func TestLoadAndPlan(t *testing.T) {
+	dir := t.TempDir()
+	df := "FROM scratch AS one\nCOPY x /\nFROM one\n"
+	if err := os.WriteFile(filepath.Join(dir, "Dockerfile"), []byte(df), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	p, err := Load(Input{ContextDir: dir, BuildArgs: []string{"A=1"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, tt := range []struct{ target, send, name string }{{"", "", "stage-1"}, {"STAGE-1", "", "stage-1"}, {"one", "one", "one"}} {
+		pl, err := p.Plan(tt.target, nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if pl.Request.Target != tt.send || pl.Target != tt.name || pl.Request.BuildArgs["A"] != "1" ||
+			pl.Request.Tags[0] != "stagescope/"+strings.ToLower(filepath.Base(dir))+":"+tt.name {
+			t.Errorf("plan of %q: %+v", tt.target, pl)
+		}
+	}
+	if _, err := p.Plan("two", nil); err == nil || !strings.Contains(err.Error(), "two") {
+		t.Errorf("unknown target: %v", err)
+	}
+	for _, tt := range []struct {
+		in   Input
+		want string
+	}{
+		{Input{ContextDir: filepath.Join(dir, "missing")}, "does not exist"},
+		{Input{ContextDir: dir, File: dir}, "is a directory"},
+		{Input{ContextDir: dir, BuildArgs: []string{"=x"}}, "--build-arg"},
+		{Input{ContextDir: dir, Contexts: []string{"novalue"}}, "--build-context"},
+		{Input{ContextDir: dir, Contexts: []string{"b=" + filepath.Join(dir, "nope")}}, "does not exist"},
+	} {
+		_, err := Load(tt.in)
+		var ie *InputError
+		if !errors.As(err, &ie) || !strings.Contains(err.Error(), tt.want) {
+			t.Errorf("%+v: %v, want an input error with %q", tt.in, err, tt.want)
+		}
+	}
+}

@@ -1,0 +1,325 @@
+package pipeline
+
+import (
+	"context"
+	"errors"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/moby/buildkit/client"
+
+	"github.com/stagescope/stagescope/buildgraph"
+	"github.com/stagescope/stagescope/engine"
+)
+
+// Session is a connected engine. Connect makes one of an *engine.Engine;
+// tests replay recorded builds through their own.
+type Session interface {
+	// Kind is the engine kind ("buildkitd", "docker"): saved results are
+	// keyed by it, because engines measure differently.
+	Kind() string
+	// Describe names the engine: "buildkitd unix:///…".
+	Describe() string
+	Build(ctx context.Context, req engine.BuildRequest, status chan *client.SolveStatus) (*engine.Result, error)
+	BuildAll(ctx context.Context, reqs []engine.BuildRequest, status []chan *client.SolveStatus) ([]*engine.Result, []error)
+	Measure(ctx context.Context, res *engine.Result) (*buildgraph.ImageSize, error)
+	Close() error
+}
+
+// Connect connects to an engine (see engine.Connect).
+func Connect(ctx context.Context, opts engine.Options) (Session, error) {
+	e, err := engine.Connect(ctx, opts)
+	if err != nil {
+		return nil, err
+	}
+	return engineSession{e}, nil
+}
+
+type engineSession struct{ *engine.Engine }
+
+func (s engineSession) Kind() string     { return string(s.Engine.Kind) }
+func (s engineSession) Describe() string { return string(s.Engine.Kind) + " " + s.Engine.Addr }
+
+// History keeps sizes between runs (internal/history.Store).
+type History interface {
+	Load(dockerfile string) (map[string]buildgraph.SavedSize, error)
+	Save(dockerfile string, sizes map[string]buildgraph.SavedSize) error
+}
+
+// SavedKey is the key of a target's saved size: engines measure
+// differently (content store or image store), so a result is compared with
+// the last one of the same kind of engine.
+func SavedKey(kind, target string) string { return kind + "/" + target }
+
+// Options configure a Run.
+type Options struct {
+	// Measure measures every image built, lines its layers up with the
+	// Dockerfile and records its size in History.
+	Measure bool
+	// History may be nil.
+	History History
+	// Now is the clock of the records (time.Now when nil).
+	Now func() time.Time
+}
+
+// Queue is how many events wait between the engine and the face, per
+// target and again before the face. An event can carry megabytes of log
+// when a step floods its output: short queues bound the memory, and make
+// the engine's stream wait for the face instead.
+const Queue = 16
+
+// Event is what a Run tells its face, in order: Status events while the
+// engine builds, one SolveEnded, one Measured per target when measuring,
+// and Done last; the channel closes after Done.
+type Event interface{ event() }
+
+type (
+	// Status is one status update of plan Target (its index).
+	Status struct {
+		Target int
+		Status *client.SolveStatus
+	}
+	// SolveEnded says every target's status stream ended; the images are
+	// measured next.
+	SolveEnded struct{}
+	// Measured is the result of plan Target (its index), measured and
+	// attributed; what the image leaves behind is known only with Done.
+	Measured struct {
+		Target int
+		Result buildgraph.TargetResult
+	}
+	// Done carries the outcome.
+	Done struct{ Outcome *Outcome }
+)
+
+func (Status) event()     {}
+func (SolveEnded) event() {}
+func (Measured) event()   {}
+func (Done) event()       {}
+
+// Outcome is what a Run produced, per plan.
+type Outcome struct {
+	// Results are per plan: size, breakdown, steps cached, error.
+	Results []buildgraph.TargetResult
+	// Built are the engine's results (nil where the build failed).
+	Built []*engine.Result
+	// Errs are the builds' errors (and a measure's cancelation).
+	Errs []error
+	// SaveErr is the failure to record the sizes.
+	SaveErr error
+}
+
+// Err returns the first error of the builds, or nil.
+func (o *Outcome) Err() error {
+	if o == nil {
+		return nil
+	}
+	for _, err := range o.Errs {
+		if err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// Phase is where a Run is, as its face has seen it.
+type Phase int
+
+const (
+	Building  Phase = iota // the engine is building
+	Measuring              // the status streams ended; measuring images
+	Finished               // the outcome is in
+)
+
+// Run is one build of one or several targets in one engine session. It
+// runs in goroutines of its own; its face reads Events and hands each to
+// Apply, on one goroutine of its choice, which folds it into Progress,
+// Phase and Outcome: the state the face draws.
+type Run struct {
+	Plans []*Plan
+	// Progress is the step model of the run (every target's steps when
+	// there are several).
+	Progress *buildgraph.Progress
+	Phase    Phase
+	Outcome  *Outcome
+
+	events      chan Event
+	cancel      context.CancelFunc
+	abandon     chan struct{}
+	abandonOnce sync.Once
+}
+
+// Start builds plans of proj on s: one plan alone, several concurrently
+// in one session that uploads the context once and runs shared steps once.
+func Start(ctx context.Context, s Session, proj *Project, plans []*Plan, opts Options) *Run {
+	if opts.Now == nil {
+		opts.Now = time.Now
+	}
+	ctx, cancel := context.WithCancel(ctx)
+	r := &Run{
+		Plans:   plans,
+		events:  make(chan Event, Queue),
+		cancel:  cancel,
+		abandon: make(chan struct{}),
+	}
+	if len(plans) == 1 {
+		r.Progress = buildgraph.NewProgress(plans[0].Graph)
+	} else {
+		r.Progress = buildgraph.NewProgress(proj.Graph)
+	}
+	j := job{session: s, plans: plans, opts: opts, dockerfile: proj.Dockerfile}
+	go j.run(ctx, r)
+	return r
+}
+
+// Events is the run's stream; it closes after Done, or soon after Stop.
+func (r *Run) Events() <-chan Event { return r.events }
+
+// Apply folds an event into the run's state.
+func (r *Run) Apply(ev Event) {
+	switch ev := ev.(type) {
+	case Status:
+		r.Progress.Apply(ev.Status)
+	case SolveEnded:
+		r.Phase = Measuring
+	case Done:
+		r.Phase, r.Outcome = Finished, ev.Outcome
+	}
+}
+
+// Cancel cancels the builds; their events keep coming to the end.
+func (r *Run) Cancel() { r.cancel() }
+
+// Stop cancels the builds and abandons the run: its events are no longer
+// delivered (the engine's stream is still read, so nothing blocks).
+func (r *Run) Stop() {
+	r.cancel()
+	r.abandonOnce.Do(func() { close(r.abandon) })
+}
+
+func (r *Run) send(ev Event) {
+	select {
+	case r.events <- ev:
+	case <-r.abandon:
+	}
+}
+
+// job is everything the run's goroutines need, captured by value.
+type job struct {
+	session    Session
+	plans      []*Plan
+	opts       Options
+	dockerfile string
+}
+
+func (j job) run(ctx context.Context, r *Run) {
+	defer r.cancel()
+	n := len(j.plans)
+	chans := make([]chan *client.SolveStatus, n)
+	counts := make([]*buildgraph.Progress, n)
+	var relays sync.WaitGroup
+	for i := range chans {
+		chans[i] = make(chan *client.SolveStatus, Queue)
+		counts[i] = buildgraph.NewProgress(j.plans[i].Graph)
+		relays.Add(1)
+		go func() {
+			defer relays.Done()
+			for s := range chans[i] {
+				// The counts need step states, not logs.
+				counts[i].Apply(&client.SolveStatus{Vertexes: s.Vertexes, Statuses: s.Statuses})
+				r.send(Status{Target: i, Status: s})
+			}
+		}()
+	}
+	results := make([]*engine.Result, n)
+	errs := make([]error, n)
+	if n == 1 {
+		results[0], errs[0] = j.session.Build(ctx, j.plans[0].Request, chans[0])
+	} else {
+		reqs := make([]engine.BuildRequest, n)
+		for i, p := range j.plans {
+			reqs[i] = p.Request
+		}
+		results, errs = j.session.BuildAll(ctx, reqs, chans)
+	}
+	relays.Wait()
+	r.send(SolveEnded{})
+	r.send(Done{Outcome: j.finish(ctx, r, results, errs, counts)})
+	close(r.events)
+}
+
+// finish makes the results: steps counted and, when measuring, the sizes
+// of the images built, their breakdown and what they leave behind; then
+// records the sizes.
+func (j job) finish(ctx context.Context, r *Run, results []*engine.Result, errs []error, counts []*buildgraph.Progress) *Outcome {
+	out := &Outcome{Built: results, Errs: errs}
+	h := j.opts.History
+	var saved map[string]buildgraph.SavedSize
+	if j.opts.Measure && h != nil {
+		saved, _ = h.Load(j.dockerfile)
+	}
+	toSave := map[string]buildgraph.SavedSize{}
+	at := j.opts.Now()
+	kind := j.session.Kind()
+	for i, p := range j.plans {
+		res := buildgraph.TargetResult{Target: p.Target}
+		res.StepsCached, _, res.StepsTotal = counts[i].Counts()
+		key := SavedKey(kind, p.Target)
+		if prev, ok := saved[key]; ok {
+			res.Previous = &prev
+		}
+		switch {
+		case errs[i] != nil:
+			res.Error = firstLine(errs[i].Error())
+		case results[i] == nil:
+			res.Error = "the engine returned no result"
+		default:
+			res.Image, res.Duration = results[i].Image, results[i].Duration
+			if !j.opts.Measure {
+				break
+			}
+			size, err := j.session.Measure(ctx, results[i])
+			if err != nil {
+				res.Error = "measuring: " + firstLine(err.Error())
+				if errors.Is(err, context.Canceled) {
+					errs[i] = err
+				}
+				break
+			}
+			res.Size = size
+			b := buildgraph.Attribute(p.Graph, p.Target, size)
+			res.Breakdown = &b
+			toSave[key] = buildgraph.SavedSize{Uncompressed: size.Uncompressed, Compressed: size.Compressed, At: at, Engine: kind}
+			// The face gets its own breakdown: LeftBehind is added below.
+			early := res
+			bc := b
+			early.Breakdown = &bc
+			r.send(Measured{Target: i, Result: early})
+		}
+		out.Results = append(out.Results, res)
+	}
+	measured := map[string]int64{}
+	for _, res := range out.Results {
+		if res.Size != nil {
+			measured[res.Target] = res.Size.Uncompressed
+		}
+	}
+	for i, res := range out.Results {
+		if res.Breakdown != nil {
+			res.Breakdown.LeftBehind = buildgraph.LeftBehind(j.plans[i].Graph, res.Target, measured)
+		}
+	}
+	if h != nil && len(toSave) > 0 {
+		out.SaveErr = h.Save(j.dockerfile, toSave)
+	}
+	return out
+}
+
+func firstLine(s string) string {
+	s = strings.TrimSpace(s)
+	if i := strings.IndexByte(s, '\n'); i >= 0 {
+		s = s[:i]
+	}
+	return s
+}
