@@ -318,7 +318,7 @@ func runBuild(ctx context.Context, cmd *cobra.Command, opts engine.Options, proj
 
 	ch := make(chan *client.SolveStatus)
 	shown := make(chan struct{})
-	go sink.consume(ctx, ch, shown)
+	goSafe(func() { sink.consume(ctx, ch, shown) })
 	res, err := eng.Build(ctx, p.req, ch) // closes ch
 	<-shown
 	sink.finish(err, proj.data)

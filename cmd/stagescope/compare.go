@@ -201,13 +201,13 @@ func runCompare(ctx context.Context, cmd *cobra.Command, opts engine.Options, pr
 	for i := range plans {
 		chans[i] = make(chan *client.SolveStatus)
 		models[i] = buildgraph.NewProgress(plans[i].graph)
-		go func() {
+		goSafe(func() {
 			for s := range chans[i] {
 				models[i].Apply(s)
 				merged <- s
 			}
 			fanIn <- struct{}{}
-		}()
+		})
 	}
 	go func() {
 		for range plans {
@@ -216,7 +216,7 @@ func runCompare(ctx context.Context, cmd *cobra.Command, opts engine.Options, pr
 		close(merged)
 	}()
 	shown := make(chan struct{})
-	go display.consume(ctx, merged, shown)
+	goSafe(func() { display.consume(ctx, merged, shown) })
 	reqs := make([]engine.BuildRequest, len(plans))
 	for i, p := range plans {
 		reqs[i] = p.req

@@ -74,13 +74,13 @@ func (s *progressSink) consume(ctx context.Context, ch <-chan *client.SolveStatu
 		return
 	}
 	tee := make(chan *client.SolveStatus)
-	go func() {
+	goSafe(func() {
 		for st := range ch {
 			s.model.Apply(st)
 			tee <- st
 		}
 		close(tee)
-	}()
+	})
 	_, _ = s.display.UpdateFrom(ctx, tee)
 }
 

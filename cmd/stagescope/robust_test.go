@@ -3,8 +3,13 @@ package main
 import (
 	"bytes"
 	"context"
+	"io"
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/stagescope/stagescope/buildgraph"
 )
 
 // A read-write bind mount, as many real Dockerfiles have, once crashed
@@ -26,6 +31,47 @@ func TestGraphRunMounts(t *testing.T) {
 			if code != exitOK || stdout.Len() == 0 || stderr.Len() != 0 {
 				t.Errorf("%s, %s: exit %d, %d bytes out, stderr %q", mount, format, code, stdout.Len(), stderr.String())
 			}
+		}
+	}
+}
+
+// A panic inside a command is one sentence naming the saved report, exit
+// code 70, and no stack trace.
+func TestPanicIsReported(t *testing.T) {
+	state := t.TempDir()
+	t.Setenv("XDG_STATE_HOME", state)
+	saved := renderGraph
+	t.Cleanup(func() { renderGraph = saved })
+	renderGraph = func(io.Writer, *buildgraph.Graph, buildgraph.Format, buildgraph.RenderOptions) error {
+		var m map[string]int
+		m["x"]++ // a nil map: a real runtime panic
+		return nil
+	}
+	var stdout, stderr bytes.Buffer
+	code := run(context.Background(), []string{"graph", "-f", "-", "--format", "json"}, strings.NewReader("FROM scratch\n"), &stdout, &stderr)
+	if code != exitInternal {
+		t.Errorf("exit %d, want %d", code, exitInternal)
+	}
+	msg := stderr.String()
+	if strings.Count(msg, "\n") != 1 || !strings.HasPrefix(msg, "stagescope: internal error: this is a bug in stagescope") {
+		t.Errorf("stderr %q, want one sentence", msg)
+	}
+	for _, bad := range []string{"goroutine", "panic:", ".go:"} {
+		if strings.Contains(msg, bad) {
+			t.Errorf("stderr shows %q: %s", bad, msg)
+		}
+	}
+	path := strings.TrimSpace(msg[strings.LastIndex(msg, " ")+1:])
+	if filepath.Dir(path) != filepath.Join(state, "stagescope") {
+		t.Fatalf("report %q is not under %s", path, state)
+	}
+	report, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, want := range []string{"assignment to entry in nil map", "goroutine ", "command: stagescope graph -f - --format json"} {
+		if !strings.Contains(string(report), want) {
+			t.Errorf("report lacks %q:\n%s", want, report)
 		}
 	}
 }
