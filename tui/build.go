@@ -164,6 +164,7 @@ type buildJob struct {
 	history    History
 	dockerfile string
 	now        func() time.Time
+	crash      *crashBox
 }
 
 // start runs the job in goroutines, relaying to r.updates and r.done.
@@ -178,6 +179,7 @@ func (j buildJob) start(ctx context.Context, r *buildRun) {
 		relays.Add(1)
 		go func() {
 			defer relays.Done()
+			defer j.crash.recover()
 			for s := range chans[i] {
 				// The counts need step states, not the logs the UI keeps.
 				counts[i].Apply(&client.SolveStatus{Vertexes: s.Vertexes, Statuses: s.Statuses})
@@ -189,6 +191,7 @@ func (j buildJob) start(ctx context.Context, r *buildRun) {
 		}()
 	}
 	go func() {
+		defer j.crash.recover()
 		results := make([]*engine.Result, n)
 		errs := make([]error, n)
 		if n == 1 {

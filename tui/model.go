@@ -86,6 +86,8 @@ type Model struct {
 	// ErrInterrupted (exit code 130), not as a plain quit.
 	interruptedQuit bool
 
+	crash *crashBox // the first panic, wherever it happened
+
 	results []buildgraph.TargetResult // the latest result per target, in order of first build
 	saved   map[string]buildgraph.SavedSize
 	notice  string
@@ -108,6 +110,7 @@ func New(opts Options) *Model {
 		ctx:     ctx,
 		cancel:  cancel,
 		noCache: opts.NoCache,
+		crash:   &crashBox{},
 	}
 	m.help.Styles = styles.Help
 	src := opts.Project.Source
@@ -472,7 +475,7 @@ func (m *Model) startBuild(targets []string) tea.Cmd {
 	m.run = r
 	m.interrupted = false
 	m.keys.Cancel.SetEnabled(true)
-	buildJob{session: m.session, plans: plans, history: m.opts.History, dockerfile: p.Dockerfile, now: m.now}.start(ctx, r)
+	buildJob{session: m.session, plans: plans, history: m.opts.History, dockerfile: p.Dockerfile, now: m.now, crash: m.crash}.start(ctx, r)
 	m.build.SetRun(r)
 	m.tickViews()
 	m.syncGraph()
@@ -481,6 +484,9 @@ func (m *Model) startBuild(targets []string) tea.Cmd {
 
 // finished takes a build's outcome in.
 func (m *Model) finished(o buildOutcome) {
+	for _, err := range o.errs {
+		m.crash.check(err)
+	}
 	r := m.run
 	r.phase = phaseDone
 	if r.ended.IsZero() {
