@@ -67,6 +67,18 @@ func TestParseErrors(t *testing.T) {
 		{name: "later stage reached through base", dockerfile: "FROM scratch AS a\nCOPY --from=c /x /x\nFROM a AS b\nFROM scratch AS c\n", closure: "b", line: 2, msg: `cannot copy from stage "c"`},
 		{name: "onbuild unknown instruction", dockerfile: "FROM busybox AS base\nONBUILD BOGUS x\nFROM base AS child\n", closure: "child", line: 3, msg: "ONBUILD trigger of stage base (line 2): unknown instruction: BOGUS"},
 		{name: "onbuild copy from later stage", dockerfile: "FROM busybox AS base\nONBUILD COPY --from=late /x /x\nFROM base AS child\nFROM scratch AS late\n", closure: "child", line: 3, msg: `cannot copy from stage "late"`},
+		{name: "secret mount from", dockerfile: "FROM busybox AS src\nFROM busybox\nRUN --mount=type=secret,id=x,from=src true\n", line: 3, msg: "secret mount should not have a from"},
+		{name: "secret mount sharing", dockerfile: "FROM busybox\nRUN --mount=type=secret,id=x,sharing=locked true\n", line: 2, msg: "secret mount should not define sharing"},
+		{name: "secret mount without id or target", dockerfile: "FROM busybox\nRUN --mount=type=secret,required true\n", line: 2, msg: "invalid secret mount. one of source, target required"},
+		{name: "bind mount sharing", dockerfile: "FROM busybox\nRUN --mount=type=bind,target=/x,sharing=locked true\n", line: 2, msg: "invalid cache sharing set for bind mount"},
+		{name: "bind mount mode", dockerfile: "FROM busybox\nRUN --mount=type=bind,target=/x,mode=0700 true\n", line: 2, msg: `mode not allowed for "bind" type mounts`},
+		{name: "bind mount required", dockerfile: "FROM busybox\nRUN --mount=type=bind,target=/x,required true\n", line: 2, msg: "unexpected key 'required' for mount type 'bind'"},
+		{name: "bind mount size", dockerfile: "FROM busybox\nRUN --mount=type=bind,target=/x,size=1m true\n", line: 2, msg: "unexpected key 'size' for mount type 'bind'"},
+		{name: "unknown mount type", dockerfile: "FROM busybox\nRUN --mount=type=volume,target=/x true\n", line: 2, msg: `unsupported mount type "volume"`},
+		{name: "invalid cache mode", dockerfile: "FROM busybox\nRUN --mount=type=cache,target=/x,mode=rwx true\n", line: 2, msg: "invalid value rwx for mode"},
+		{name: "invalid mount uid", dockerfile: "FROM busybox\nRUN --mount=type=cache,target=/x,uid=root true\n", line: 2, msg: "invalid value root for uid"},
+		{name: "unknown sharing", dockerfile: "FROM busybox\nRUN --mount=type=cache,target=/x,sharing=none true\n", line: 2, msg: `unsupported sharing value "none"`},
+		{name: "secret mount from, reached stage", dockerfile: "FROM busybox AS a\nRUN --mount=type=secret,id=x,from=b true\nFROM busybox AS b\nFROM a\n", line: 2, msg: "secret mount should not have a from"},
 		{name: "onbuild copy from variable", dockerfile: "FROM busybox AS base\nONBUILD COPY --from=$X /x /x\nFROM base\n", line: 3, msg: "variable expansion is not supported"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {

@@ -55,7 +55,9 @@ func (g *Graph) ForTarget(target string) (*Graph, error) {
 // the last stage) and the ones it skips. It fails with an *Error when
 // BuildKit would reject that build: an unknown target (listing the valid
 // ones and suggesting the closest), a COPY --from or RUN --mount from= of a
-// stage defined after the stage using it, or a broken ONBUILD trigger.
+// stage defined after the stage using it, a broken ONBUILD trigger, or
+// --mount options BuildKit's instructions package refuses in a RUN of a
+// stage the build runs ("secret mount should not have a from").
 func (g *Graph) Closure(target string) (Closure, error) {
 	gg, err := g.ForTarget(target)
 	if err != nil {
@@ -196,8 +198,14 @@ func (g *Graph) checkDispatch(t int) error {
 				if d.check == "" || src.stage < 0 || src.replaced || src.stage < st.stage {
 					continue
 				}
+				if st.runErr != nil && st.runErr.Line <= d.line { // RUN expands its mounts before it mounts them
+					return st.runErr
+				}
 				return &Error{File: g.File, Line: d.line, EndLine: d.endLine, Msg: d.check}
 			}
+		}
+		if st.runErr != nil {
+			return st.runErr
 		}
 	}
 	return nil

@@ -107,3 +107,36 @@ func TestLintFailure(t *testing.T) {
 		})
 	}
 }
+
+// BuildKit refuses invalid --mount options when it reaches the RUN: only
+// in a stage the target builds, and not in one a named context replaces.
+func TestRunMountRefusedWhenReached(t *testing.T) {
+	src := []byte("FROM busybox AS src\nFROM busybox AS bad\nRUN --mount=type=secret,id=x,from=src true\nFROM busybox AS good\n")
+	for _, tc := range []struct {
+		target   string
+		contexts map[string]string
+		wantErr  bool
+	}{
+		{target: "bad", wantErr: true},
+		{target: "good"},
+		{target: "bad", contexts: map[string]string{"bad": "docker-image://busybox"}},
+	} {
+		g, err := Parse(src, fixed(Options{Target: tc.target, Contexts: tc.contexts}))
+		var e *Error
+		switch {
+		case tc.wantErr && (!errors.As(err, &e) || e.Line != 3 || e.Msg != "secret mount should not have a from"):
+			t.Errorf("target %s: %v, want line 3: secret mount should not have a from", tc.target, err)
+		case !tc.wantErr && err != nil:
+			t.Errorf("target %s, contexts %v: %v", tc.target, tc.contexts, err)
+		case !tc.wantErr:
+			if _, err := g.Closure(tc.target); err != nil {
+				t.Errorf("Closure(%s): %v", tc.target, err)
+			}
+		}
+	}
+	// A value holding a variable is BuildKit's to judge, with the stage's
+	// variables: buildgraph does not guess.
+	if _, err := Parse([]byte("FROM busybox AS src\nFROM busybox\nARG T=secret\nRUN --mount=type=$T,id=x,from=src true\n"), fixed(Options{})); err != nil {
+		t.Errorf("mount with a variable: %v", err)
+	}
+}

@@ -327,6 +327,24 @@ RUN echo @only
 FROM busybox
 RUN echo @only
 `},
+	{name: "error: secret mount with from", wantErr: true, dockerfile: `
+FROM busybox AS src
+RUN echo @src
+FROM busybox
+RUN --mount=type=secret,id=x,from=src echo @final
+`},
+	{name: "error: bind mount with required", wantErr: true, dockerfile: `
+FROM busybox
+RUN --mount=type=bind,target=/x,required echo @only
+`},
+	{name: "invalid secret mount in a stage the target skips", target: "good", dockerfile: `
+FROM busybox AS src
+RUN echo @src
+FROM busybox AS bad
+RUN --mount=type=secret,id=x,from=src echo @bad
+FROM busybox AS good
+RUN echo @good
+`},
 }
 
 var (

@@ -75,3 +75,22 @@ func TestPanicIsReported(t *testing.T) {
 		}
 	}
 }
+
+// A mount BuildKit refuses is bad input: its sentence with file and line,
+// exit code 2, nothing on standard output.
+func TestGraphRefusedMount(t *testing.T) {
+	for _, tc := range []struct{ mount, want string }{
+		{"type=secret,id=x,from=a", "<stdin>:3: secret mount should not have a from"},
+		{"type=secret,id=x,sharing=locked", "<stdin>:3: secret mount should not define sharing"},
+		{"type=bind,target=/x,required", "<stdin>:3: unexpected key 'required' for mount type 'bind'"},
+	} {
+		for _, format := range []string{"text", "json", "dot", "mermaid"} {
+			var stdout, stderr bytes.Buffer
+			src := "FROM alpine AS a\nFROM alpine\nRUN --mount=" + tc.mount + " true\n"
+			code := run(context.Background(), []string{"graph", "-f", "-", "--format", format}, strings.NewReader(src), &stdout, &stderr)
+			if code != exitBadInput || stdout.Len() != 0 || stderr.String() != "stagescope: "+tc.want+"\n" {
+				t.Errorf("%s, %s: exit %d, stdout %q, stderr %q; want exit 2 and %q", tc.mount, format, code, stdout.String(), stderr.String(), tc.want)
+			}
+		}
+	}
+}
