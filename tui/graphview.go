@@ -389,7 +389,11 @@ func (v GraphView) viewGraph(width int) string {
 	}
 	if f := v.Focused(); f != nil {
 		if _, ok := targetArg(v.g, f); ok && v.closureErr == nil {
-			title += fmt.Sprintf(" · target %s builds %d, skips %d", clean(f.Name), len(v.closure.Stages), len(v.closure.Skipped))
+			title += fmt.Sprintf(" · target %s builds %d", clean(f.Name), v.closure.Built())
+			if n := len(v.closure.Replaced); n > 0 {
+				title += fmt.Sprintf(", replaced %d", n)
+			}
+			title += fmt.Sprintf(", skips %d", len(v.closure.Skipped))
 		}
 	}
 	lines := []string{v.paneTitle(title, !v.focusDetails, width)}
@@ -500,7 +504,7 @@ func (v GraphView) nodeLine(n dagNode, r, w int) string {
 			right = fmt.Sprintf(" ⚠%d ", n)
 		}
 		if st.Context != nil {
-			right = " context " + right
+			right = " replaced " + right
 		}
 		// tl hz " " prefix name " " fill… right hz tr
 		nameW := w - 6 - lipgloss.Width(prefix) - lipgloss.Width(right)
@@ -548,6 +552,10 @@ func (v GraphView) warnings(stage int) int {
 func (v GraphView) stageInfo(st *buildgraph.Stage) string {
 	parts := []string{baseLabel(v.g, st)}
 	steps := len(st.Instructions)
+	if st.Context != nil {
+		// BuildKit takes the context as the stage's result.
+		return strings.Join(append(parts, "no step runs"), " · ")
+	}
 	if steps == 1 {
 		parts = append(parts, "1 step")
 	} else {
@@ -610,6 +618,9 @@ func (v GraphView) viewDetails(width int) string {
 	}
 	add(head)
 	add(s.Muted.Render(fmt.Sprintf("lines %d–%d · %s", f.StartLine, f.EndLine, baseLabel(v.g, f))))
+	if f.Context != nil {
+		add(s.Accent.Render("replaced by the named context " + clean(f.Context.Key) + "=" + clean(f.Context.Value) + ": none of its steps run"))
+	}
 	if _, ok := targetArg(v.g, f); !ok {
 		add(s.Warn.Render("not a target: only named stages and the last stage build"))
 	}
