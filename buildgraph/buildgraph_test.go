@@ -78,6 +78,7 @@ func TestParseErrors(t *testing.T) {
 		{name: "invalid cache mode", dockerfile: "FROM busybox\nRUN --mount=type=cache,target=/x,mode=rwx true\n", line: 2, msg: "invalid value rwx for mode"},
 		{name: "invalid mount uid", dockerfile: "FROM busybox\nRUN --mount=type=cache,target=/x,uid=root true\n", line: 2, msg: "invalid value root for uid"},
 		{name: "unknown sharing", dockerfile: "FROM busybox\nRUN --mount=type=cache,target=/x,sharing=none true\n", line: 2, msg: `unsupported sharing value "none"`},
+		{name: "onbuild secret mount from", dockerfile: "FROM busybox AS base\nONBUILD RUN --mount=type=secret,id=x,from=base true\nFROM base\n", line: 3, msg: "secret mount should not have a from"},
 		{name: "secret mount from, reached stage", dockerfile: "FROM busybox AS a\nRUN --mount=type=secret,id=x,from=b true\nFROM busybox AS b\nFROM a\n", line: 2, msg: "secret mount should not have a from"},
 		{name: "onbuild copy from variable", dockerfile: "FROM busybox AS base\nONBUILD COPY --from=$X /x /x\nFROM base\n", line: 3, msg: "variable expansion is not supported"},
 	} {

@@ -337,6 +337,15 @@ RUN --mount=type=secret,id=x,from=src echo @final
 FROM busybox
 RUN --mount=type=bind,target=/x,required echo @only
 `},
+	{name: "error: ONBUILD RUN with a secret mount with from", wantErr: true, target: "child", dockerfile: `
+FROM busybox AS src
+RUN echo @src
+FROM busybox AS base
+ONBUILD RUN --mount=type=secret,id=x,from=src true
+RUN echo @base
+FROM base AS child
+RUN echo @child
+`},
 	{name: "invalid secret mount in a stage the target skips", target: "good", dockerfile: `
 FROM busybox AS src
 RUN echo @src

@@ -903,6 +903,7 @@ func (p *parseState) onbuildTriggers(i int) {
 		st.onbuild = nil
 		p.g.Edges = p.g.Edges[:edges]
 	}
+	onbuildRunErr := false
 	for ci, c := range base.stage.Commands {
 		ob, ok := c.(*instructions.OnbuildCommand)
 		if !ok {
@@ -929,6 +930,13 @@ func (p *parseState) onbuildTriggers(i int) {
 		if err != nil {
 			fail(ins, err)
 			return
+		}
+		// The triggers run before the stage's own instructions.
+		if run, ok := cmd.(*instructions.RunCommand); ok && !onbuildRunErr {
+			if err := runMountError(run, '\\'); err != nil {
+				st.runErr = p.errorAt(s.StartLine, s.StartLine, err.Error(), err)
+				onbuildRunErr = true
+			}
 		}
 		for _, src := range srcs {
 			// BuildKit locates trigger errors at the stage running them.
