@@ -707,6 +707,16 @@ func (v GraphView) viewDetails(width int) string {
 			add(s.Warn.Render(fmt.Sprintf("⚠ line %d %s: %s", w.Line, w.Rule, clean(w.Message))))
 		}
 	}
+	// The lint error (# check=error=true, or the linter failing) belongs to
+	// the stage holding its line, or to every stage when it has none.
+	if e := v.g.LintError; e != nil && (e.Line == 0 || e.Line >= f.StartLine && e.Line <= f.EndLine) {
+		lines = append(lines, "", "  "+s.PaneTitle.Render("Lint error"))
+		msg := clean(e.Msg)
+		if e.Line > 0 {
+			msg = fmt.Sprintf("line %d: %s", e.Line, msg)
+		}
+		add(s.Error.Render(msg))
+	}
 	if size, ok := v.sizes[f.Index]; ok && size >= 0 {
 		lines = append(lines, "", "  "+s.PaneTitle.Render("Image size"))
 		add(buildgraph.HumanSize(size) + s.Muted.Render(" (last build of this target)"))

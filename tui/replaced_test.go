@@ -31,3 +31,20 @@ func TestGraphShowsReplacedStage(t *testing.T) {
 		t.Errorf("the details of the replaced stage do not say so:\n%s", screen)
 	}
 }
+
+// A lint error (here # check=error=true; also a linter that failed) is
+// shown in the details; the graph is drawn as always.
+func TestGraphShowsLintError(t *testing.T) {
+	src := []byte("# check=error=true\nFROM alpine as base\nFROM base AS final\n")
+	g, err := buildgraph.Parse(src, buildgraph.Options{Filename: "Dockerfile"})
+	if err != nil || g.LintError == nil {
+		t.Fatalf("Parse: %v, LintError %v", err, g.LintError)
+	}
+	m, _ := newModel(t, modelOpts{proj: Project{Dockerfile: "Dockerfile", Source: src, Graph: g}}, 160, 48)
+	screen := screenText(m)
+	for _, want := range []string{"Lint error", "lint violation found for rules: FromAsCasing", "target final builds 2"} {
+		if !strings.Contains(screen, want) {
+			t.Errorf("the graph screen lacks %q:\n%s", want, screen)
+		}
+	}
+}
