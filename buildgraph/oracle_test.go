@@ -346,6 +346,14 @@ RUN echo @base
 FROM base AS child
 RUN echo @child
 `},
+	{name: "ssh mount with from: accepted, the source not built", dockerfile: `
+FROM scratch AS sshsrc
+COPY <<EOT /@sshsrc
+s
+EOT
+FROM busybox AS final
+RUN --mount=type=ssh,from=sshsrc,target=/ssh echo @final
+`},
 	{name: "invalid secret mount in a stage the target skips", target: "good", dockerfile: `
 FROM busybox AS src
 RUN echo @src
