@@ -3,8 +3,10 @@ package main
 import (
 	"bytes"
 	"context"
+	"errors"
 	"io"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -92,5 +94,30 @@ func TestGraphRefusedMount(t *testing.T) {
 				t.Errorf("%s, %s: exit %d, stdout %q, stderr %q; want exit 2 and %q", tc.mount, format, code, stdout.String(), stderr.String(), tc.want)
 			}
 		}
+	}
+}
+
+// A panic in a goroutine cmd starts ends the process the same way: one
+// sentence, exit code 70, the report saved.
+func TestGoSafe(t *testing.T) {
+	if os.Getenv("STAGESCOPE_TEST_GOSAFE") == "1" {
+		goSafe(func() { panic("boom in a goroutine") })
+		select {} // the goroutine ends the process
+	}
+	state := t.TempDir()
+	cmd := exec.Command(os.Args[0], "-test.run=^TestGoSafe$")
+	cmd.Env = append(os.Environ(), "STAGESCOPE_TEST_GOSAFE=1", "XDG_STATE_HOME="+state)
+	out, err := cmd.CombinedOutput()
+	var exit *exec.ExitError
+	if !errors.As(err, &exit) || exit.ExitCode() != exitInternal {
+		t.Fatalf("exit %v, want %d:\n%s", err, exitInternal, out)
+	}
+	msg := string(out)
+	if strings.Count(msg, "\n") != 1 || !strings.HasPrefix(msg, "stagescope: internal error: this is a bug in stagescope") || strings.Contains(msg, "goroutine") {
+		t.Errorf("output %q, want one sentence", msg)
+	}
+	path := strings.TrimSpace(msg[strings.LastIndex(msg, " ")+1:])
+	if report, err := os.ReadFile(path); err != nil || !strings.Contains(string(report), "panic: boom in a goroutine") {
+		t.Errorf("report %s: %v\n%s", path, err, report)
 	}
 }
