@@ -17,8 +17,11 @@ type Closure struct {
 	Target int
 	// Stages are the stages the build uses, in Dockerfile order, the target
 	// included. A stage a named context replaces is listed (its result is
-	// used) but runs none of its instructions.
+	// used) but runs none of its instructions: it is in Replaced too.
 	Stages []int
+	// Replaced are the stages of Stages a named context replaces: BuildKit
+	// takes the context as their result and builds none of them.
+	Replaced []int
 	// Skipped are the other stages, which the build neither runs nor needs.
 	Skipped []int
 	// Images are the images the build uses (indexes in Graph.Images).
@@ -32,6 +35,16 @@ func (c Closure) Contains(i int) bool {
 	_, ok := slices.BinarySearch(c.Stages, i)
 	return ok
 }
+
+// IsReplaced reports whether the build uses stage i through the named
+// context that replaces it, running none of its instructions.
+func (c Closure) IsReplaced(i int) bool {
+	_, ok := slices.BinarySearch(c.Replaced, i)
+	return ok
+}
+
+// Built is the number of stages the build runs: Stages without Replaced.
+func (c Closure) Built() int { return len(c.Stages) - len(c.Replaced) }
 
 // ForTarget returns the graph as BuildKit sees it when building target:
 // the graph itself, unless TARGETSTAGE (which defaults to the target) takes
@@ -55,7 +68,9 @@ func (g *Graph) ForTarget(target string) (*Graph, error) {
 // the last stage) and the ones it skips. It fails with an *Error when
 // BuildKit would reject that build: an unknown target (listing the valid
 // ones and suggesting the closest), a COPY --from or RUN --mount from= of a
-// stage defined after the stage using it, or a broken ONBUILD trigger.
+// stage defined after the stage using it, a broken ONBUILD trigger, or
+// --mount options BuildKit's instructions package refuses in a RUN of a
+// stage the build runs ("secret mount should not have a from").
 func (g *Graph) Closure(target string) (Closure, error) {
 	gg, err := g.ForTarget(target)
 	if err != nil {
@@ -136,6 +151,9 @@ func (g *Graph) closure(target string) (Closure, error) {
 	for i, in := range inStage {
 		if in {
 			c.Stages = append(c.Stages, i)
+			if g.states[i].replaced {
+				c.Replaced = append(c.Replaced, i)
+			}
 		} else {
 			c.Skipped = append(c.Skipped, i)
 		}
@@ -196,8 +214,14 @@ func (g *Graph) checkDispatch(t int) error {
 				if d.check == "" || src.stage < 0 || src.replaced || src.stage < st.stage {
 					continue
 				}
+				if st.runErr != nil && st.runErr.Line <= d.line { // RUN expands its mounts before it mounts them
+					return st.runErr
+				}
 				return &Error{File: g.File, Line: d.line, EndLine: d.endLine, Msg: d.check}
 			}
+		}
+		if st.runErr != nil {
+			return st.runErr
 		}
 	}
 	return nil

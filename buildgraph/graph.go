@@ -52,8 +52,8 @@ type Graph struct {
 	// LintError is set when BuildKit would fail the build because of a
 	// "# check=error=true" directive, or when BuildKit's lint pass over all
 	// stages hit an error buildgraph does not model (an invalid COPY --chmod,
-	// an unset ${VAR:?}, ...). It names the first such problem; it never
-	// affects the graph.
+	// an unset ${VAR:?}, ...), or when the linter itself failed. It names
+	// the first such problem; it never affects the graph.
 	LintError *Error
 
 	// states mirrors dockerfile2llb's dispatchStates list (stages followed

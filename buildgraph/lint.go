@@ -3,6 +3,7 @@ package buildgraph
 import (
 	"context"
 	"encoding/json"
+	"fmt"
 	"maps"
 	"slices"
 	"strings"
@@ -32,7 +33,15 @@ const lintViolation = "lint violation found for rules: "
 // an empty one for the stage's platform. The linter then cannot know the
 // environment variables images define, so UndefinedVar findings are dropped
 // for stages that do not start from scratch. Named contexts are not applied.
+//
+// A linter that fails (returns an error, or panics) is a lint problem, set
+// as g.LintError: the graph stands without it.
 func lint(g *Graph) {
+	defer func() {
+		if r := recover(); r != nil {
+			g.LintError = &Error{File: g.File, Msg: fmt.Sprintf("BuildKit's Dockerfile linter failed: %v", r)}
+		}
+	}()
 	build, target := hostPlatform(), hostPlatform()
 	if p, err := platforms.Parse(g.BuildPlatform); err == nil {
 		build = platforms.Normalize(p)
@@ -44,7 +53,13 @@ func lint(g *Graph) {
 	// lint subrequest requires a definition, which may be empty.
 	sourceMap := llb.NewSourceMap(nil, g.File, "Dockerfile", g.src)
 	sourceMap.Definition = &llb.Definition{}
+	// Every LLB capability of this BuildKit version, as a buildkitd of the
+	// same version gives its built-in Dockerfile frontend: the conversion
+	// consults them (a read-write bind mount asks for
+	// CapExecMountBindReadWriteNoOutput) and does not expect them unset.
+	caps := pb.Caps.CapSet(pb.Caps.All())
 	opt := dockerfile2llb.ConvertOpt{
+		LLBCaps: &caps,
 		Config: dockerui.Config{
 			// DockerfileLint may rewrite SOURCE_DATE_EPOCH in place.
 			BuildArgs:      maps.Clone(g.opts.BuildArgs),
@@ -56,9 +71,13 @@ func lint(g *Graph) {
 	if g.opts.Platform != "" {
 		opt.TargetPlatform = &target
 	}
-	res, err := dockerfile2llb.DockerfileLint(context.Background(), g.src, opt)
-	if err != nil || res == nil {
-		return // DockerfileLint reports problems in res.Error only
+	res, err := dockerfileLint(context.Background(), g.src, opt)
+	if err != nil {
+		g.LintError = &Error{File: g.File, Msg: "BuildKit's Dockerfile linter failed: " + firstLine(err.Error())}
+		return
+	}
+	if res == nil {
+		return
 	}
 	for _, w := range res.Warnings {
 		line, endLine := pbLines(w.Location)
@@ -97,6 +116,9 @@ func lint(g *Graph) {
 	line, endLine := pbLines(&res.Error.Location)
 	g.LintError = &Error{File: g.File, Line: line, EndLine: endLine, Msg: res.Error.Message}
 }
+
+// dockerfileLint is BuildKit's linter; tests replace it to make it fail.
+var dockerfileLint = dockerfile2llb.DockerfileLint
 
 // pbLines returns the first and last line of a lint location.
 func pbLines(loc *pb.Location) (int, int) {

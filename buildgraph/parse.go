@@ -69,6 +69,10 @@ type state struct {
 	deps       []dep
 	onbuild    []dep
 	onbuildErr *Error
+	// runErr is the error BuildKit reports when it reaches the stage and
+	// evaluates the --mount options of its first RUN that has invalid
+	// ones ("secret mount should not have a from").
+	runErr *Error
 
 	// line and endLine locate the reference of an external source.
 	line, endLine int
@@ -669,6 +673,26 @@ func (p *parseState) instructionSources(c instructions.Command, stageName string
 	return nil, nil
 }
 
+// runMountError is the error BuildKit's dispatch of c returns for its
+// --mount options, nil when it accepts them. BuildKit's instructions
+// package validates them only once their values are expanded with the
+// stage's variables (RunCommand.Expand): with a value that holds a
+// variable, a quote or the escape character, the verdict is BuildKit's
+// alone and nil is returned; otherwise an identity expansion gives it.
+func runMountError(c *instructions.RunCommand, escape rune) error {
+	exact := true
+	err := c.Expand(func(w string) (string, error) {
+		if strings.ContainsAny(w, "$'\"") || strings.ContainsRune(w, escape) {
+			exact = false
+		}
+		return w, nil
+	})
+	if !exact {
+		return nil
+	}
+	return err
+}
+
 // stageDeps mirrors dockerfile2llb's buildStageDependencyGraph for stage i.
 func (p *parseState) stageDeps(i int) error {
 	s := p.g.Stages[i]
@@ -678,6 +702,11 @@ func (p *parseState) stageDeps(i int) error {
 		ins := s.Instructions[ci]
 		if err != nil {
 			return p.errorAt(ins.StartLine, ins.EndLine, err.Error(), err)
+		}
+		if run, ok := c.(*instructions.RunCommand); ok && st.runErr == nil {
+			if err := runMountError(run, p.g.EscapeToken); err != nil {
+				st.runErr = p.errorAt(ins.StartLine, ins.EndLine, err.Error(), err)
+			}
 		}
 		for _, src := range srcs {
 			d := dep{state: src.state, edge: -1, used: src.used, check: src.check, line: ins.StartLine, endLine: ins.EndLine}
@@ -874,6 +903,7 @@ func (p *parseState) onbuildTriggers(i int) {
 		st.onbuild = nil
 		p.g.Edges = p.g.Edges[:edges]
 	}
+	onbuildRunErr := false
 	for ci, c := range base.stage.Commands {
 		ob, ok := c.(*instructions.OnbuildCommand)
 		if !ok {
@@ -900,6 +930,13 @@ func (p *parseState) onbuildTriggers(i int) {
 		if err != nil {
 			fail(ins, err)
 			return
+		}
+		// The triggers run before the stage's own instructions.
+		if run, ok := cmd.(*instructions.RunCommand); ok && !onbuildRunErr {
+			if err := runMountError(run, '\\'); err != nil {
+				st.runErr = p.errorAt(s.StartLine, s.StartLine, err.Error(), err)
+				onbuildRunErr = true
+			}
 		}
 		for _, src := range srcs {
 			// BuildKit locates trigger errors at the stage running them.

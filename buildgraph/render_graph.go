@@ -69,7 +69,7 @@ func WriteDOT(w io.Writer, g *Graph, opts RenderOptions) error {
 	for _, s := range g.Stages {
 		label := stageLabel(s)
 		if s.Context != nil {
-			label += "\n← " + s.Context.Value
+			label += "\nreplaced by " + s.Context.Value
 		}
 		attrs := "label=" + dotQuote(label)
 		switch {
@@ -142,7 +142,7 @@ func WriteMermaid(w io.Writer, g *Graph, opts RenderOptions) error {
 		id := nodeID(Node{NodeStage, s.Index})
 		label := stageLabel(s)
 		if s.Context != nil {
-			label += "\n← " + s.Context.Value
+			label += "\nreplaced by " + s.Context.Value
 		}
 		out.printf("  %s[%s]\n", id, mermaidQuote(label))
 		switch {

@@ -96,6 +96,7 @@ type (
 		Target     int    `json:"target"`
 		TargetName string `json:"targetName"`
 		Stages     []int  `json:"stages"`
+		Replaced   []int  `json:"replaced"`
 		Skipped    []int  `json:"skipped"`
 		Images     []int  `json:"images"`
 		Edges      []int  `json:"edges"`
@@ -140,6 +141,7 @@ func WriteJSON(w io.Writer, g *Graph, opts RenderOptions) error {
 			Target:     v.c.Target,
 			TargetName: v.targetName(),
 			Stages:     nonNil(v.c.Stages),
+			Replaced:   nonNil(v.c.Replaced),
 			Skipped:    nonNil(v.c.Skipped),
 			Images:     nonNil(v.c.Images),
 			Edges:      nonNil(v.c.Edges),

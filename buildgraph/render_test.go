@@ -3,6 +3,7 @@ package buildgraph
 import (
 	"bytes"
 	"os"
+	"slices"
 	"testing"
 
 	"github.com/charmbracelet/x/exp/golden"
@@ -47,6 +48,39 @@ func TestRenderGolden(t *testing.T) {
 		t.Run(tc.name, func(t *testing.T) {
 			var buf bytes.Buffer
 			if err := Render(&buf, g, tc.format, tc.opts); err != nil {
+				t.Fatal(err)
+			}
+			golden.RequireEqual(t, buf.Bytes())
+		})
+	}
+}
+
+// A stage a named context replaces is shown as replaced, not built, in
+// every format: BuildKit runs none of its instructions.
+func TestRenderReplacedGolden(t *testing.T) {
+	src := df(`
+FROM alpine:3.19 AS base
+RUN apk add --no-cache git
+FROM base AS tools
+RUN git --version > /v
+FROM scratch AS final
+COPY --from=tools /v /v
+`)
+	g, err := Parse(src, fixed(Options{Filename: "Dockerfile", Contexts: map[string]string{"base": "./prebuilt"}}))
+	if err != nil {
+		t.Fatal(err)
+	}
+	c, err := g.Closure("final")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !slices.Equal(c.Replaced, []int{0}) || c.Built() != 2 || !c.IsReplaced(0) || c.IsReplaced(1) {
+		t.Errorf("closure %+v: want stage 0 replaced, 2 built", c)
+	}
+	for _, f := range []Format{FormatText, FormatJSON, FormatDOT, FormatMermaid} {
+		t.Run(string(f), func(t *testing.T) {
+			var buf bytes.Buffer
+			if err := Render(&buf, g, f, RenderOptions{}); err != nil {
 				t.Fatal(err)
 			}
 			golden.RequireEqual(t, buf.Bytes())

@@ -42,8 +42,15 @@ func WriteText(w io.Writer, g *Graph, opts RenderOptions) error {
 		return code + s + ansiReset
 	}
 
-	out.printf("%s  target %s · platform %s · %d of %d stages build\n",
-		style(ansiBold, g.File), style(ansiBold, v.targetName()), g.Platform, len(v.c.Stages), len(g.Stages))
+	replaced := ""
+	if n := len(v.c.Replaced); n > 0 {
+		replaced = fmt.Sprintf(", %d replaced by a named context", n)
+		if n > 1 {
+			replaced = fmt.Sprintf(", %d replaced by named contexts", n)
+		}
+	}
+	out.printf("%s  target %s · platform %s · %d of %d stages build%s\n",
+		style(ansiBold, g.File), style(ansiBold, v.targetName()), g.Platform, v.c.Built(), len(g.Stages), replaced)
 
 	if len(g.Images) > 0 {
 		out.printf("\nimages\n")
@@ -140,6 +147,9 @@ func WriteText(w io.Writer, g *Graph, opts RenderOptions) error {
 		names := make([]string, len(level))
 		for j, s := range level {
 			names[j] = g.Stages[s].Name
+			if v.c.IsReplaced(s) {
+				names[j] += " (named context, not built)"
+			}
 		}
 		out.printf("  %d. %s\n", i+1, strings.Join(names, ", "))
 	}

@@ -19,6 +19,8 @@ import (
 	"github.com/moby/buildkit/session"
 	"github.com/moby/buildkit/solver/errdefs"
 	"github.com/tonistiigi/fsutil"
+
+	"github.com/stagescope/stagescope/internal/crash"
 )
 
 // BuildRequest is one Dockerfile build of one target.
@@ -260,10 +262,10 @@ func (e *Engine) build(ctx context.Context, req BuildRequest, status chan *clien
 	var resp *client.SolveResponse
 	var frontendErr error
 	if e.Kind == KindDocker {
-		frontend := func(ctx context.Context, c gwclient.Client) (*gwclient.Result, error) {
-			r, err := builder.Build(ctx, c)
-			frontendErr = err
-			return r, err
+		frontend := func(ctx context.Context, c gwclient.Client) (r *gwclient.Result, err error) {
+			defer func() { frontendErr = err }()
+			defer crash.Recover(&err) // the frontend runs in this process
+			return builder.Build(ctx, c)
 		}
 		resp, err = e.bk.Build(ctx, opt, "stagescope", frontend, inner)
 	} else {
@@ -295,6 +297,10 @@ func (e *Engine) classify(ctx context.Context, err, frontendErr error, watch *fa
 	}
 	if isUnavailable(err) {
 		return &LostError{Kind: e.Kind, Addr: e.Addr, Err: err}
+	}
+	var bug *crash.Error
+	if errors.As(frontendErr, &bug) {
+		return bug // a panic in the in-process frontend
 	}
 	return watch.buildError(err, frontendErr)
 }

@@ -13,6 +13,8 @@ import (
 	"github.com/moby/buildkit/session/filesync"
 	"github.com/tonistiigi/fsutil"
 	fstypes "github.com/tonistiigi/fsutil/types"
+
+	"github.com/stagescope/stagescope/internal/crash"
 )
 
 // BuildAll builds several targets of one Dockerfile concurrently in a single
@@ -86,6 +88,7 @@ func (e *Engine) BuildAll(ctx context.Context, reqs []BuildRequest, status []cha
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
+			defer crash.Recover(&errs[i])
 			results[i], errs[i] = e.build(ctx, req, ch, s)
 		}()
 	}

@@ -11,6 +11,7 @@ import (
 
 	"github.com/stagescope/stagescope/buildgraph"
 	"github.com/stagescope/stagescope/engine"
+	"github.com/stagescope/stagescope/internal/crash"
 )
 
 // Session is a connected engine. Connect makes one of an *engine.Engine;
@@ -215,9 +216,24 @@ type job struct {
 
 func (j job) run(ctx context.Context, r *Run) {
 	defer r.cancel()
+	// A panic of the run's own code ends the run with a *crash.Error for
+	// every target: the faces report it as a bug, and nothing blocks.
+	closed := false
+	defer func() {
+		if rec := recover(); rec != nil && !closed {
+			bug := crash.New(rec)
+			errs := make([]error, len(j.plans))
+			for i := range errs {
+				errs[i] = bug
+			}
+			r.send(Done{Outcome: &Outcome{Errs: errs}})
+			close(r.events)
+		}
+	}()
 	n := len(j.plans)
 	chans := make([]chan *client.SolveStatus, n)
 	counts := make([]*buildgraph.Progress, n)
+	relayErrs := make([]error, n)
 	var relays sync.WaitGroup
 	for i := range chans {
 		chans[i] = make(chan *client.SolveStatus, Queue)
@@ -225,6 +241,14 @@ func (j job) run(ctx context.Context, r *Run) {
 		relays.Add(1)
 		go func() {
 			defer relays.Done()
+			defer func() {
+				if rec := recover(); rec != nil {
+					relayErrs[i] = crash.New(rec)
+					for range chans[i] {
+						// keep the engine's stream flowing to its end
+					}
+				}
+			}()
 			for s := range chans[i] {
 				// The counts need step states, not logs.
 				counts[i].Apply(&client.SolveStatus{Vertexes: s.Vertexes, Statuses: s.Statuses})
@@ -244,8 +268,15 @@ func (j job) run(ctx context.Context, r *Run) {
 		results, errs = j.session.BuildAll(ctx, reqs, chans)
 	}
 	relays.Wait()
+	for i, err := range relayErrs {
+		if err != nil {
+			errs[i] = err
+		}
+	}
 	r.send(SolveEnded{})
-	r.send(Done{Outcome: j.finish(ctx, r, results, errs, counts)})
+	out := j.finish(ctx, r, results, errs, counts)
+	closed = true
+	r.send(Done{Outcome: out})
 	close(r.events)
 }
 

@@ -263,7 +263,10 @@ func (v BuildView) rows() []row {
 	for _, pl := range v.run.Plans {
 		if c, err := pl.Graph.Closure(pl.Target); err == nil {
 			for _, s := range c.Stages {
-				inClosure[s] = true
+				// A stage a named context replaces has no step to wait for.
+				if !c.IsReplaced(s) {
+					inClosure[s] = true
+				}
 			}
 		}
 	}

@@ -696,9 +696,13 @@ func (v GraphView) graphTitle(width int) string {
 	if f := v.Focused(); f != nil {
 		if _, ok := targetArg(v.g, f); ok && v.closureErr == nil {
 			name := clean(f.Name)
+			builds := fmt.Sprintf(" · target %s builds %d", name, v.closure.Built())
+			if n := len(v.closure.Replaced); n > 0 {
+				builds += fmt.Sprintf(", replaced %d", n)
+			}
 			titles = []string{
-				count + fmt.Sprintf(" · target %s builds %d, skips %d", name, len(v.closure.Stages), len(v.closure.Skipped)),
-				fmt.Sprintf("target %s builds %d of %d", name, len(v.closure.Stages), len(v.g.Stages)),
+				count + builds + fmt.Sprintf(", skips %d", len(v.closure.Skipped)),
+				fmt.Sprintf("target %s builds %d of %d", name, v.closure.Built(), len(v.g.Stages)),
 				"target " + name,
 			}
 		}
@@ -835,7 +839,7 @@ func (v GraphView) nodeLine(n dagNode, r, w, end int) string {
 			right = fmt.Sprintf(" ⚠%d ", n)
 		}
 		if st.Context != nil {
-			right = " context " + right
+			right = " replaced " + right
 		}
 		// tl hz " " prefix name " " fill… right hz tr
 		nameW := w - 6 - lipgloss.Width(prefix) - lipgloss.Width(right)
@@ -942,6 +946,10 @@ func (v GraphView) warnings(stage int) int {
 func (v GraphView) stageInfo(st *buildgraph.Stage) string {
 	parts := []string{baseLabel(v.g, st)}
 	steps := len(st.Instructions)
+	if st.Context != nil {
+		// BuildKit takes the context as the stage's result.
+		return strings.Join(append(parts, "no step runs"), " · ")
+	}
 	if steps == 1 {
 		parts = append(parts, "1 step")
 	} else {
@@ -1020,6 +1028,9 @@ func (v GraphView) detailLines(width int) ([]string, int) {
 	}
 	add(head)
 	add(s.Muted.Render(fmt.Sprintf("lines %d–%d · %s", f.StartLine, f.EndLine, baseLabel(v.g, f))))
+	if f.Context != nil {
+		add(s.Accent.Render("replaced by the named context " + clean(f.Context.Key) + "=" + clean(f.Context.Value) + ": none of its steps run"))
+	}
 	if _, ok := targetArg(v.g, f); !ok {
 		add(s.Warn.Render("not a target: only named stages and the last stage build"))
 	}
@@ -1124,6 +1135,16 @@ func (v GraphView) detailLines(width int) ([]string, int) {
 		for _, w := range warns {
 			add(s.Warn.Render(fmt.Sprintf("⚠ line %d %s: %s", w.Line, w.Rule, clean(w.Message))))
 		}
+	}
+	// The lint error (# check=error=true, or the linter failing) belongs to
+	// the stage holding its line, or to every stage when it has none.
+	if e := v.g.LintError; e != nil && (e.Line == 0 || e.Line >= f.StartLine && e.Line <= f.EndLine) {
+		lines = append(lines, "", "  "+s.PaneTitle.Render("Lint error"))
+		msg := clean(e.Msg)
+		if e.Line > 0 {
+			msg = fmt.Sprintf("line %d: %s", e.Line, msg)
+		}
+		add(s.Error.Render(msg))
 	}
 	if size, ok := v.sizes[f.Index]; ok && size >= 0 {
 		lines = append(lines, "", "  "+s.PaneTitle.Render("Image size"))

@@ -39,6 +39,8 @@ type lifecycle struct {
 	// ErrInterrupted (exit code 130), not as a plain quit.
 	interruptedQuit bool
 
+	crash *crashBox // the first panic, wherever it happened
+
 	results []buildgraph.TargetResult // the latest result per target, in order of first build
 	saved   map[string]buildgraph.SavedSize
 	builds  int // builds that ended, for Options.Stats
@@ -257,6 +259,9 @@ func (m *Model) buildEvents(events []pipeline.Event) tea.Cmd {
 func (m *Model) finished() {
 	r := m.run
 	o := r.Outcome
+	for _, err := range o.Errs {
+		m.crash.check(err)
+	}
 	if r.ended.IsZero() {
 		r.ended = m.now()
 	}

@@ -57,7 +57,7 @@ func New(opts Options) *Model {
 		keys:      DefaultGlobalKeyMap(),
 		help:      help.New(),
 		now:       opts.Now,
-		lifecycle: lifecycle{ctx: ctx, cancel: cancel, noCache: opts.NoCache},
+		lifecycle: lifecycle{ctx: ctx, cancel: cancel, noCache: opts.NoCache, crash: &crashBox{}},
 	}
 	m.help.Styles = styles.Help
 	for _, newScreen := range screens {

@@ -123,6 +123,20 @@ func IsTerminal(r io.Reader, w io.Writer) bool {
 	return ok1 && ok2 && term.IsTerminal(in.Fd()) && term.IsTerminal(out.Fd())
 }
 
+// runProgram runs p. A panic of Bubble Tea's own loop, outside the
+// guarded model, is kept in box and the program stopped, which restores the
+// terminal.
+func runProgram(p *tea.Program, box *crashBox) (err error) {
+	defer func() {
+		if r := recover(); r != nil {
+			box.record(r)
+			p.Kill()
+		}
+	}()
+	_, err = p.Run()
+	return err
+}
+
 // Run runs the TUI until the user quits. It returns ErrNotATerminal without
 // drawing anything when in or out is not a terminal.
 func Run(ctx context.Context, opts Options, in io.Reader, out io.Writer) error {
@@ -136,13 +150,19 @@ func Run(ctx context.Context, opts Options, in io.Reader, out io.Writer) error {
 	// drawing a build costs (BenchmarkBuildFrame, BenchmarkTUILogHeavyCPU);
 	// the first frame waits for the renderer's first tick, 40 ms
 	// (BenchmarkTUIFirstFrame).
-	p := tea.NewProgram(m, tea.WithContext(ctx), tea.WithInput(in), tea.WithOutput(out), tea.WithFPS(25))
-	final, err := p.Run()
-	if fm, ok := final.(*Model); ok {
-		fm.shutdown()
-		if err == nil && fm.interruptedQuit {
-			return ErrInterrupted
-		}
+	//
+	// Bubble Tea's own panic catching prints a Go stack trace; the guard
+	// catches panics instead (crash.go), and Run returns them as a
+	// *crash.Error once the program has restored the terminal.
+	p := tea.NewProgram(guard{m: m, box: m.crash}, tea.WithContext(ctx), tea.WithInput(in), tea.WithOutput(out), tea.WithFPS(25), tea.WithoutCatchPanics())
+	m.crash.setStop(p.Kill)
+	err := runProgram(p, m.crash)
+	m.shutdown()
+	if bug := m.crash.crashed(); bug != nil {
+		return bug
+	}
+	if err == nil && m.interruptedQuit {
+		return ErrInterrupted
 	}
 	if errors.Is(err, tea.ErrProgramKilled) && ctx.Err() != nil {
 		return context.Cause(ctx)

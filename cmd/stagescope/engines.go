@@ -105,7 +105,7 @@ func probeEngines(ctx context.Context, opts engine.Options) []engineStatus {
 	rows := make([]engineStatus, len(cands))
 	done := make(chan struct{})
 	for i, c := range cands {
-		go func() {
+		goSafe(func() {
 			defer func() { done <- struct{}{} }()
 			row := engineStatus{Source: string(c.Source), Context: c.Context, Address: c.Addr, Kind: c.Kind, InUse: i == 0}
 			e, err := engine.ConnectTo(ctx, c, opts)
@@ -119,7 +119,7 @@ func probeEngines(ctx context.Context, opts engine.Options) []engineStatus {
 				row.Reachable = true
 			}
 			rows[i] = row
-		}()
+		})
 	}
 	for range cands {
 		<-done

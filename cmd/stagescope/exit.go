@@ -5,10 +5,12 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"os"
 	"strings"
 
 	"github.com/stagescope/stagescope/buildgraph"
 	"github.com/stagescope/stagescope/engine"
+	"github.com/stagescope/stagescope/internal/crash"
 	"github.com/stagescope/stagescope/pipeline"
 )
 
@@ -20,6 +22,9 @@ const (
 	exitNoEngine    = 3 // no engine reachable, or the engine was lost
 	exitInterrupted = 130
 )
+
+// exitInternal (70) is a bug in stagescope: a panic, recovered.
+const exitInternal = crash.ExitCode
 
 // usageError is a problem with the command line itself.
 type usageError struct{ msg string }
@@ -52,6 +57,8 @@ func exitCode(err error) int {
 	switch {
 	case err == nil:
 		return exitOK
+	case errors.As(err, new(*crash.Error)):
+		return exitInternal
 	case errors.As(err, &silent):
 		return silent.code
 	case errors.Is(err, context.Canceled), errors.Is(err, errInterrupted):
@@ -68,12 +75,30 @@ func exitCode(err error) int {
 
 var errInterrupted = errors.New("interrupted")
 
+// goSafe runs f in a goroutine of its own. A panic there cannot reach the
+// recover in run, so it is reported here the same way, and ends the process
+// with exit code 70.
+func goSafe(f func()) {
+	go func() {
+		defer func() {
+			if r := recover(); r != nil {
+				os.Exit(report(os.Stderr, crash.New(r), os.Args[1:]))
+			}
+		}()
+		f()
+	}()
+}
+
 // report prints err as one line (no stack trace, no usage dump) and returns
-// its exit code.
-func report(w io.Writer, err error) int {
+// its exit code. A panic (*crash.Error) is saved to a report file, which the
+// line names; args are the command line, for that report.
+func report(w io.Writer, err error, args []string) int {
 	code := exitCode(err)
+	var bug *crash.Error
 	switch {
 	case err == nil:
+	case errors.As(err, &bug):
+		fmt.Fprintf(w, "stagescope: %s\n", crash.Report(bug, args))
 	case errors.As(err, new(*silentError)):
 	case code == exitInterrupted:
 		fmt.Fprintln(w, "stagescope: interrupted")

@@ -28,7 +28,8 @@ stages a --target builds and the ones it skips, and lint warnings.
 No engine is needed. Formats: text (colour on a terminal unless NO_COLOR is
 set), json (docs/graph-json.md), dot (Graphviz) and mermaid.
 
-Exit codes: 0 ok, 2 bad input (the message names file and line).`,
+Exit codes: 0 ok, 2 bad input (the message names file and line), 70 internal
+error (a bug in stagescope; the message names the file with the details).`,
 		Example: `  stagescope graph examples/hello-multistage
   stagescope graph -f Dockerfile --target builder --format dot | dot -Tsvg > graph.svg
   cat Dockerfile | stagescope graph -f - --format json`,
@@ -59,7 +60,7 @@ Exit codes: 0 ok, 2 bad input (the message names file and line).`,
 				return err
 			}
 			out := cmd.OutOrStdout()
-			return buildgraph.Render(out, g, f, buildgraph.RenderOptions{
+			return renderGraph(out, g, f, buildgraph.RenderOptions{
 				Target:       target,
 				Color:        f == buildgraph.FormatText && colorFor(out),
 				Instructions: instructions,
@@ -75,6 +76,9 @@ Exit codes: 0 ok, 2 bad input (the message names file and line).`,
 	fs.BoolVar(&instructions, "instructions", false, "list every stage's instructions (text format)")
 	return cmd
 }
+
+// renderGraph draws the graph; tests replace it.
+var renderGraph = buildgraph.Render
 
 // readGraphInput reads the Dockerfile from -f, standard input (-f -) or
 // CONTEXT/Dockerfile, and names it for messages.

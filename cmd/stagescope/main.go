@@ -12,6 +12,8 @@ import (
 	"syscall"
 
 	"github.com/sirupsen/logrus"
+
+	"github.com/stagescope/stagescope/internal/crash"
 )
 
 func main() {
@@ -32,8 +34,15 @@ func main() {
 }
 
 // run executes one command line and returns the process exit code. It is the
-// whole program but for the process: tests call it directly.
-func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.Writer) int {
+// whole program but for the process: tests call it directly. A panic in the
+// command is reported as an internal error (exit code 70), never as a Go
+// stack trace.
+func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.Writer) (code int) {
+	defer func() {
+		if r := recover(); r != nil {
+			code = report(stderr, crash.New(r), args)
+		}
+	}()
 	// BuildKit's and containerd's libraries log through logrus; their
 	// warnings (such as a filesystem without fs-verity under an OCI layout)
 	// are not the user's business. Errors reach the user as errors.
@@ -41,5 +50,5 @@ func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 	root := newRootCmd(stdin, stdout, stderr)
 	root.SetArgs(args)
 	err := root.ExecuteContext(ctx)
-	return report(stderr, err)
+	return report(stderr, err, args)
 }

@@ -69,10 +69,10 @@ func (s *progressSink) follow(ctx context.Context, run *pipeline.Run) *pipeline.
 	shown := make(chan struct{})
 	if s.json == nil {
 		tee = make(chan *client.SolveStatus)
-		go func() {
+		goSafe(func() {
 			defer close(shown)
 			_, _ = s.display.UpdateFrom(context.WithoutCancel(ctx), tee)
-		}()
+		})
 	} else {
 		close(shown)
 	}
