@@ -3,6 +3,7 @@ package buildgraph
 import (
 	"errors"
 	"strconv"
+	"strings"
 
 	"github.com/moby/buildkit/frontend/dockerfile/parser"
 )
@@ -89,4 +90,14 @@ func rangeLines(rs []parser.Range) (int, int) {
 		end = start
 	}
 	return start, end
+}
+
+// FirstLine is the first line of a message, without the spaces around it:
+// what a one-line report shows of an error.
+func FirstLine(s string) string {
+	s = strings.TrimSpace(s)
+	if i := strings.IndexByte(s, '\n'); i >= 0 {
+		s = s[:i]
+	}
+	return s
 }

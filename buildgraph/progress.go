@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/moby/buildkit/client"
+	"github.com/moby/buildkit/frontend/dockerfile/instructions"
 	digest "github.com/opencontainers/go-digest"
 )
 
@@ -342,11 +343,8 @@ func NewProgress(g *Graph) *Progress {
 // rootWorkdir reports whether in is a literal "WORKDIR /", which BuildKit
 // counts but runs no step for.
 func rootWorkdir(in Instruction) bool {
-	if in.Keyword != "WORKDIR" {
-		return false
-	}
-	f := strings.Fields(in.Text)
-	return len(f) == 2 && strings.HasPrefix(f[1], "/") && path.Clean(f[1]) == "/"
+	w, ok := in.Command.(*instructions.WorkdirCommand)
+	return ok && strings.HasPrefix(w.Path, "/") && path.Clean(w.Path) == "/"
 }
 
 // Apply folds one status update into the progress. It never panics on

@@ -51,3 +51,10 @@ func SanitizeLine(s string) string {
 	}
 	return b.String()
 }
+
+// PrintableLine is SanitizeLine with every tab widened to four spaces:
+// untrusted text (a stage name, a Dockerfile line, a log line) ready to be
+// drawn in cells.
+func PrintableLine(s string) string {
+	return strings.ReplaceAll(SanitizeLine(s), "\t", "    ")
+}

@@ -410,7 +410,7 @@ func (v CompareView) details(h int) []string {
 			sizeText = "—"
 		}
 		whereW := min(24, v.width/4)
-		line := "  " + padLeft(sizeText, 9) + "  " + pad(oneLine(what), v.width-whereW-16) + " " + pad(s.Muted.Render(where), whereW)
+		line := "  " + padLeft(sizeText, 9) + "  " + pad(buildgraph.OneLine(what), v.width-whereW-16) + " " + pad(s.Muted.Render(where), whereW)
 		if l.Empty || l.Base {
 			line = s.Muted.Render(line)
 		}

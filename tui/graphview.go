@@ -54,7 +54,7 @@ type GraphView struct {
 // NewGraphView returns the graph of g, the stage named focus focused.
 func NewGraphView(g *buildgraph.Graph, source []byte, styles Styles, focus string) GraphView {
 	v := GraphView{keys: DefaultGraphKeyMap(), styles: styles, g: g, closureStage: -1}
-	v.explain = NewExplainView(g, builderPair{}, styles)
+	v.explain = NewExplainView(g, buildgraph.BuilderPair{}, styles)
 	if len(source) > 0 {
 		v.source = strings.Split(strings.ReplaceAll(string(source), "\r\n", "\n"), "\n")
 	}
@@ -82,7 +82,7 @@ func (v GraphView) ExplainKeyMap() ExplainKeyMap { return v.explain.KeyMap() }
 
 // SetBuilderPair tells the explain panel that the Dockerfile is one half of
 // the builder pattern.
-func (v *GraphView) SetBuilderPair(p builderPair) { v.explain.pair = p }
+func (v *GraphView) SetBuilderPair(p buildgraph.BuilderPair) { v.explain.pair = p }
 
 // SetResults gives the explain panel the latest result of each target.
 func (v *GraphView) SetResults(results []buildgraph.TargetResult) {
@@ -650,7 +650,7 @@ func (v GraphView) viewDetails(width int) string {
 			stStyle, g := s.State(st.State)
 			mark = stStyle.Render(g) + " "
 		}
-		add(v.lineNo(in.StartLine) + mark + clean(oneLine(in.Text)))
+		add(v.lineNo(in.StartLine) + mark + clean(buildgraph.OneLine(in.Text)))
 	}
 	// Dependencies.
 	var deps, users []string
@@ -718,14 +718,6 @@ func lineSuffix(line int) string {
 		return ""
 	}
 	return fmt.Sprintf(", line %d", line)
-}
-
-func oneLine(s string) string {
-	s = strings.ReplaceAll(s, "\\\n", " ")
-	if i := strings.IndexByte(s, '\n'); i >= 0 {
-		s = s[:i] + " …"
-	}
-	return s
 }
 
 // filterInput is the one-line text input of the stage filter.

@@ -112,7 +112,7 @@ func New(opts Options) *Model {
 	m.help.Styles = styles.Help
 	src := opts.Project.Source
 	m.graph = NewGraphView(opts.Project.Graph, src, styles, opts.Target)
-	m.graph.SetBuilderPair(findBuilderPair(opts.Project.Dockerfile))
+	m.graph.SetBuilderPair(opts.Project.BuilderPair)
 	m.build = NewBuildView(opts.Project.Graph, src, styles)
 	m.compare = NewCompareView(opts.Project.Graph, styles)
 	m.keys.Cancel.SetEnabled(false)

@@ -41,6 +41,9 @@ type Project struct {
 	Source []byte
 	// Graph is the Dockerfile parsed without a target.
 	Graph *buildgraph.Graph
+	// BuilderPair says whether the Dockerfile is one half of the builder
+	// pattern (buildgraph.FindBuilderPair, when the project is loaded).
+	BuilderPair buildgraph.BuilderPair
 	// Plan makes the build of one target ("" for the last stage).
 	Plan func(target string) (Plan, error)
 	// Wide are the local contexts that are the filesystem root or the home

@@ -9,6 +9,7 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/stagescope/stagescope/buildgraph"
 	"github.com/stagescope/stagescope/engine"
 	"github.com/stagescope/stagescope/internal/history"
 	"github.com/stagescope/stagescope/tui"
@@ -59,6 +60,9 @@ func runTUI(cmd *cobra.Command, f *buildFlags, args []string) error {
 			Dockerfile: proj.dockerfile,
 			Source:     proj.data,
 			Graph:      proj.graph,
+			// The other half of the builder pattern is looked for once,
+			// here, so that no view touches the file system.
+			BuilderPair: buildgraph.FindBuilderPair(proj.dockerfile, isFile),
 			Plan: func(target string) (tui.Plan, error) {
 				p, err := proj.planFor(target, nil)
 				if err != nil {
@@ -102,6 +106,12 @@ func runTUI(cmd *cobra.Command, f *buildFlags, args []string) error {
 		return errInterrupted
 	}
 	return err
+}
+
+// isFile reports whether path names a regular file.
+func isFile(path string) bool {
+	st, err := os.Stat(path)
+	return err == nil && st.Mode().IsRegular()
 }
 
 // quietStderr points the process's standard error at /dev/null while the
