@@ -2,6 +2,7 @@ package buildgraph
 
 import (
 	"errors"
+	"regexp"
 	"strconv"
 	"strings"
 
@@ -100,4 +101,19 @@ func FirstLine(s string) string {
 		s = s[:i]
 	}
 	return s
+}
+
+// exitCodeText is how BuildKit writes a failed process's exit code in an
+// error message ("process ... did not complete successfully: exit code: 2").
+var exitCodeText = regexp.MustCompile(`exit code: (\d+)`)
+
+// ExitCode finds the exit code of a failed process in an error message, for
+// daemons that send it in the message only.
+func ExitCode(msg string) (int, bool) {
+	m := exitCodeText.FindStringSubmatch(msg)
+	if m == nil {
+		return 0, false
+	}
+	code, err := strconv.Atoi(m[1])
+	return code, err == nil
 }

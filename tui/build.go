@@ -3,7 +3,6 @@ package tui
 import (
 	"context"
 	"errors"
-	"strings"
 	"sync"
 	"time"
 
@@ -219,20 +218,20 @@ func (j buildJob) finish(ctx context.Context, results []*engine.Result, errs []e
 		r := buildgraph.TargetResult{Target: p.Target}
 		cached, _, total := counts[i].Counts()
 		r.StepsCached, r.StepsTotal = cached, total
-		key := j.session.Kind() + "/" + p.Target
+		key := buildgraph.SavedKey(j.session.Kind(), p.Target)
 		if prev, ok := saved[key]; ok {
 			r.Previous = &prev
 		}
 		switch {
 		case errs[i] != nil:
-			r.Error = firstLine(errs[i].Error())
+			r.Error = buildgraph.FirstLine(errs[i].Error())
 		case results[i] == nil:
 			r.Error = "the engine returned no result"
 		default:
 			r.Image, r.Duration = results[i].Image, results[i].Duration
 			size, err := j.session.Measure(ctx, results[i])
 			if err != nil {
-				r.Error = "measuring: " + firstLine(err.Error())
+				r.Error = "measuring: " + buildgraph.FirstLine(err.Error())
 				if errs[i] == nil && errors.Is(err, context.Canceled) {
 					errs[i] = err
 				}
@@ -249,12 +248,4 @@ func (j buildJob) finish(ctx context.Context, results []*engine.Result, errs []e
 		out.saveErr = j.history.Save(j.dockerfile, toSave)
 	}
 	return out
-}
-
-func firstLine(s string) string {
-	s = strings.TrimSpace(s)
-	if i := strings.IndexByte(s, '\n'); i >= 0 {
-		s = s[:i]
-	}
-	return s
 }

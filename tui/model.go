@@ -392,7 +392,7 @@ func (m *Model) connected(msg connectMsg) tea.Cmd {
 }
 
 func noEngineMessage(err error) string {
-	return "No engine answered: " + firstLine(err.Error()) + ". Press r to try again once it runs; the graph works without an engine (esc)."
+	return "No engine answered: " + buildgraph.FirstLine(err.Error()) + ". Press r to try again once it runs; the graph works without an engine (esc)."
 }
 
 // startBuild builds targets (target arguments: names, "" for the last
@@ -415,7 +415,7 @@ func (m *Model) startBuild(targets []string) tea.Cmd {
 	for _, t := range targets {
 		pl, err := p.Plan(t)
 		if err != nil {
-			m.setNotice(firstLine(err.Error()), true)
+			m.setNotice(buildgraph.FirstLine(err.Error()), true)
 			return nil
 		}
 		pl.Request.NoCache = m.noCache
@@ -522,12 +522,12 @@ func (m *Model) finished(o buildOutcome) {
 	case errors.As(err, &lost):
 		m.session, m.connErr = nil, err
 		// The action first: the engine's address makes the cause long.
-		m.setNotice("Engine lost during the build; press r to reconnect and build again. ("+firstLine(err.Error())+")", true)
+		m.setNotice("Engine lost during the build; press r to reconnect and build again. ("+buildgraph.FirstLine(err.Error())+")", true)
 	default:
-		m.setNotice(firstLine(err.Error()), true)
+		m.setNotice(buildgraph.FirstLine(err.Error()), true)
 	}
 	if o.saveErr != nil {
-		m.setNotice(m.notice+" (could not save results: "+firstLine(o.saveErr.Error())+")", true)
+		m.setNotice(m.notice+" (could not save results: "+buildgraph.FirstLine(o.saveErr.Error())+")", true)
 	}
 	m.tickViews()
 	m.build.Finished()
@@ -536,7 +536,7 @@ func (m *Model) finished(o buildOutcome) {
 	if m.opts.Stats != nil {
 		outcome := "built"
 		if err != nil {
-			outcome = firstLine(err.Error())
+			outcome = buildgraph.FirstLine(err.Error())
 		}
 		st := processStats(m.builds, outcome)
 		if r.cpuEnded > 0 {
@@ -596,7 +596,7 @@ func (m *Model) syncGraph() {
 	sizes := map[int]int64{}
 	for _, t := range g.Targets() {
 		name := g.Stages[t.Stage].Name
-		if s, ok := m.saved[m.sessionKind()+"/"+name]; ok && m.session != nil {
+		if s, ok := m.saved[buildgraph.SavedKey(m.sessionKind(), name)]; ok && m.session != nil {
 			sizes[t.Stage] = s.Uncompressed
 		}
 	}

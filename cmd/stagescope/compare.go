@@ -246,19 +246,19 @@ func runCompare(ctx context.Context, cmd *cobra.Command, opts engine.Options, pr
 		r.StepsCached, _, r.StepsTotal = models[i].Counts()
 		// Engines measure differently (content store or image store): compare
 		// with the last result of the same kind of engine.
-		key := string(eng.Kind) + "/" + p.target
+		key := buildgraph.SavedKey(string(eng.Kind), p.target)
 		if prev, ok := saved[key]; ok {
 			r.Previous = &prev
 		}
 		if errs[i] != nil {
-			r.Error = oneLine(errs[i].Error())
+			r.Error = buildgraph.FirstLine(errs[i].Error())
 			c.Results = append(c.Results, r)
 			continue
 		}
 		r.Image, r.Duration = results[i].Image, results[i].Duration
 		size, err := eng.Measure(ctx, results[i])
 		if err != nil {
-			r.Error = "measuring: " + oneLine(err.Error())
+			r.Error = "measuring: " + buildgraph.FirstLine(err.Error())
 			c.Results = append(c.Results, r)
 			continue
 		}
