@@ -32,6 +32,10 @@ type TargetResult struct {
 	OverBudget bool  `json:"overBudget,omitempty"`
 }
 
+// SavedKey is the key of a target's SavedSize: engines measure differently
+// (content store or image store), so results are kept by engine kind too.
+func SavedKey(engineKind, target string) string { return engineKind + "/" + target }
+
 // SavedSize is a measurement kept between runs.
 type SavedSize struct {
 	Uncompressed int64     `json:"uncompressed"`
@@ -190,7 +194,7 @@ func (c Comparison) WriteTable(w io.Writer, now time.Time) error {
 	fmt.Fprintln(tw, "TARGET\tUNCOMPRESSED\tCOMPRESSED\tLAYERS\tBUILD TIME\tCACHED\tVS LARGEST\tLAST TIME")
 	for _, r := range c.Results {
 		if r.Error != "" {
-			fmt.Fprintf(tw, "%s\t-\t-\t-\t-\t-\tfailed: %s\t%s\n", r.Target, firstLine(r.Error), previous(r, now))
+			fmt.Fprintf(tw, "%s\t-\t-\t-\t-\t-\tfailed: %s\t%s\n", r.Target, FirstLine(r.Error), previous(r, now))
 			continue
 		}
 		layers := "-"
@@ -223,7 +227,7 @@ func (c Comparison) WriteMarkdown(w io.Writer, now time.Time) error {
 	fmt.Fprintf(&b, "| --- | ---: | ---: | ---: | ---: | ---: | --- | --- |\n")
 	for _, r := range c.Results {
 		if r.Error != "" {
-			fmt.Fprintf(&b, "| `%s` | - | - | - | - | - | failed: %s | %s |\n", mdEscape(r.Target), mdEscape(firstLine(r.Error)), mdEscape(previous(r, now)))
+			fmt.Fprintf(&b, "| `%s` | - | - | - | - | - | failed: %s | %s |\n", mdEscape(r.Target), mdEscape(FirstLine(r.Error)), mdEscape(previous(r, now)))
 			continue
 		}
 		layers := "-"
@@ -302,13 +306,6 @@ func Ago(d time.Duration) string {
 	default:
 		return plural(int(d/(24*time.Hour)), "day")
 	}
-}
-
-func firstLine(s string) string {
-	if i := strings.IndexByte(s, '\n'); i >= 0 {
-		return s[:i]
-	}
-	return s
 }
 
 func mdEscape(s string) string {

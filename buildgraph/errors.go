@@ -2,7 +2,9 @@ package buildgraph
 
 import (
 	"errors"
+	"regexp"
 	"strconv"
+	"strings"
 
 	"github.com/moby/buildkit/frontend/dockerfile/parser"
 )
@@ -89,4 +91,29 @@ func rangeLines(rs []parser.Range) (int, int) {
 		end = start
 	}
 	return start, end
+}
+
+// FirstLine is the first line of a message, without the spaces around it:
+// what a one-line report shows of an error.
+func FirstLine(s string) string {
+	s = strings.TrimSpace(s)
+	if i := strings.IndexByte(s, '\n'); i >= 0 {
+		s = s[:i]
+	}
+	return s
+}
+
+// exitCodeText is how BuildKit writes a failed process's exit code in an
+// error message ("process ... did not complete successfully: exit code: 2").
+var exitCodeText = regexp.MustCompile(`exit code: (\d+)`)
+
+// ExitCode finds the exit code of a failed process in an error message, for
+// daemons that send it in the message only.
+func ExitCode(msg string) (int, bool) {
+	m := exitCodeText.FindStringSubmatch(msg)
+	if m == nil {
+		return 0, false
+	}
+	code, err := strconv.Atoi(m[1])
+	return code, err == nil
 }

@@ -184,6 +184,10 @@ type Instruction struct {
 	// bodies included.
 	Text               string
 	StartLine, EndLine int
+	// Command is the instruction as BuildKit's instructions package parsed
+	// it: its flags and arguments (*instructions.CopyCommand has From and
+	// Chown, *instructions.RunCommand its mounts, ...), not expanded.
+	Command instructions.Command
 }
 
 // Image is an external source: an image from a registry, scratch, or a named
@@ -287,6 +291,26 @@ func (g *Graph) Stage(nameOrIndex string) (*Stage, bool) {
 		}
 	}
 	return nil, false
+}
+
+// Chain returns the FROM chain of stage i, base-most first: the stage, the
+// stage it is built FROM, that stage's base, and so on, up to a stage that
+// starts from an image or scratch, or that a named context replaces (whose
+// own base BuildKit never reaches). Every file of each stage of the chain is
+// in stage i's file system.
+func (g *Graph) Chain(i int) []*Stage {
+	var out []*Stage
+	seen := map[int]bool{}
+	for i >= 0 && i < len(g.Stages) && !seen[i] {
+		seen[i] = true
+		st := g.Stages[i]
+		out = append([]*Stage{st}, out...)
+		if st.Context != nil || st.Base.Kind != BaseStage {
+			break
+		}
+		i = st.Base.Stage
+	}
+	return out
 }
 
 // parseIndex parses a plain non-negative decimal stage index.

@@ -73,7 +73,7 @@ func lint(g *Graph) {
 	}
 	res, err := dockerfileLint(context.Background(), g.src, opt)
 	if err != nil {
-		g.LintError = &Error{File: g.File, Msg: "BuildKit's Dockerfile linter failed: " + firstLine(err.Error())}
+		g.LintError = &Error{File: g.File, Msg: "BuildKit's Dockerfile linter failed: " + FirstLine(err.Error())}
 		return
 	}
 	if res == nil {
@@ -146,21 +146,8 @@ func (g *Graph) stageAt(line int) int {
 // from the Dockerfile: its chain of base stages ends in scratch, and no
 // named context replaces any of them.
 func (g *Graph) envKnown(i int) bool {
-	for range g.Stages {
-		s := g.Stages[i]
-		if s.Context != nil {
-			return false
-		}
-		switch s.Base.Kind {
-		case BaseScratch:
-			return true
-		case BaseStage:
-			i = s.Base.Stage
-		default:
-			return false
-		}
-	}
-	return false
+	chain := g.Chain(i)
+	return len(chain) > 0 && chain[0].Context == nil && chain[0].Base.Kind == BaseScratch
 }
 
 // offlineResolver answers the linter's image lookups without a registry: an

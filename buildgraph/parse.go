@@ -441,6 +441,7 @@ func (p *parseState) addStage(i int, st instructions.Stage) error {
 			Text:      p.sourceText(l, el),
 			StartLine: l,
 			EndLine:   el,
+			Command:   c,
 		})
 		s.EndLine = max(s.EndLine, el)
 	}

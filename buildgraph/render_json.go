@@ -181,7 +181,7 @@ func WriteJSON(w io.Writer, g *Graph, opts RenderOptions) error {
 			js.Base.Image = &s.Base.Image
 		}
 		for _, in := range s.Instructions {
-			js.Instructions = append(js.Instructions, jsonInstruction(in))
+			js.Instructions = append(js.Instructions, jsonInstruction{Keyword: in.Keyword, Text: in.Text, StartLine: in.StartLine, EndLine: in.EndLine})
 		}
 		doc.Stages = append(doc.Stages, js)
 	}

@@ -77,22 +77,6 @@ type Contribution struct {
 	Bytes  int64  `json:"bytes"`
 }
 
-// chain returns the stages of a target's FROM chain, base-most first.
-func (g *Graph) chain(target int) []*Stage {
-	var out []*Stage
-	seen := map[int]bool{}
-	for i := target; i >= 0 && !seen[i]; {
-		seen[i] = true
-		st := g.Stages[i]
-		out = append([]*Stage{st}, out...)
-		if st.Context != nil || st.Base.Kind != BaseStage {
-			break
-		}
-		i = st.Base.Stage
-	}
-	return out
-}
-
 // Attribute lines the image's history up with the target stage's FROM
 // chain and fills in each layer's origin. BuildKit records one history
 // entry per instruction after FROM, so the last entries belong to the
@@ -103,7 +87,7 @@ func Attribute(g *Graph, target string, size *ImageSize) Breakdown {
 	if !ok || size == nil {
 		return b
 	}
-	chain := g.chain(st.Index)
+	chain := g.Chain(st.Index)
 	root := chain[0]
 	switch {
 	case root.Context != nil:
@@ -199,7 +183,7 @@ func LeftBehind(g *Graph, target string, measured map[string]int64) []Contributi
 		return nil
 	}
 	inChain := map[int]bool{}
-	for _, s := range g.chain(st.Index) {
+	for _, s := range g.Chain(st.Index) {
 		inChain[s.Index] = true
 	}
 	var out []Contribution

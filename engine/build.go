@@ -14,8 +14,6 @@ import (
 
 	"github.com/containerd/containerd/v2/core/content"
 	"github.com/moby/buildkit/client"
-	"github.com/moby/buildkit/frontend/dockerfile/builder"
-	gwclient "github.com/moby/buildkit/frontend/gateway/client"
 	"github.com/moby/buildkit/session"
 	"github.com/moby/buildkit/solver/errdefs"
 	"github.com/tonistiigi/fsutil"
@@ -259,19 +257,7 @@ func (e *Engine) build(ctx context.Context, req BuildRequest, status chan *clien
 		watch.relay(inner, status)
 		close(relayed)
 	}()
-	var resp *client.SolveResponse
-	var frontendErr error
-	if e.Kind == KindDocker {
-		frontend := func(ctx context.Context, c gwclient.Client) (r *gwclient.Result, err error) {
-			defer func() { frontendErr = err }()
-			defer crash.Recover(&err) // the frontend runs in this process
-			return builder.Build(ctx, c)
-		}
-		resp, err = e.bk.Build(ctx, opt, "stagescope", frontend, inner)
-	} else {
-		opt.Frontend = "dockerfile.v0"
-		resp, err = e.bk.Solve(ctx, nil, opt, inner)
-	}
+	resp, frontendErr, err := e.be.solve(ctx, e.bk, opt, inner)
 	<-relayed // both Build and Solve close inner before returning
 	loadErr := finish(err)
 	if err != nil {

@@ -43,11 +43,8 @@ func (e *Engine) Describe(ctx context.Context) (*Description, error) {
 			}
 		}
 	}
-	if e.docker != nil {
-		d.DockerVersion = e.Version
-		if d.ImageStore, d.StorageDriver, err = e.docker.storeInfo(ctx); err != nil {
-			return nil, err
-		}
+	if err := e.be.describe(ctx, d); err != nil {
+		return nil, err
 	}
 	return d, nil
 }

@@ -24,13 +24,16 @@ type dockerAPI struct {
 	host string
 }
 
+// defaultDockerHost is the daemon's socket when nothing names another.
+const defaultDockerHost = dockerclient.DefaultDockerHost
+
 // dockerHostFromEnv is the address Docker's own CLI would use when no
 // context is configured: DOCKER_HOST, else the default socket.
 func dockerHostFromEnv() string {
 	if h := os.Getenv("DOCKER_HOST"); h != "" {
 		return h
 	}
-	return dockerclient.DefaultDockerHost
+	return defaultDockerHost
 }
 
 // newDockerAPI makes a client for host ("" means DOCKER_HOST or the default

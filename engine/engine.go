@@ -88,8 +88,8 @@ type Engine struct {
 	// or buildkitd's); empty when the daemon does not implement Info.
 	Version string
 
-	bk     *client.Client
-	docker *dockerAPI // the Docker daemon this engine is, or nil
+	bk *client.Client
+	be backend // what this kind of engine does its own way
 	// layerSizes remembers unpacked layer sizes by blob digest (Measure).
 	layerSizes SizeMemo
 }
@@ -290,7 +290,7 @@ func connectBuildKit(ctx context.Context, addr string, opts Options) (*Engine, e
 	if err != nil {
 		return nil, &UnreachableError{Kind: KindBuildKit, Addr: addr, Err: err}
 	}
-	e := &Engine{Kind: KindBuildKit, Addr: addr, bk: c}
+	e := &Engine{Kind: KindBuildKit, Addr: addr, bk: c, be: buildkitd{}}
 	if err := e.probe(ctx, opts.ProbeTimeout); err != nil {
 		c.Close()
 		return nil, &UnreachableError{Kind: KindBuildKit, Addr: addr, Err: err}
@@ -323,7 +323,7 @@ func connectDocker(ctx context.Context, host string, timeout time.Duration) (*En
 		d.close()
 		return nil, &UnreachableError{Kind: KindDocker, Addr: d.host, Err: err}
 	}
-	e := &Engine{Kind: KindDocker, Addr: d.host, Version: version, bk: c, docker: d}
+	e := &Engine{Kind: KindDocker, Addr: d.host, Version: version, bk: c, be: dockerd{api: d, version: version}}
 	if err := e.probe(ctx, timeout); err != nil {
 		e.Close()
 		return nil, &UnreachableError{Kind: KindDocker, Addr: d.host, Err: fmt.Errorf("its BuildKit does not answer: %w", err)}
@@ -353,11 +353,7 @@ func (e *Engine) probe(ctx context.Context, timeout time.Duration) error {
 
 // Close releases the connections.
 func (e *Engine) Close() error {
-	err := e.bk.Close()
-	if e.docker != nil {
-		err = errors.Join(err, e.docker.close())
-	}
-	return err
+	return errors.Join(e.bk.Close(), e.be.close())
 }
 
 // rootCause keeps the innermost useful sentence of a wrapped gRPC or dial

@@ -4,17 +4,15 @@ import (
 	"bytes"
 	"errors"
 	"io"
-	"regexp"
-	"strconv"
 	"strings"
 
 	"github.com/moby/buildkit/client"
 	gatewaypb "github.com/moby/buildkit/frontend/gateway/pb"
 	"github.com/moby/buildkit/solver/errdefs"
 	digest "github.com/opencontainers/go-digest"
-)
 
-var exitCodeText = regexp.MustCompile(`exit code: (\d+)`)
+	"github.com/stagescope/stagescope/buildgraph"
+)
 
 // tailLines is how many log lines of a failed step a BuildError keeps.
 const tailLines = 20
@@ -76,9 +74,9 @@ func (w *failureWatch) buildError(err, frontendErr error) *BuildError {
 	var exit *gatewaypb.ExitError
 	if errors.As(err, &exit) {
 		be.ExitCode = int(exit.ExitCode)
-	} else if m := exitCodeText.FindStringSubmatch(err.Error()); m != nil {
+	} else if code, ok := buildgraph.ExitCode(err.Error()); ok {
 		// Older daemons send the exit code only in the message.
-		be.ExitCode, _ = strconv.Atoi(m[1])
+		be.ExitCode = code
 	}
 	dgst := w.failed
 	var ve *errdefs.VertexError

@@ -7,7 +7,6 @@ import (
 	"github.com/docker/cli/cli/config"
 	clicontext "github.com/docker/cli/cli/context"
 	"github.com/docker/cli/cli/context/store"
-	dockerclient "github.com/docker/docker/client"
 )
 
 // Source says where an engine address came from.
@@ -52,7 +51,7 @@ func Candidates(opts Options) []Candidate {
 	if name, host := dockerContextHost(); host != "" {
 		out = append(out, Candidate{Kind: KindDocker, Source: SourceDockerContext, Context: name, Addr: host})
 	}
-	out = append(out, Candidate{Kind: KindDocker, Source: SourceDockerDefault, Addr: dockerclient.DefaultDockerHost})
+	out = append(out, Candidate{Kind: KindDocker, Source: SourceDockerDefault, Addr: defaultDockerHost})
 	return out
 }
 

@@ -122,51 +122,20 @@ func (e *Engine) exports(ctx context.Context, req BuildRequest) ([]client.Export
 		return nil, nil, &InputError{Msg: "--output: " + rootCause(err)}
 	}
 	name := strings.Join(req.Tags, ",")
+	images, wait, err := e.be.imageExports(ctx, req, name)
+	if err != nil {
+		return nil, nil, err
+	}
 	finish := func(solveErr error) error {
 		if solveErr != nil {
 			created.remove()
 		}
+		if wait != nil {
+			return wait(solveErr)
+		}
 		return nil
 	}
-	switch {
-	case e.Kind == KindDocker && (len(req.Outputs) == 0 || req.Load) && name != "":
-		entries = append(entries, client.ExportEntry{Type: "moby", Attrs: map[string]string{"name": name}})
-	case e.Kind == KindBuildKit && req.Keep && !req.Load && name != "":
-		entries = append(entries, client.ExportEntry{Type: client.ExporterImage, Attrs: map[string]string{"name": name}})
-	case e.Kind == KindBuildKit && req.Load:
-		d, err := newDockerAPI(req.LoadDockerHost)
-		if err != nil {
-			return nil, nil, &AddressError{Addr: req.LoadDockerHost, Msg: rootCause(err)}
-		}
-		if _, err := d.ping(ctx); err != nil {
-			d.close()
-			return nil, nil, &UnreachableError{Kind: KindDocker, Addr: d.host, Err: fmt.Errorf("--load needs a Docker daemon: %w", err)}
-		}
-		pr, pw := io.Pipe()
-		loaded := make(chan error, 1)
-		go func() {
-			err := d.load(ctx, pr)
-			pr.CloseWithError(err)
-			d.close()
-			loaded <- err
-		}()
-		finish = func(solveErr error) error {
-			if solveErr != nil {
-				created.remove()
-				pw.CloseWithError(solveErr) // the exporter never ran
-			}
-			if err := <-loaded; err != nil && solveErr == nil {
-				return fmt.Errorf("loading the image into Docker: %w", err)
-			}
-			return nil
-		}
-		entries = append(entries, client.ExportEntry{
-			Type:   client.ExporterDocker,
-			Attrs:  map[string]string{"name": name},
-			Output: func(map[string]string) (io.WriteCloser, error) { return pw, nil },
-		})
-	}
-	return entries, finish, nil
+	return append(entries, images...), finish, nil
 }
 
 // destinations are the --output dest= paths that did not exist before the

@@ -11,7 +11,6 @@ import (
 	"strings"
 
 	"github.com/containerd/containerd/v2/core/content"
-	"github.com/containerd/containerd/v2/core/content/proxy"
 	"github.com/klauspost/compress/zstd"
 	digest "github.com/opencontainers/go-digest"
 	ocispecs "github.com/opencontainers/image-spec/specs-go/v1"
@@ -22,21 +21,7 @@ import (
 // from Docker's image store (inspect and history) on Docker, or from the
 // engine's content store (manifest and config) on a standalone buildkitd.
 func (e *Engine) Measure(ctx context.Context, res *Result) (*buildgraph.ImageSize, error) {
-	if e.Kind == KindDocker {
-		if res.Image == "" {
-			return nil, errors.New("the build stored no image to measure")
-		}
-		return e.docker.measure(ctx, res.Image)
-	}
-	manifest := res.Exporter["containerimage.digest"]
-	if manifest == "" {
-		return nil, errors.New("the build exported no image to measure (build with an image export)")
-	}
-	size, err := measureContent(ctx, proxy.NewContentStore(e.bk.ContentClient()), res.Image, digest.Digest(manifest), e.layerSizes)
-	if err == nil {
-		_ = e.layerSizes.Flush() // a memo that cannot be saved only costs time later
-	}
-	return size, err
+	return e.be.measure(ctx, e.bk, e.layerSizes, res)
 }
 
 // measureContent reads a manifest and its config from a content store. The

@@ -68,6 +68,10 @@ type Project struct {
 	Base engine.BuildRequest
 	// AllowWide: see Input.
 	AllowWide bool
+	// BuilderPair says whether the Dockerfile is one half of the builder
+	// pattern, found beside it when the project is loaded, so that no view
+	// touches the file system.
+	BuilderPair buildgraph.BuilderPair
 }
 
 // Load checks the context folder and every input, reads and parses the
@@ -110,7 +114,14 @@ func Load(in Input) (*Project, error) {
 	if p.Graph, err = p.parse(""); err != nil {
 		return nil, err
 	}
+	p.BuilderPair = buildgraph.FindBuilderPair(p.Dockerfile, isFile)
 	return p, nil
+}
+
+// isFile reports whether path names a regular file.
+func isFile(path string) bool {
+	st, err := os.Stat(path)
+	return err == nil && st.Mode().IsRegular()
 }
 
 func (p *Project) parse(target string) (*buildgraph.Graph, error) {

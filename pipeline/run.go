@@ -3,7 +3,6 @@ package pipeline
 import (
 	"context"
 	"errors"
-	"strings"
 	"sync"
 	"time"
 
@@ -47,11 +46,6 @@ type History interface {
 	Load(dockerfile string) (map[string]buildgraph.SavedSize, error)
 	Save(dockerfile string, sizes map[string]buildgraph.SavedSize) error
 }
-
-// SavedKey is the key of a target's saved size: engines measure
-// differently (content store or image store), so a result is compared with
-// the last one of the same kind of engine.
-func SavedKey(kind, target string) string { return kind + "/" + target }
 
 // Options configure a Run.
 type Options struct {
@@ -296,13 +290,13 @@ func (j job) finish(ctx context.Context, r *Run, results []*engine.Result, errs 
 	for i, p := range j.plans {
 		res := buildgraph.TargetResult{Target: p.Target}
 		res.StepsCached, _, res.StepsTotal = counts[i].Counts()
-		key := SavedKey(kind, p.Target)
+		key := buildgraph.SavedKey(kind, p.Target)
 		if prev, ok := saved[key]; ok {
 			res.Previous = &prev
 		}
 		switch {
 		case errs[i] != nil:
-			res.Error = firstLine(errs[i].Error())
+			res.Error = buildgraph.FirstLine(errs[i].Error())
 		case results[i] == nil:
 			res.Error = "the engine returned no result"
 		default:
@@ -312,7 +306,7 @@ func (j job) finish(ctx context.Context, r *Run, results []*engine.Result, errs 
 			}
 			size, err := j.session.Measure(ctx, results[i])
 			if err != nil {
-				res.Error = "measuring: " + firstLine(err.Error())
+				res.Error = "measuring: " + buildgraph.FirstLine(err.Error())
 				if errors.Is(err, context.Canceled) {
 					errs[i] = err
 				}
@@ -345,12 +339,4 @@ func (j job) finish(ctx context.Context, r *Run, results []*engine.Result, errs 
 		out.SaveErr = h.Save(j.dockerfile, toSave)
 	}
 	return out
-}
-
-func firstLine(s string) string {
-	s = strings.TrimSpace(s)
-	if i := strings.IndexByte(s, '\n'); i >= 0 {
-		s = s[:i]
-	}
-	return s
 }

@@ -3,7 +3,6 @@ package tui
 import (
 	"errors"
 	"fmt"
-	"regexp"
 	"strconv"
 	"strings"
 	"time"
@@ -70,7 +69,7 @@ type BuildView struct {
 func NewBuildView(g *buildgraph.Graph, source []byte, styles Styles) BuildView {
 	v := BuildView{keys: DefaultBuildKeyMap(), styles: styles, g: g, follow: true}
 	if len(source) > 0 {
-		v.source = sourceLines(source)
+		v.source = buildgraph.SourceLines(source)
 	}
 	v.logs = viewport.New()
 	v.drawn = &buildDrawings{}
@@ -678,8 +677,6 @@ func (v BuildView) stageRow(i int) string {
 	return pad(left, v.width-10) + padLeft(s.Muted.Render(right), 9) + " "
 }
 
-var exitCodeRe = regexp.MustCompile(`exit code: (\d+)`)
-
 // stepRow draws a step's row, or takes its last drawing when nothing the
 // row shows has changed: most rows are finished steps.
 func (v BuildView) stepRow(st *buildgraph.Step, focused bool) string {
@@ -731,8 +728,8 @@ func (v BuildView) drawStepRow(st *buildgraph.Step, glyph string, focused bool) 
 		right = s.Cached.Render("CACHED")
 	case buildgraph.StepError:
 		right = s.Failed.Render("ERROR")
-		if m := exitCodeRe.FindStringSubmatch(st.Error); m != nil {
-			right = s.Failed.Render("exit " + m[1])
+		if code, ok := buildgraph.ExitCode(st.Error); ok {
+			right = s.Failed.Render("exit " + strconv.Itoa(code))
 		}
 	case buildgraph.StepCanceled:
 		right = s.Canceled.Render("CANCELED")
@@ -810,15 +807,15 @@ func (v BuildView) errorBox(width int) []string {
 		return nil
 	}
 	var out []string
-	msg := "✗ " + clean(firstLine(st.Error))
+	msg := "✗ " + clean(buildgraph.FirstLine(st.Error))
 	var be *engine.BuildError
 	if v.run.Outcome == nil || !errors.As(v.run.Outcome.Err(), &be) {
 		be = nil
 	}
 	if be != nil && be.ExitCode >= 0 {
-		msg = fmt.Sprintf("✗ exit code %d · %s", be.ExitCode, clean(firstLine(st.Error)))
-	} else if m := exitCodeRe.FindStringSubmatch(st.Error); m != nil {
-		msg = fmt.Sprintf("✗ exit code %s · %s", m[1], clean(firstLine(st.Error)))
+		msg = fmt.Sprintf("✗ exit code %d · %s", be.ExitCode, clean(buildgraph.FirstLine(st.Error)))
+	} else if code, ok := buildgraph.ExitCode(st.Error); ok {
+		msg = fmt.Sprintf("✗ exit code %d · %s", code, clean(buildgraph.FirstLine(st.Error)))
 	}
 	out = append(out, " "+s.Failed.Render(truncate(msg, width-2)))
 	source, line, end := v.source, st.Line, st.Line
@@ -835,30 +832,19 @@ func (v BuildView) errorBox(width int) []string {
 		if data, start, stop, ok := be.Location(); ok {
 			line, end = start, stop
 			if len(data) > 0 {
-				source = sourceLines(data)
+				source = buildgraph.SourceLines(data)
 			}
 		}
 	}
-	if line > 0 && line <= len(source) {
-		end = min(end, len(source))
-		from, to := max(line-2, 1), min(end+2, len(source))
-		for n := from; n <= to; n++ {
-			text := clean(source[n-1])
-			if n >= line && n <= end {
-				out = append(out, " "+s.Marked.Render(truncate(fmt.Sprintf("▶%4d │ %s", n, text), width-2)))
-			} else {
-				out = append(out, " "+s.LineNo.Render(fmt.Sprintf(" %4d │ ", n))+truncate(text, width-10))
-			}
+	for _, l := range buildgraph.Excerpt(source, line, end) {
+		text := clean(l.Text)
+		if l.Marked {
+			out = append(out, " "+s.Marked.Render(truncate(fmt.Sprintf("▶%4d │ %s", l.Number, text), width-2)))
+		} else {
+			out = append(out, " "+s.LineNo.Render(fmt.Sprintf(" %4d │ ", l.Number))+truncate(text, width-10))
 		}
 	}
 	return out
-}
-
-// sourceLines splits a Dockerfile into its lines; the newline that ends the
-// last line starts no line of its own.
-func sourceLines(data []byte) []string {
-	text := strings.ReplaceAll(string(data), "\r\n", "\n")
-	return strings.Split(strings.TrimSuffix(text, "\n"), "\n")
 }
 
 // wrapLines word-wraps text to width with an indent.

@@ -110,7 +110,7 @@ func (v *CompareView) SetResults(results []buildgraph.TargetResult, saved map[st
 		if have[name] || kind == "" {
 			continue
 		}
-		if s, ok := saved[kind+"/"+name]; ok {
+		if s, ok := saved[buildgraph.SavedKey(kind, name)]; ok {
 			s := s
 			v.rows = append(v.rows, compareRow{result: buildgraph.TargetResult{Target: name}, saved: &s})
 		}
@@ -437,7 +437,7 @@ func (v CompareView) details(h int) []string {
 			sizeText = "—"
 		}
 		whereW := min(24, v.width/4)
-		line := "  " + padLeft(sizeText, 9) + "  " + pad(oneLine(what), v.width-whereW-16) + " " + pad(s.Muted.Render(where), whereW)
+		line := "  " + padLeft(sizeText, 9) + "  " + pad(buildgraph.OneLine(what), v.width-whereW-16) + " " + pad(s.Muted.Render(where), whereW)
 		if l.Empty || l.Base {
 			line = s.Muted.Render(line)
 		}

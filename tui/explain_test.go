@@ -27,7 +27,11 @@ func exampleProject(t testing.TB, dir, file string) *pipeline.Project {
 	if err != nil {
 		t.Fatal(err)
 	}
-	return &pipeline.Project{Dockerfile: path, Source: src, Graph: g}
+	isFile := func(p string) bool {
+		st, err := os.Stat(p)
+		return err == nil && st.Mode().IsRegular()
+	}
+	return &pipeline.Project{Dockerfile: path, Source: src, Graph: g, BuilderPair: buildgraph.FindBuilderPair(path, isFile)}
 }
 
 // TestExplainScreens renders the explain panel at 80×24 (full screen) and
@@ -106,96 +110,6 @@ func TestExplainToggle(t *testing.T) {
 	}
 }
 
-// TestExplainInstructions checks the words for every instruction: each has
-// its own explanation, and the Dockerfile's own arguments appear in it.
-func TestExplainInstructions(t *testing.T) {
-	src := `ARG VERSION=1
-FROM alpine:3.20 AS base
-RUN --mount=type=cache,target=/root/.cache echo hi
-FROM base AS tools
-ENV MODE=prod
-LABEL org.opencontainers.image.source=x
-USER app
-EXPOSE 8080
-VOLUME /data
-SHELL ["/bin/bash", "-c"]
-STOPSIGNAL SIGTERM
-HEALTHCHECK CMD true
-ONBUILD RUN true
-ADD app.tar.gz /opt/
-COPY --from=base --chown=app /etc/os-release rel
-RUN --mount=from=base,target=/b ls /b
-WORKDIR src
-ENTRYPOINT ["/bin/app"]
-CMD ["--serve"]
-FROM scratch
-COPY --from=tools /opt /opt
-`
-	g, err := buildgraph.Parse([]byte(src), buildgraph.Options{Filename: "Dockerfile"})
-	if err != nil {
-		t.Fatal(err)
-	}
-	v := NewExplainView(g, builderPair{}, NewStyles(true))
-	want := map[string][]string{
-		"RUN --mount=type=cache": {"`echo hi`", "cache, secret or folder"},
-		"ENV":                    {"MODE=prod", "no secrets"},
-		"LABEL":                  {"key=value"},
-		"USER":                   {"as app instead of root"},
-		"EXPOSE":                 {"8080", "docker run -p"},
-		"VOLUME":                 {"/data"},
-		"SHELL":                  {"shell form"},
-		"STOPSIGNAL":             {"SIGTERM"},
-		"HEALTHCHECK":            {"still works"},
-		"ONBUILD":                {"not in this one"},
-		"ADD":                    {"app.tar.gz", "unpacks"},
-		"COPY --from=base":       {"from stage base", "/etc/os-release", "/rel", "--chown=app"},
-		"RUN --mount=from":       {"files of base during this step only"},
-		"WORKDIR":                {"/src"},
-		"ENTRYPOINT":             {"/bin/app", "not replaced"},
-		"CMD":                    {"--serve", "default arguments"},
-	}
-	seen := map[string]bool{}
-	for _, st := range g.Stages {
-		workdir := "/"
-		for _, in := range st.Instructions {
-			text := v.explainInstruction(st, in, workdir)
-			if in.Keyword == "WORKDIR" {
-				workdir = "/src"
-			}
-			if strings.Contains(text, "no plain words") {
-				t.Errorf("%s: no explanation", in.Text)
-			}
-			for prefix, words := range want {
-				if !strings.HasPrefix(in.Text, prefix) {
-					continue
-				}
-				seen[prefix] = true
-				for _, w := range words {
-					if !strings.Contains(text, w) {
-						t.Errorf("%s: %q lacks %q", in.Text, text, w)
-					}
-				}
-			}
-		}
-	}
-	for prefix := range want {
-		if !seen[prefix] {
-			t.Errorf("no instruction starts with %q", prefix)
-		}
-	}
-	// The unnamed last stage, tools in its closure, base reached through tools.
-	if s := v.explainTarget(g.Stages[0]); !strings.Contains(s, "It skips tools, stage-2") {
-		t.Errorf("--target base: %q", s)
-	}
-	var all []string
-	for _, b := range v.carried(g.Stages[0]) {
-		all = append(all, b.text)
-	}
-	if s := strings.Join(all, " "); !strings.Contains(s, "tools uses it") {
-		t.Errorf("base into the final image: %q", s)
-	}
-}
-
 // TestExplainProseWidth checks that no line of prose is wider than
 // proseWidth, however wide the screen, and that untrusted Dockerfile text
 // reaches the screen without escape sequences.
@@ -205,7 +119,7 @@ func TestExplainProseWidth(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	v := NewExplainView(g, builderPair{}, NewStyles(true))
+	v := NewExplainView(g, buildgraph.BuilderPair{}, NewStyles(true))
 	v.SetSize(200, 80)
 	v.SetStage(0)
 	out := v.View()
@@ -216,23 +130,5 @@ func TestExplainProseWidth(t *testing.T) {
 		if w := len([]rune(strings.TrimRight(l, " "))); w > proseWidth+1 {
 			t.Errorf("line %d is %d cells wide: %q", i+2, w, l)
 		}
-	}
-}
-
-// TestFindBuilderPair finds the other half of the builder pattern beside
-// a Dockerfile, and nothing beside an ordinary one.
-func TestFindBuilderPair(t *testing.T) {
-	dir := filepath.Join("..", "examples", "java-builder-pattern")
-	if p := findBuilderPair(filepath.Join(dir, "Dockerfile")); p.role != "runtime" || p.other != "Dockerfile.build" || p.script != "build.sh" {
-		t.Errorf("runtime half: %+v", p)
-	}
-	if p := findBuilderPair(filepath.Join(dir, "Dockerfile.build")); p.role != "build" || p.other != "Dockerfile" {
-		t.Errorf("build half: %+v", p)
-	}
-	if p := findBuilderPair(filepath.Join("..", "examples", "java-multistage", "Dockerfile")); p.role != "" {
-		t.Errorf("multi-stage: %+v", p)
-	}
-	if p := findBuilderPair("-"); p.role != "" {
-		t.Errorf("stdin: %+v", p)
 	}
 }

@@ -75,7 +75,7 @@ const (
 // NewGraphView returns the graph of g, the stage named focus focused.
 func NewGraphView(g *buildgraph.Graph, source []byte, styles Styles, focus string) GraphView {
 	v := GraphView{keys: DefaultGraphKeyMap(), styles: styles, g: g, closureStage: -1, only: -1, edge: -1}
-	v.explain = NewExplainView(g, builderPair{}, styles)
+	v.explain = NewExplainView(g, buildgraph.BuilderPair{}, styles)
 	if len(source) > 0 {
 		v.source = strings.Split(strings.ReplaceAll(string(source), "\r\n", "\n"), "\n")
 	}
@@ -94,7 +94,7 @@ func NewGraphView(g *buildgraph.Graph, source []byte, styles Styles, focus strin
 
 func newGraphScreen(opts Options, s Styles) Screen {
 	v := NewGraphView(opts.Project.Graph, opts.Project.Source, s, opts.Target)
-	v.SetBuilderPair(findBuilderPair(opts.Project.Dockerfile))
+	v.SetBuilderPair(opts.Project.BuilderPair)
 	return &v
 }
 
@@ -144,7 +144,7 @@ func (v *GraphView) syncBuild(msg buildStateMsg) {
 	sizes := map[int]int64{}
 	for _, t := range v.g.Targets() {
 		name := v.g.Stages[t.Stage].Name
-		if s, ok := msg.saved[msg.kind+"/"+name]; ok && msg.kind != "" {
+		if s, ok := msg.saved[buildgraph.SavedKey(msg.kind, name)]; ok && msg.kind != "" {
 			sizes[t.Stage] = s.Uncompressed
 		}
 	}
@@ -162,7 +162,7 @@ func (v GraphView) Explaining() bool { return v.explaining }
 
 // SetBuilderPair tells the explain panel that the Dockerfile is one half of
 // the builder pattern.
-func (v *GraphView) SetBuilderPair(p builderPair) { v.explain.pair = p }
+func (v *GraphView) SetBuilderPair(p buildgraph.BuilderPair) { v.explain.pair = p }
 
 // SetResults gives the explain panel the latest result of each target.
 func (v *GraphView) SetResults(results []buildgraph.TargetResult) {
@@ -1071,7 +1071,7 @@ func (v GraphView) detailLines(width int) ([]string, int) {
 			stStyle, g := s.State(st.State)
 			mark = stStyle.Render(g) + " "
 		}
-		add(v.lineNo(in.StartLine) + mark + clean(oneLine(in.Text)))
+		add(v.lineNo(in.StartLine) + mark + clean(buildgraph.OneLine(in.Text)))
 	}
 	// Dependencies: the selected edge is marked, and so are edges the
 	// drawing has no lane for.
@@ -1162,14 +1162,6 @@ func lineSuffix(line int) string {
 		return ""
 	}
 	return fmt.Sprintf(", line %d", line)
-}
-
-func oneLine(s string) string {
-	s = strings.ReplaceAll(s, "\\\n", " ")
-	if i := strings.IndexByte(s, '\n'); i >= 0 {
-		s = s[:i] + " …"
-	}
-	return s
 }
 
 // filterInput is the one-line text input of the stage filter.

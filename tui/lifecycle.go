@@ -151,7 +151,7 @@ func (m *Model) connected(msg connectMsg) tea.Cmd {
 }
 
 func noEngineMessage(err error) string {
-	return "No engine answered: " + firstLine(err.Error()) + ". Press r to try again once it runs; the graph works without an engine (esc)."
+	return "No engine answered: " + buildgraph.FirstLine(err.Error()) + ". Press r to try again once it runs; the graph works without an engine (esc)."
 }
 
 // startBuild builds targets (target arguments: names, "" for the last
@@ -174,7 +174,7 @@ func (m *Model) startBuild(targets []string) tea.Cmd {
 	for _, t := range targets {
 		pl, err := p.Plan(t, nil)
 		if err != nil {
-			m.setNotice(firstLine(err.Error()), true)
+			m.setNotice(buildgraph.FirstLine(err.Error()), true)
 			return nil
 		}
 		pl.Request.NoCache = m.noCache
@@ -300,12 +300,12 @@ func (m *Model) finished() {
 	case errors.As(err, &lost):
 		m.session, m.connErr = nil, err
 		// The action first: the engine's address makes the cause long.
-		m.setNotice("Engine lost during the build; press r to reconnect and build again. ("+firstLine(err.Error())+")", true)
+		m.setNotice("Engine lost during the build; press r to reconnect and build again. ("+buildgraph.FirstLine(err.Error())+")", true)
 	default:
-		m.setNotice(firstLine(err.Error()), true)
+		m.setNotice(buildgraph.FirstLine(err.Error()), true)
 	}
 	if o.SaveErr != nil {
-		m.setNotice(m.notice+" (could not save results: "+firstLine(o.SaveErr.Error())+")", true)
+		m.setNotice(m.notice+" (could not save results: "+buildgraph.FirstLine(o.SaveErr.Error())+")", true)
 	}
 	m.tickViews()
 	m.broadcast(buildFinishedMsg{})
@@ -314,7 +314,7 @@ func (m *Model) finished() {
 	if m.opts.Stats != nil {
 		outcome := "built"
 		if err != nil {
-			outcome = firstLine(err.Error())
+			outcome = buildgraph.FirstLine(err.Error())
 		}
 		st := processStats(m.builds, outcome)
 		if r.cpuEnded > 0 {

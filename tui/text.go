@@ -108,7 +108,7 @@ func trimLines(frame string) string {
 // clean makes untrusted text (stage names, log lines) safe to draw: no
 // escape sequences, no control characters, valid UTF-8.
 func clean(s string) string {
-	return strings.ReplaceAll(buildgraph.SanitizeLine(s), "\t", "    ")
+	return buildgraph.PrintableLine(s)
 }
 
 // duration formats a build duration the way BuildKit's display does: 0.4s,

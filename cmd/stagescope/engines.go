@@ -11,6 +11,7 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/stagescope/stagescope/buildgraph"
 	"github.com/stagescope/stagescope/engine"
 	"github.com/stagescope/stagescope/internal/history"
 )
@@ -161,7 +162,7 @@ func printEngines(w interface{ Write([]byte) (int, error) }, rows []engineStatus
 	tw.Flush()
 	for _, r := range rows {
 		if !r.Reachable {
-			fmt.Fprintf(w, "%s %s: %s\n", r.Source, r.Address, oneLine(r.Error))
+			fmt.Fprintf(w, "%s %s: %s\n", r.Source, r.Address, buildgraph.FirstLine(r.Error))
 		}
 	}
 	fmt.Fprintln(w, "* the engine builds use")

@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"io"
 	"os"
-	"strings"
 
 	"github.com/stagescope/stagescope/buildgraph"
 	"github.com/stagescope/stagescope/engine"
@@ -105,17 +104,7 @@ func report(w io.Writer, err error, args []string) int {
 	default:
 		// Messages can quote the input (a Dockerfile line, a flag): no
 		// control character or escape sequence of it reaches the terminal.
-		fmt.Fprintf(w, "stagescope: %s\n", buildgraph.SanitizeLine(oneLine(err.Error())))
+		fmt.Fprintf(w, "stagescope: %s\n", buildgraph.SanitizeLine(buildgraph.FirstLine(err.Error())))
 	}
 	return code
-}
-
-// oneLine keeps the first line of a message; later lines are detail that the
-// command prints itself where it matters (failed step logs, source lines).
-func oneLine(s string) string {
-	s = strings.TrimSpace(s)
-	if i := strings.IndexByte(s, '\n'); i >= 0 {
-		s = s[:i]
-	}
-	return s
 }

@@ -1,12 +1,10 @@
 package main
 
 import (
-	"bytes"
 	"context"
 	"fmt"
 	"io"
 	"os"
-	"strings"
 	"time"
 
 	"github.com/moby/buildkit/client"
@@ -125,20 +123,18 @@ func (s *progressSink) finish(model *buildgraph.Progress, err error, dockerfile 
 // printSourceLines shows the Dockerfile around line, the line marked, in the
 // shape BuildKit's own error printer uses.
 func printSourceLines(w io.Writer, dockerfile []byte, line int) {
-	lines := bytes.Split(bytes.TrimRight(dockerfile, "\n"), []byte("\n"))
-	if line < 1 || line > len(lines) {
+	excerpt := buildgraph.Excerpt(buildgraph.SourceLines(dockerfile), line, line)
+	if len(excerpt) == 0 {
 		return
 	}
-	from, to := max(1, line-2), min(len(lines), line+2)
 	fmt.Fprintln(w, "Dockerfile:"+fmt.Sprint(line))
 	fmt.Fprintln(w, "--------------------")
-	for i := from; i <= to; i++ {
+	for _, l := range excerpt {
 		mark := "   "
-		if i == line {
+		if l.Marked {
 			mark = ">>>"
 		}
-		text := buildgraph.SanitizeLine(strings.TrimRight(string(lines[i-1]), "\r"))
-		fmt.Fprintf(w, " %3d | %s %s\n", i, mark, text)
+		fmt.Fprintf(w, " %3d | %s %s\n", l.Number, mark, l.Text)
 	}
 	fmt.Fprintln(w, "--------------------")
 }
