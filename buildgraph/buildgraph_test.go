@@ -288,6 +288,14 @@ func TestParseValid(t *testing.T) {
 			want:       "a:image=docker.io/library/busybox:latest stage-1:scratch | | build: stage-1 | skip: a | images:",
 		},
 		{
+			// The stage is marked dispatched before its instructions run,
+			// so a trigger may copy from the stage running it.
+			name:       "ONBUILD COPY --from the stage running the trigger",
+			dockerfile: "FROM scratch AS base\nONBUILD COPY --from=tools /o /o\nFROM base AS tools\nRUN true\n",
+			target:     "tools",
+			want:       "base:scratch tools:stage=base | tools-onbuild->tools | build: base tools | skip: | images:",
+		},
+		{
 			name:       "BOM and CRLF",
 			dockerfile: "\ufeffFROM scratch AS a\r\nFROM scratch\r\nCOPY --from=a /x /x\r\n",
 			want:       "a:scratch stage-1:scratch | a-copy-from->stage-1 | build: a stage-1 | skip: | images:",
