@@ -127,11 +127,13 @@ func pick[T any](c *chooser, xs []T) T {
 }
 
 var (
-	genStageNames = []string{"base", "builder", "deps", "gen", "test", "tools", "final", "app", "a", "b", "c", "go-mod.cache_1"}
+	// Stage names; "alpine" and "golang" are image names too, and
+	// "context" the name BuildKit never looks up as a named context.
+	genStageNames = []string{"base", "builder", "deps", "gen", "test", "tools", "final", "app", "a", "b", "c", "go-mod.cache_1", "alpine", "golang", "context"}
 	genImages     = []string{"alpine", "alpine:3.20", "golang:1.22", "docker.io/library/busybox:latest", "ghcr.io/acme/tool:v1",
 		"debian:bookworm-slim", "registry.local:5000/team/img", "busybox@sha256:" + strings.Repeat("ab", 32)}
 	// genContextImages are the keys that replace images of genImages.
-	genContextImages = []string{"alpine", "alpine:3.20", "golang:1.22", "busybox", "ghcr.io/acme/tool:v1", "registry.local:5000/team/img"}
+	genContextImages = []string{"alpine", "alpine:3.20", "golang", "golang:1.22", "busybox", "ghcr.io/acme/tool:v1", "registry.local:5000/team/img"}
 	genBadRefs       = []string{"Alpine", "UPPER/case:1", "bad..ref", "-x", "foo::bar"}
 	genArgNames      = []string{"BASE", "SRC", "VERSION", "VARIANT"}
 	genTargetPlats   = []string{"linux/amd64", "linux/arm64", "linux/arm/v7"}
@@ -316,7 +318,11 @@ func (g *gen) writeStage(archGroup bool) {
 	var from []string
 	from = append(from, "FROM")
 	if g.has(featPlatform) && c.chance(1, 3) {
-		from = append(from, "--platform="+pick(c, genFlagPlats))
+		p := pick(c, genFlagPlats)
+		if len(g.globalArgs) > 0 && c.chance(1, 4) {
+			p = "${" + pick(c, g.globalArgs) + ":-linux/arm64}"
+		}
+		from = append(from, "--platform="+p)
 	}
 	base := g.base(archGroup)
 	from = append(from, base)

@@ -405,12 +405,15 @@ func checkTarget(t testing.TB, gc genCase, target string, stages []instructions.
 		t.Logf("finding: BuildKit's conversion panicked for target %q (not a stagescope failure):\n%s\n%s", target, gc, bk.panic)
 		return
 	}
+	if bk.err != nil && strings.Contains(bk.err.Error(), "secret mount should not have a from") &&
+		(serr == nil || !strings.Contains(serr.Error(), "secret mount should not have a from")) {
+		// Known: buildgraph reads the mount as a bind mount (and
+		// may then trip over its from= first).
+		diffStats.knownSecretFrom.Add(1)
+		return
+	}
 	switch {
 	case serr == nil && bk.err != nil:
-		if strings.Contains(bk.err.Error(), "secret mount should not have a from") {
-			diffStats.knownSecretFrom.Add(1)
-			return
-		}
 		diffFail(t, "target %q: BuildKit rejects the build, stagescope accepts it.\nBuildKit: %v\n%s", target, bk.err, gc)
 		return
 	case serr != nil && bk.err == nil:
