@@ -219,6 +219,14 @@ func TestParseValid(t *testing.T) {
 			want:       "stage-0:scratch mid:scratch stage-2:scratch | stage-0-copy-from->stage-2 | build: stage-0 stage-2 | skip: mid | images:",
 		},
 		{
+			// dockerfile2llb adds a source that is no stage to its list
+			// again each time an index names it.
+			name:         "numeric COPY --from an external source named by index before",
+			dockerfile:   "FROM scratch\nCOPY --from=alpine /x /x\nCOPY --from=1 /y /y\nCOPY --from=2 /z /z\n",
+			want:         "stage-0:scratch | alpine-copy-from->stage-0 alpine-copy-from->stage-0 alpine-copy-from->stage-0 | build: stage-0 | skip: | images: alpine",
+			upstreamRace: true,
+		},
+		{
 			name:         "numeric COPY --from an earlier external source",
 			dockerfile:   "FROM scratch\nCOPY --from=alpine /x /x\nCOPY --from=1 /y /y\n",
 			want:         "stage-0:scratch | alpine-copy-from->stage-0 alpine-copy-from->stage-0 | build: stage-0 | skip: | images: alpine",
