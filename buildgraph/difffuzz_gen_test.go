@@ -190,8 +190,12 @@ func generate(data []byte) genCase {
 
 	// Directives.
 	if g.has(featEscape) && c.chance(3, 4) {
-		g.escape = "`"
-		g.line("# escape=`")
+		if c.chance(1, 5) {
+			g.line("# escape=\\")
+		} else {
+			g.escape = "`"
+			g.line("%s", pick(c, []string{"# escape=`", "#escape=`", "# ESCAPE = `"}))
+		}
 	}
 	if c.chance(1, 16) {
 		g.line("# syntax=docker/dockerfile:1")
@@ -222,6 +226,13 @@ func generate(data []byte) genCase {
 	if g.has(featPlatform) {
 		gc.platform = pick(c, genTargetPlats)
 		gc.buildPlatform = pick(c, genBuildPlats)
+		if c.chance(1, 8) {
+			// Platform ARGs take build arguments without a declaration.
+			gc.buildArgs["TARGETARCH"] = pick(c, []string{"arm64", "riscv64"})
+		}
+	}
+	if g.has(featTargetStage) && c.chance(1, 8) {
+		gc.buildArgs["TARGETSTAGE"] = pick(c, []string{"a", "base"})
 	}
 
 	for i := range n {
@@ -321,6 +332,9 @@ func (g *gen) writeStage(archGroup bool) {
 		p := pick(c, genFlagPlats)
 		if len(g.globalArgs) > 0 && c.chance(1, 4) {
 			p = "${" + pick(c, g.globalArgs) + ":-linux/arm64}"
+		}
+		if g.has(featErr) && c.chance(1, 6) {
+			p = pick(c, []string{"$NOPE", "linux/arm64/v8/x", "not a platform"})
 		}
 		from = append(from, "--platform="+p)
 	}
