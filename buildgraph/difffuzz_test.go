@@ -267,7 +267,7 @@ var diffStats struct {
 	// stagesCompared counts target checks where at least one stage's
 	// presence was compared.
 	stagesCompared atomic.Int64
-	// known findings: classes of disagreement known and tracked elsewhere.
+	// Known differences (docs/reliability.md) and BuildKit panics.
 	knownSecretFrom, knownLintPanic, buildkitPanics atomic.Int64
 	failures                                        atomic.Int64
 }
