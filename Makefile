@@ -7,8 +7,10 @@ EXAMPLE  ?= examples/hello-multistage
 # engine-backed tests on 2 cores.
 TESTFLAGS ?= -count=1 -timeout 30m
 FUZZTIME ?= 20s
+# The differential fuzzer against BuildKit's conversion, run alone.
+FUZZTIME_ORACLE ?= 10m
 
-.PHONY: all build run run-headless examples test race vet unit engines bases fuzz bench clean
+.PHONY: all build run run-headless examples test race vet unit engines bases fuzz fuzz-oracle bench clean
 
 all: build
 
@@ -72,6 +74,16 @@ fuzz:
 	    $(GO) test -run '^$$' -fuzz "^$$f\$$" -fuzztime $(FUZZTIME) $$pkg || exit 1; \
 	  done; \
 	done
+
+# FuzzDifferential alone for FUZZTIME_ORACLE (10m): generated Dockerfiles,
+# every target, stagescope's closure against BuildKit's own conversion
+# (docs/reliability.md). The counts of Dockerfiles and target checks are
+# summed over the fuzzing processes at the end.
+fuzz-oracle:
+	@stats=$$(mktemp -d)/stats; \
+	STAGESCOPE_DIFFFUZZ_STATS=$$stats $(GO) test -run '^$$' -fuzz '^FuzzDifferential$$' -fuzztime $(FUZZTIME_ORACLE) ./buildgraph || exit 1; \
+	cat $$stats.* 2>/dev/null | awk '{for (i = 1; i <= NF; i++) { split($$i, kv, "="); n[kv[1]] += kv[2] }} \
+	  END {printf "differential: %d Dockerfiles, %d target checks (%d accepted, %d rejected)\n", n["dockerfiles"], n["targets"], n["accepted"], n["rejected"]}'
 
 # Benchmarks print their ratios against reference runs in the same
 # invocation (b.ReportMetric): stagescope against buildctl on the same

@@ -233,6 +233,14 @@ func TestParseValid(t *testing.T) {
 			want:       "stage-0:scratch mid:scratch stage-2:scratch | stage-0-copy-from->stage-2 | build: stage-0 stage-2 | skip: mid | images:",
 		},
 		{
+			// dockerfile2llb adds a source that is no stage to its list
+			// again each time an index names it.
+			name:         "numeric COPY --from an external source named by index before",
+			dockerfile:   "FROM scratch\nCOPY --from=alpine /x /x\nCOPY --from=1 /y /y\nCOPY --from=2 /z /z\n",
+			want:         "stage-0:scratch | alpine-copy-from->stage-0 alpine-copy-from->stage-0 alpine-copy-from->stage-0 | build: stage-0 | skip: | images: alpine",
+			upstreamRace: true,
+		},
+		{
 			name:         "numeric COPY --from an earlier external source",
 			dockerfile:   "FROM scratch\nCOPY --from=alpine /x /x\nCOPY --from=1 /y /y\n",
 			want:         "stage-0:scratch | alpine-copy-from->stage-0 alpine-copy-from->stage-0 | build: stage-0 | skip: | images: alpine",
@@ -300,6 +308,14 @@ func TestParseValid(t *testing.T) {
 			name:       "heredoc with a FROM-looking line",
 			dockerfile: "FROM busybox AS a\nRUN <<EOF\nFROM nothing\nEOF\nFROM scratch\nCOPY <<EOF /x\nCOPY --from=a\nEOF\n",
 			want:       "a:image=docker.io/library/busybox:latest stage-1:scratch | | build: stage-1 | skip: a | images:",
+		},
+		{
+			// The stage is marked dispatched before its instructions run,
+			// so a trigger may copy from the stage running it.
+			name:       "ONBUILD COPY --from the stage running the trigger",
+			dockerfile: "FROM scratch AS base\nONBUILD COPY --from=tools /o /o\nFROM base AS tools\nRUN true\n",
+			target:     "tools",
+			want:       "base:scratch tools:stage=base | tools-onbuild->tools | build: base tools | skip: | images:",
 		},
 		{
 			name:       "BOM and CRLF",

@@ -209,9 +209,11 @@ func (g *Graph) checkDispatch(t int) error {
 		for _, deps := range [][]dep{st.onbuild, st.deps} {
 			for _, d := range deps {
 				src := g.states[d.state]
-				// Stages are dispatched in order; external sources and
-				// replaced stages are ready before any stage is.
-				if d.check == "" || src.stage < 0 || src.replaced || src.stage < st.stage {
+				// Stages are dispatched in order, each marked done before
+				// its instructions run (an ONBUILD trigger may copy from
+				// the stage running it); external sources and replaced
+				// stages are ready before any stage is.
+				if d.check == "" || src.stage < 0 || src.replaced || src.stage <= st.stage {
 					continue
 				}
 				if st.runErr != nil && st.runErr.Line <= d.line { // RUN expands its mounts before it mounts them

@@ -626,6 +626,11 @@ func (p *parseState) instructionSources(c instructions.Command, stageName string
 				return nil, fmt.Errorf("invalid stage index %d", index)
 			}
 			src.state = index
+			if p.g.states[index].stage < 0 {
+				// dockerfile2llb lists a source that is no stage again
+				// each time an index names it, so a later index can too.
+				p.g.states = append(p.g.states, p.g.states[index])
+			}
 		} else if i, ok := p.findState(c.From); ok {
 			src.state = i
 		} else {
