@@ -267,16 +267,16 @@ var diffStats struct {
 	// stagesCompared counts target checks where at least one stage's
 	// presence was compared.
 	stagesCompared atomic.Int64
-	// Known differences (docs/reliability.md) and BuildKit panics.
-	knownSecretFrom, knownLintPanic, buildkitPanics atomic.Int64
+	// BuildKit panics.
+	buildkitPanics atomic.Int64
 	failures                                        atomic.Int64
 }
 
 func diffStatsLine() string {
 	s := &diffStats
-	return fmt.Sprintf("dockerfiles=%d targets=%d accepted=%d rejected=%d stages-compared=%d known-secret-from=%d known-lint-panic=%d buildkit-panics=%d",
+	return fmt.Sprintf("dockerfiles=%d targets=%d accepted=%d rejected=%d stages-compared=%d buildkit-panics=%d",
 		s.dockerfiles.Load(), s.targets.Load(), s.accepted.Load(), s.rejected.Load(), s.stagesCompared.Load(),
-		s.knownSecretFrom.Load(), s.knownLintPanic.Load(), s.buildkitPanics.Load())
+		s.buildkitPanics.Load())
 }
 
 // writeDiffStats writes this process's counts to $STAGESCOPE_DIFFFUZZ_STATS
@@ -324,14 +324,8 @@ func checkDifferential(t testing.TB, gc genCase) int {
 		return ""
 	}()
 	if lintPanic != "" {
-		if strings.Contains(lintPanic, "buildgraph.lint(") && strings.Contains(lintPanic, "dockerfile2llb.dispatchRunMounts(") {
-			// BuildKit's linter runs without LLB capabilities and
-			// dereferences them for a writable bind mount.
-			diffStats.knownLintPanic.Add(1)
-		} else {
-			diffFail(t, "Parse panicked:\n%s\n%s", gc, lintPanic)
-			return 0
-		}
+		diffFail(t, "Parse panicked:\n%s\n%s", gc, lintPanic)
+		return 0
 	}
 
 	targets := []string{""}
@@ -403,13 +397,6 @@ func checkTarget(t testing.TB, gc genCase, target string, stages []instructions.
 	if bk.panic != "" {
 		diffStats.buildkitPanics.Add(1)
 		t.Logf("finding: BuildKit's conversion panicked for target %q (not a stagescope failure):\n%s\n%s", target, gc, bk.panic)
-		return
-	}
-	if bk.err != nil && strings.Contains(bk.err.Error(), "secret mount should not have a from") &&
-		(serr == nil || !strings.Contains(serr.Error(), "secret mount should not have a from")) {
-		// Known: buildgraph reads the mount as a bind mount (and
-		// may then trip over its from= first).
-		diffStats.knownSecretFrom.Add(1)
 		return
 	}
 	switch {
