@@ -14,6 +14,7 @@ import (
 	"github.com/moby/buildkit/frontend/dockerfile/linter"
 	"github.com/moby/buildkit/frontend/dockerfile/parser"
 	"github.com/moby/buildkit/frontend/dockerui"
+	lintpb "github.com/moby/buildkit/frontend/subrequests/lint"
 	"github.com/moby/buildkit/solver/pb"
 	digest "github.com/opencontainers/go-digest"
 	ocispecs "github.com/opencontainers/image-spec/specs-go/v1"
@@ -24,41 +25,67 @@ import (
 // rebuilds it in a stable order.
 const lintViolation = "lint violation found for rules: "
 
-// lint runs BuildKit's Dockerfile linter the way `docker build --check`
-// does (dockerfile2llb.DockerfileLint, over all stages) and attaches its
-// findings to g.
+// Lint runs BuildKit's linter over the Dockerfile g was parsed from, as
+// Parse does unless Options.SkipLint is set, and returns its findings: the
+// warnings, by line, and the error BuildKit would fail the build with (see
+// Graph.Warnings and Graph.LintError). g is not changed, so a caller may
+// show a graph parsed with SkipLint at once and lint it in the background.
+func (g *Graph) Lint() ([]Warning, *Error) {
+	return g.lintFindings(runLint(g.src, g.File, g.opts))
+}
+
+// Linted reports whether g carries the linter's findings: it was parsed
+// without Options.SkipLint.
+func (g *Graph) Linted() bool { return g.linted }
+
+// runLint runs BuildKit's Dockerfile linter on src the way `docker build
+// --check` does (dockerfile2llb.DockerfileLint, over all stages). It needs
+// only the inputs of Parse, not the graph, so that Parse runs it alongside
+// its own parse. The platforms are those parse computes (an invalid one
+// fails the parse, and the lint is not used).
 //
 // Base images are not pulled: an offline resolver describes every image as
 // an empty one for the stage's platform. The linter then cannot know the
-// environment variables images define, so UndefinedVar findings are dropped
-// for stages that do not start from scratch. Named contexts are not applied.
-func lint(g *Graph) {
+// environment variables images define, so lintFindings drops UndefinedVar
+// findings for stages that do not start from scratch. Named contexts are
+// not applied.
+func runLint(src []byte, file string, opts Options) *lintpb.LintResults {
 	build, target := hostPlatform(), hostPlatform()
-	if p, err := platforms.Parse(g.BuildPlatform); err == nil {
+	if p, err := platforms.Parse(opts.BuildPlatform); err == nil {
 		build = platforms.Normalize(p)
 	}
-	if p, err := platforms.Parse(g.Platform); err == nil {
+	if p, err := platforms.Parse(opts.Platform); err == nil {
 		target = platforms.Normalize(p)
 	}
 	// The source map only names the Dockerfile in lint results; BuildKit's
 	// lint subrequest requires a definition, which may be empty.
-	sourceMap := llb.NewSourceMap(nil, g.File, "Dockerfile", g.src)
+	sourceMap := llb.NewSourceMap(nil, file, "Dockerfile", src)
 	sourceMap.Definition = &llb.Definition{}
+	caps := pb.Caps.CapSet(pb.Caps.All())
 	opt := dockerfile2llb.ConvertOpt{
+		LLBCaps: &caps,
 		Config: dockerui.Config{
 			// DockerfileLint may rewrite SOURCE_DATE_EPOCH in place.
-			BuildArgs:      maps.Clone(g.opts.BuildArgs),
+			BuildArgs:      maps.Clone(opts.BuildArgs),
 			BuildPlatforms: []ocispecs.Platform{build},
 		},
 		SourceMap:    sourceMap,
 		MetaResolver: offlineResolver{},
 	}
-	if g.opts.Platform != "" {
+	if opts.Platform != "" {
 		opt.TargetPlatform = &target
 	}
-	res, err := dockerfile2llb.DockerfileLint(context.Background(), g.src, opt)
-	if err != nil || res == nil {
-		return // DockerfileLint reports problems in res.Error only
+	res, err := dockerfile2llb.DockerfileLint(context.Background(), src, opt)
+	if err != nil {
+		return nil // DockerfileLint reports problems in res.Error only
+	}
+	return res
+}
+
+// lintFindings turns the linter's results into g's warnings and lint error.
+func (g *Graph) lintFindings(res *lintpb.LintResults) (warnings []Warning, lintErr *Error) {
+	if res == nil {
+		return nil, nil
 	}
 	for _, w := range res.Warnings {
 		line, endLine := pbLines(w.Location)
@@ -74,28 +101,28 @@ func lint(g *Graph) {
 		if warn.Rule == linter.RuleUndefinedVar.Name && warn.Stage >= 0 && !g.envKnown(warn.Stage) {
 			continue
 		}
-		g.Warnings = append(g.Warnings, warn)
+		warnings = append(warnings, warn)
 	}
-	slices.SortStableFunc(g.Warnings, func(a, b Warning) int { return a.Line - b.Line })
+	slices.SortStableFunc(warnings, func(a, b Warning) int { return a.Line - b.Line })
 
 	if res.Error == nil {
-		return
+		return warnings, nil
 	}
 	if msg := res.Error.Message; strings.HasPrefix(msg, lintViolation) {
 		var rules []string
-		for _, w := range g.Warnings {
+		for _, w := range warnings {
 			if !slices.Contains(rules, w.Rule) {
 				rules = append(rules, w.Rule)
 			}
 		}
 		if len(rules) > 0 {
 			slices.Sort(rules)
-			g.LintError = &Error{File: g.File, Msg: lintViolation + strings.Join(rules, ", ")}
+			lintErr = &Error{File: g.File, Msg: lintViolation + strings.Join(rules, ", ")}
 		}
-		return
+		return warnings, lintErr
 	}
 	line, endLine := pbLines(&res.Error.Location)
-	g.LintError = &Error{File: g.File, Line: line, EndLine: endLine, Msg: res.Error.Message}
+	return warnings, &Error{File: g.File, Line: line, EndLine: endLine, Msg: res.Error.Message}
 }
 
 // pbLines returns the first and last line of a lint location.
