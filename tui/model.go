@@ -40,6 +40,12 @@ type (
 	savedMsg struct {
 		saved map[string]buildgraph.SavedSize
 	}
+	// lintedMsg carries the linter's findings on a graph parsed without
+	// them: the graph is drawn first and its lint marks appear when done.
+	lintedMsg struct {
+		warnings []buildgraph.Warning
+		err      *buildgraph.Error
+	}
 )
 
 // Model is the root of the TUI: it owns the engine session and the builds,
@@ -128,6 +134,12 @@ func (m *Model) Init() tea.Cmd {
 	if m.opts.Connect != nil {
 		cmds = append(cmds, m.connectCmd())
 	}
+	if g := m.opts.Project.Graph; g != nil && !g.Linted() {
+		cmds = append(cmds, func() tea.Msg {
+			warnings, err := g.Lint() // reads g only; the findings are set in Update
+			return lintedMsg{warnings: warnings, err: err}
+		})
+	}
 	if h := m.opts.History; h != nil {
 		file := m.opts.Project.Dockerfile
 		cmds = append(cmds, func() tea.Msg {
@@ -179,6 +191,10 @@ func (m *Model) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 		return m.handleKey(msg)
 	case connectMsg:
 		return m, m.connected(msg)
+	case lintedMsg:
+		g := m.opts.Project.Graph
+		g.Warnings, g.LintError = msg.warnings, msg.err
+		return m, nil
 	case savedMsg:
 		m.saved = msg.saved
 		m.refreshCompare("")

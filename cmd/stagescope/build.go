@@ -127,6 +127,9 @@ func (p *project) checkWide(stderr io.Writer) error {
 	return nil
 }
 
+// parse parses the Dockerfile for target without BuildKit's linter: a build
+// does not use its findings (BuildKit's own frontend lints again), and the
+// TUI lints its graph in the background.
 func (p *project) parse(target string) (*buildgraph.Graph, error) {
 	return buildgraph.Parse(p.data, buildgraph.Options{
 		Filename:  p.dockerfile,
@@ -134,6 +137,7 @@ func (p *project) parse(target string) (*buildgraph.Graph, error) {
 		Contexts:  p.contexts,
 		Target:    target,
 		Platform:  p.flags.platform,
+		SkipLint:  true,
 	})
 }
 
