@@ -8,6 +8,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
@@ -333,4 +334,51 @@ func solveCPU(b *testing.B, stats string) float64 {
 		b.Fatalf("no solve CPU time in %q: %v", data, err)
 	}
 	return st.SolveCPUSeconds
+}
+
+// quantile returns the q-quantile (0..1) of xs, nearest rank.
+func quantile(xs []float64, q float64) float64 {
+	s := slices.Clone(xs)
+	slices.Sort(s)
+	return s[min(int(q*float64(len(s))), len(s)-1)]
+}
+
+// The whole process of `stagescope graph --format json` against the least
+// a process can do for it: testdata/lintfloor reads the Dockerfile, parses
+// it with BuildKit's parser and instructions packages and runs BuildKit's
+// linter as buildgraph does, and prints the findings. Both run in turn on
+// the same files, ten rounds per iteration, and ratio is the median of the
+// per-file ratios (ratio-p10 and ratio-p90 their spread).
+func BenchmarkGraphVsLintFloor(b *testing.B) {
+	bin := buildBinary(b)
+	floor := filepath.Join(b.TempDir(), "lintfloor")
+	if out, err := exec.Command("go", "build", "-o", floor, "./testdata/lintfloor").CombinedOutput(); err != nil {
+		b.Fatalf("go build lintfloor: %v\n%s", err, out)
+	}
+	var dirs []string
+	for _, ex := range []string{"hello-multistage", "java-multistage", "java-builder-pattern", "java-single-stage"} {
+		dirs = append(dirs, filepath.Join("..", "..", "examples", ex))
+	}
+	dirs = append(dirs, benchProject(b, fiftyStages()))
+	var ours, theirs, ratios []float64
+	for i := range b.N {
+		for round := range 10 {
+			for _, dir := range dirs {
+				var w1, w2 float64
+				if (i+round)%2 == 0 {
+					w1, _ = timed(b, nil, bin, "graph", "--format", "json", dir)
+					w2, _ = timed(b, nil, floor, filepath.Join(dir, "Dockerfile"))
+				} else {
+					w2, _ = timed(b, nil, floor, filepath.Join(dir, "Dockerfile"))
+					w1, _ = timed(b, nil, bin, "graph", "--format", "json", dir)
+				}
+				ours, theirs, ratios = append(ours, w1), append(theirs, w2), append(ratios, w1/w2)
+			}
+		}
+	}
+	b.ReportMetric(1000*quantile(ours, 0.5), "graph-ms")
+	b.ReportMetric(1000*quantile(theirs, 0.5), "floor-ms")
+	b.ReportMetric(quantile(ratios, 0.5), "ratio")
+	b.ReportMetric(quantile(ratios, 0.1), "ratio-p10")
+	b.ReportMetric(quantile(ratios, 0.9), "ratio-p90")
 }
