@@ -279,7 +279,13 @@ and .dockerignore (or <Dockerfile>.dockerignore) is honoured.
 		Example: `  stagescope build examples/hello-multistage --target builder \
       --build-context golang=$(scripts/offline-bases dir golang)`,
 		Args: maxArgs(1),
-		RunE: func(cmd *cobra.Command, args []string) error {
+		RunE: func(cmd *cobra.Command, args []string) (err error) {
+			conn := connectAhead(cmd.Context(), f.engine.options())
+			defer func() {
+				if err != nil {
+					conn.abandon()
+				}
+			}()
 			proj, err := f.loadProject(args)
 			if err != nil {
 				return err
@@ -295,7 +301,7 @@ and .dockerignore (or <Dockerfile>.dockerignore) is honoured.
 			if err := proj.checkWide(cmd.ErrOrStderr()); err != nil {
 				return err
 			}
-			return runBuild(cmd.Context(), cmd, f.engine.options(), proj, p, mode, metadataFile)
+			return runBuild(cmd.Context(), cmd, conn, proj, p, mode, metadataFile)
 		},
 	}
 	f.register(cmd, true)
@@ -304,7 +310,52 @@ and .dockerignore (or <Dockerfile>.dockerignore) is honoured.
 	return cmd
 }
 
-func runBuild(ctx context.Context, cmd *cobra.Command, opts engine.Options, proj *project, p *plan, mode, metadataFile string) error {
+// connecting is a connection to the engine made while the input is
+// checked: connecting costs a round trip to the engine (a dial and a
+// probe), which overlaps reading and parsing the Dockerfile. Nothing of the
+// build is sent before the input is valid, and bad input is reported as
+// such whatever the engine answered.
+type connecting struct {
+	done   chan struct{}
+	eng    *engine.Engine
+	err    error
+	cancel context.CancelFunc
+	taken  bool // wait handed the engine over: its caller closes it
+}
+
+func connectAhead(ctx context.Context, opts engine.Options) *connecting {
+	ctx, cancel := context.WithCancel(ctx)
+	c := &connecting{done: make(chan struct{}), cancel: cancel}
+	go func() {
+		defer close(c.done)
+		c.eng, c.err = engine.Connect(ctx, opts)
+	}()
+	return c
+}
+
+// wait returns the engine, connected or not.
+func (c *connecting) wait() (*engine.Engine, error) {
+	<-c.done
+	c.taken = true
+	return c.eng, c.err
+}
+
+// abandon stops connecting, and closes the engine if it was reached,
+// without waiting for it.
+func (c *connecting) abandon() {
+	c.cancel()
+	if c.taken {
+		return
+	}
+	go func() {
+		<-c.done
+		if c.eng != nil {
+			c.eng.Close()
+		}
+	}()
+}
+
+func runBuild(ctx context.Context, cmd *cobra.Command, conn *connecting, proj *project, p *plan, mode, metadataFile string) error {
 	stderr := cmd.ErrOrStderr()
 	out := stderr
 	if mode == "json" {
@@ -314,10 +365,11 @@ func runBuild(ctx context.Context, cmd *cobra.Command, opts engine.Options, proj
 	if err != nil {
 		return err
 	}
-	eng, err := engine.Connect(ctx, opts)
+	eng, err := conn.wait()
 	if err != nil {
 		return err
 	}
+	defer conn.cancel()
 	defer eng.Close()
 
 	ch := make(chan *client.SolveStatus)
