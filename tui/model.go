@@ -96,6 +96,8 @@ type Model struct {
 	saved   map[string]buildgraph.SavedSize
 	notice  string
 	alert   bool // the notice is a problem
+
+	firstFrame chan struct{} // closed when View first draws the screen
 }
 
 // New returns the TUI's model.
@@ -114,6 +116,8 @@ func New(opts Options) *Model {
 		ctx:     ctx,
 		cancel:  cancel,
 		noCache: opts.NoCache,
+
+		firstFrame: make(chan struct{}),
 	}
 	m.help.Styles = styles.Help
 	src := opts.Project.Source
@@ -135,7 +139,17 @@ func (m *Model) Init() tea.Cmd {
 		cmds = append(cmds, m.connectCmd())
 	}
 	if g := m.opts.Project.Graph; g != nil && !g.Linted() {
+		// The linter starts once the first frame is drawn: on two cores
+		// it would otherwise compete with that frame for the processor
+		// and the collector.
+		drawn := m.firstFrame // nil once drawn
 		cmds = append(cmds, func() tea.Msg {
+			if drawn != nil {
+				select {
+				case <-drawn:
+				case <-time.After(time.Second): // no size yet: lint anyway
+				}
+			}
 			warnings, err := g.Lint() // reads g only; the findings are set in Update
 			return lintedMsg{warnings: warnings, err: err}
 		})
@@ -628,6 +642,10 @@ func (m *Model) syncGraph() {
 // View draws the frame and the focused screen.
 func (m *Model) View() tea.View {
 	v := tea.NewView(trimLines(m.render()))
+	if v.Content != "" && m.firstFrame != nil {
+		close(m.firstFrame)
+		m.firstFrame = nil
+	}
 	v.AltScreen = true
 	v.WindowTitle = "stagescope"
 	return v
