@@ -82,16 +82,25 @@ func BenchmarkBuildVsBuildctl(b *testing.B) {
 		noCache bool
 	}{{"cold", true}, {"warm", false}} {
 		b.Run(c.name, func(b *testing.B) {
-			var sumOurs, sumTheirs float64
-			for range b.N {
-				w1, _ := timed(b, nil, bin, ours(c.noCache)...)
-				w2, _ := timed(b, nil, buildctl, theirs(c.noCache)...)
-				sumOurs += w1
-				sumTheirs += w2
+			// Medians over the runs, which alternate which goes first;
+			// wall-ratio-p10 and -p90 are the spread of the per-run ratios.
+			var w1s, w2s, ratios []float64
+			for i := range b.N {
+				var w1, w2 float64
+				if i%2 == 0 {
+					w1, _ = timed(b, nil, bin, ours(c.noCache)...)
+					w2, _ = timed(b, nil, buildctl, theirs(c.noCache)...)
+				} else {
+					w2, _ = timed(b, nil, buildctl, theirs(c.noCache)...)
+					w1, _ = timed(b, nil, bin, ours(c.noCache)...)
+				}
+				w1s, w2s, ratios = append(w1s, w1), append(w2s, w2), append(ratios, w1/w2)
 			}
-			b.ReportMetric(sumOurs/float64(b.N), "stagescope-s/op")
-			b.ReportMetric(sumTheirs/float64(b.N), "buildctl-s/op")
-			b.ReportMetric(sumOurs/sumTheirs, "wall-ratio")
+			b.ReportMetric(quantile(w1s, 0.5), "stagescope-s/op")
+			b.ReportMetric(quantile(w2s, 0.5), "buildctl-s/op")
+			b.ReportMetric(quantile(ratios, 0.5), "wall-ratio")
+			b.ReportMetric(quantile(ratios, 0.1), "wall-ratio-p10")
+			b.ReportMetric(quantile(ratios, 0.9), "wall-ratio-p90")
 		})
 	}
 }
@@ -261,7 +270,8 @@ func waitOutput(b *testing.B, out *syncBuffer, sub string, limit time.Duration) 
 }
 
 // First frame of the TUI on a 50-stage Dockerfile, in a pseudo-terminal,
-// against the whole run of `stagescope graph` on the same file.
+// against the whole run of `stagescope graph` on the same file. The time
+// includes starting script(1) and stty, a few milliseconds.
 func BenchmarkTUIFirstFrame(b *testing.B) {
 	if _, err := exec.LookPath("script"); err != nil {
 		b.Skip("script(1) not installed")
@@ -269,20 +279,23 @@ func BenchmarkTUIFirstFrame(b *testing.B) {
 	bin := buildBinary(b)
 	dir := benchProject(b, fiftyStages())
 	env := []string{"BUILDKIT_HOST=", "DOCKER_HOST=unix:///nonexistent.sock", "XDG_STATE_HOME=" + b.TempDir()}
-	var frame, graph float64
+	// Medians over the runs; first-frame-p10 and -p90 are the spread.
+	var frames, graphs []float64
 	for range b.N {
 		start := time.Now()
 		cmd, in, out := tuiUnderPty(b, bin, dir, env, "")
 		waitOutput(b, out, "s49", 10*time.Second)
-		frame += time.Since(start).Seconds()
+		frames = append(frames, time.Since(start).Seconds())
 		in.Write([]byte("q"))
 		cmd.Wait()
 		w, _ := timed(b, env, bin, "graph", dir)
-		graph += w
+		graphs = append(graphs, w)
 	}
-	b.ReportMetric(1000*frame/float64(b.N), "first-frame-ms")
-	b.ReportMetric(1000*graph/float64(b.N), "graph-cmd-ms")
-	b.ReportMetric(frame/graph, "ratio-to-graph")
+	b.ReportMetric(1000*quantile(frames, 0.5), "first-frame-ms")
+	b.ReportMetric(1000*quantile(frames, 0.1), "first-frame-p10-ms")
+	b.ReportMetric(1000*quantile(frames, 0.9), "first-frame-p90-ms")
+	b.ReportMetric(1000*quantile(graphs, 0.5), "graph-cmd-ms")
+	b.ReportMetric(quantile(frames, 0.5)/quantile(graphs, 0.5), "ratio-to-graph")
 }
 
 // CPU of the TUI process during a log-heavy build against buildctl's tty
