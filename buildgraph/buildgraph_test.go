@@ -3,6 +3,7 @@ package buildgraph
 import (
 	"errors"
 	"fmt"
+	"reflect"
 	"slices"
 	"strings"
 	"testing"
@@ -531,6 +532,35 @@ ENV C=$UNDEFINED_IN_IMAGE
 	none, err := Parse(src, fixed(Options{SkipLint: true}))
 	if err != nil || len(none.Warnings) != 0 {
 		t.Errorf("SkipLint: %v %v", err, none.Warnings)
+	}
+}
+
+// A graph parsed without lint and linted afterwards (as the TUI does, in
+// the background) gets the findings Parse gives, and Lint leaves it as it
+// was.
+func TestLintLater(t *testing.T) {
+	for _, src := range [][]byte{
+		df("FROM scratch as Build\nENV A $B\nFROM busybox AS img\nENV C=$UNDEFINED_IN_IMAGE\n"),
+		df("# check=error=true\nFROM scratch as build\nENV A $B\n"),
+	} {
+		full, err := Parse(src, fixed(Options{}))
+		if err != nil {
+			t.Fatal(err)
+		}
+		g, err := Parse(src, fixed(Options{SkipLint: true}))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !full.Linted() || g.Linted() {
+			t.Fatalf("Linted() = %v with lint, %v without", full.Linted(), g.Linted())
+		}
+		warnings, lintErr := g.Lint()
+		if !reflect.DeepEqual(warnings, full.Warnings) || !reflect.DeepEqual(lintErr, full.LintError) {
+			t.Errorf("Lint() = %+v, %v; Parse gives %+v, %v", warnings, lintErr, full.Warnings, full.LintError)
+		}
+		if len(full.Warnings) == 0 || g.Warnings != nil || g.LintError != nil {
+			t.Errorf("want warnings from Parse and none on the graph Lint read, got %d and %v, %v", len(full.Warnings), g.Warnings, g.LintError)
+		}
 	}
 }
 

@@ -60,7 +60,7 @@ func (g *Graph) ForTarget(target string) (*Graph, error) {
 	if err != nil {
 		return nil, err
 	}
-	gg.Warnings, gg.LintError = g.Warnings, g.LintError
+	gg.Warnings, gg.LintError, gg.linted = g.Warnings, g.LintError, g.linted
 	return gg, nil
 }
 

@@ -64,6 +64,7 @@ type Graph struct {
 	src        []byte
 	opts       Options
 	targetUsed bool // TARGETSTAGE influenced a FROM or --platform
+	linted     bool // Warnings and LintError are the linter's findings
 }
 
 // Arg is a global build argument, declared before the first FROM.

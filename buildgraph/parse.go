@@ -15,6 +15,7 @@ import (
 	"github.com/moby/buildkit/frontend/dockerfile/linter"
 	"github.com/moby/buildkit/frontend/dockerfile/parser"
 	"github.com/moby/buildkit/frontend/dockerfile/shell"
+	lintpb "github.com/moby/buildkit/frontend/subrequests/lint"
 	ocispecs "github.com/opencontainers/image-spec/specs-go/v1"
 )
 
@@ -44,8 +45,9 @@ type Options struct {
 	// BuildPlatform is the platform of the BuildKit worker, which sets
 	// BUILDPLATFORM. Default: linux on the host's architecture.
 	BuildPlatform string
-	// SkipLint skips BuildKit's linter, which costs about as much again as
-	// parsing; Graph.Warnings is then empty.
+	// SkipLint skips BuildKit's linter, a conversion of every stage that
+	// costs several times the parse; Graph.Warnings is then empty, and
+	// Graph.Lint runs the linter later.
 	SkipLint bool
 }
 
@@ -114,13 +116,38 @@ type parseState struct {
 // FROM, build arguments, named contexts and stage references resolve exactly
 // as dockerfile2llb resolves them. Every error for bad input is an *Error
 // carrying the file and line.
+//
+// BuildKit's linter, a conversion of every stage, costs several times the
+// parse; it needs only the Dockerfile and opts, so it runs on another
+// goroutine while the graph is built, and Parse waits for both.
 func Parse(dockerfile []byte, opts Options) (*Graph, error) {
+	var linted chan lintOutcome
+	if !opts.SkipLint {
+		linted = make(chan lintOutcome, 1)
+		go func() {
+			var out lintOutcome
+			defer func() {
+				out.panicked = recover()
+				linted <- out
+			}()
+			name := opts.Filename
+			if name == "" {
+				name = "Dockerfile"
+			}
+			out.res, out.failure = runLint(dockerfile, name, opts)
+		}()
+	}
 	g, err := parse(dockerfile, opts)
 	if err != nil {
 		return nil, err
 	}
-	if !opts.SkipLint {
-		lint(g)
+	if linted != nil {
+		out := <-linted
+		if out.panicked != nil {
+			panic(out.panicked) // where it would have been without the goroutine
+		}
+		g.Warnings, g.LintError = g.lintFindings(out.res, out.failure)
+		g.linted = true
 	}
 	if opts.Target != "" {
 		if _, err := g.Closure(opts.Target); err != nil {
@@ -128,6 +155,13 @@ func Parse(dockerfile []byte, opts Options) (*Graph, error) {
 		}
 	}
 	return g, nil
+}
+
+// lintOutcome is what the linter's goroutine hands back to Parse.
+type lintOutcome struct {
+	res      *lintpb.LintResults
+	failure  string // the linter failed (runLint)
+	panicked any
 }
 
 // parse builds the graph without linting; it follows the phases of

@@ -124,6 +124,9 @@ func isFile(path string) bool {
 	return err == nil && st.Mode().IsRegular()
 }
 
+// parse parses the Dockerfile for target without BuildKit's linter: a build
+// does not use its findings (BuildKit's own frontend lints again), and the
+// TUI lints its graph in the background (Graph.Lint).
 func (p *Project) parse(target string) (*buildgraph.Graph, error) {
 	return buildgraph.Parse(p.Source, buildgraph.Options{
 		Filename:  p.Dockerfile,
@@ -131,6 +134,7 @@ func (p *Project) parse(target string) (*buildgraph.Graph, error) {
 		Contexts:  p.Base.Contexts,
 		Target:    target,
 		Platform:  p.Base.Platform,
+		SkipLint:  true,
 	})
 }
 

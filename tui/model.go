@@ -10,6 +10,8 @@ import (
 	"charm.land/bubbles/v2/key"
 	tea "charm.land/bubbletea/v2"
 	"charm.land/lipgloss/v2"
+
+	"github.com/stagescope/stagescope/buildgraph"
 )
 
 // Model is the root of the TUI: it owns the engine session and the builds
@@ -41,7 +43,16 @@ type Model struct {
 	notice string
 	alert  bool // the notice is a problem
 
+	firstFrame chan struct{} // closed when View first draws the screen
+
 	lifecycle
+}
+
+// lintedMsg carries the linter's findings on a graph parsed without them:
+// the graph is drawn first and its lint marks appear when done.
+type lintedMsg struct {
+	warnings []buildgraph.Warning
+	err      *buildgraph.Error
 }
 
 // New returns the TUI's model.
@@ -52,12 +63,13 @@ func New(opts Options) *Model {
 	ctx, cancel := context.WithCancel(context.Background())
 	styles := NewStyles(opts.Dark)
 	m := &Model{
-		opts:      opts,
-		styles:    styles,
-		keys:      DefaultGlobalKeyMap(),
-		help:      help.New(),
-		now:       opts.Now,
-		lifecycle: lifecycle{ctx: ctx, cancel: cancel, noCache: opts.NoCache, crash: &crashBox{}},
+		opts:       opts,
+		styles:     styles,
+		keys:       DefaultGlobalKeyMap(),
+		help:       help.New(),
+		now:        opts.Now,
+		lifecycle:  lifecycle{ctx: ctx, cancel: cancel, noCache: opts.NoCache, crash: &crashBox{}},
+		firstFrame: make(chan struct{}),
 	}
 	m.help.Styles = styles.Help
 	for _, newScreen := range screens {
@@ -75,6 +87,22 @@ func (m *Model) Init() tea.Cmd {
 	cmds := []tea.Cmd{tea.RequestBackgroundColor}
 	if m.opts.Connect != nil {
 		cmds = append(cmds, m.connectCmd())
+	}
+	if g := m.opts.Project.Graph; g != nil && !g.Linted() {
+		// The linter starts once the first frame is drawn: on two cores
+		// it would otherwise compete with that frame for the processor
+		// and the collector.
+		drawn := m.firstFrame // nil once drawn
+		cmds = append(cmds, func() tea.Msg {
+			if drawn != nil {
+				select {
+				case <-drawn:
+				case <-time.After(time.Second): // no size yet: lint anyway
+				}
+			}
+			warnings, err := g.Lint() // reads g only; the findings are set in Update
+			return lintedMsg{warnings: warnings, err: err}
+		})
 	}
 	if h := m.opts.History; h != nil {
 		file := m.opts.Project.Dockerfile
@@ -104,6 +132,11 @@ func (m *Model) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 		return m, nil
 	case tea.KeyPressMsg:
 		return m.handleKey(msg)
+	case lintedMsg:
+		g := m.opts.Project.Graph
+		g.Warnings, g.LintError = msg.warnings, msg.err
+		m.broadcast(msg)
+		return m, nil
 	case wideCountedMsg:
 		if m.confirm != nil {
 			m.confirm.counted(msg)
@@ -251,6 +284,10 @@ func (m *Model) setNotice(s string, alert bool) { m.notice, m.alert = s, alert }
 // View draws the frame and the focused screen.
 func (m *Model) View() tea.View {
 	v := tea.NewView(trimLines(m.render()))
+	if v.Content != "" && m.firstFrame != nil {
+		close(m.firstFrame)
+		m.firstFrame = nil
+	}
 	v.AltScreen = true
 	v.WindowTitle = "stagescope"
 	return v

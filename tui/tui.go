@@ -144,17 +144,21 @@ func Run(ctx context.Context, opts Options, in io.Reader, out io.Writer) error {
 		return ErrNotATerminal
 	}
 	m := New(opts)
-	// 25 frames a second: two and a half times the rate of buildctl's tty
-	// progress (one redraw per 100 ms), under half the default 60. Every
-	// frame is parsed cell by cell by the renderer, which is most of what
-	// drawing a build costs (BenchmarkBuildFrame, BenchmarkTUILogHeavyCPU);
-	// the first frame waits for the renderer's first tick, 40 ms
-	// (BenchmarkTUIFirstFrame).
+	// At most 25 new frames a second: two and a half times the rate of
+	// buildctl's tty progress (one redraw per 100 ms). Every new frame is
+	// parsed cell by cell by the renderer, which is most of what drawing a
+	// build costs (BenchmarkBuildFrame, BenchmarkTUILogHeavyCPU). The
+	// renderer itself ticks at its highest rate, so that a frame after a
+	// quiet spell (the first one, a key press) is on the screen within
+	// 8 ms rather than at the next 40 ms tick (BenchmarkTUIFirstFrame);
+	// paced keeps to the 25 frames, and a tick without a new frame costs
+	// the renderer one string comparison.
 	//
 	// Bubble Tea's own panic catching prints a Go stack trace; the guard
 	// catches panics instead (crash.go), and Run returns them as a
 	// *crash.Error once the program has restored the terminal.
-	p := tea.NewProgram(guard{m: m, box: m.crash}, tea.WithContext(ctx), tea.WithInput(in), tea.WithOutput(out), tea.WithFPS(25), tea.WithoutCatchPanics())
+	p := tea.NewProgram(&paced{m: guard{m: m, box: m.crash}, every: 40 * time.Millisecond},
+		tea.WithContext(ctx), tea.WithInput(in), tea.WithOutput(out), tea.WithFPS(120), tea.WithoutCatchPanics())
 	m.crash.setStop(p.Kill)
 	err := runProgram(p, m.crash)
 	m.shutdown()
@@ -168,4 +172,48 @@ func Run(ctx context.Context, opts Options, in io.Reader, out io.Writer) error {
 		return context.Cause(ctx)
 	}
 	return err
+}
+
+// paced draws its model at most once every every: a view asked for sooner
+// is the last one, and a frame message brings the change when the time
+// comes.
+type paced struct {
+	m     tea.Model
+	every time.Duration
+
+	view    tea.View
+	drawn   time.Time // when view was made; zero until it had content
+	hold    bool      // the model changed within every of drawn
+	waiting bool      // a pacedFrameMsg is on its way
+}
+
+// pacedFrameMsg says the time for the next frame has come.
+type pacedFrameMsg struct{}
+
+func (p *paced) Init() tea.Cmd { return p.m.Init() }
+
+func (p *paced) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
+	if _, ok := msg.(pacedFrameMsg); ok {
+		p.waiting, p.hold = false, false
+		return p, nil
+	}
+	_, cmd := p.m.Update(msg)
+	wait := p.every - time.Since(p.drawn)
+	p.hold = !p.drawn.IsZero() && wait > 0
+	if p.hold && !p.waiting {
+		p.waiting = true
+		cmd = tea.Batch(cmd, tea.Tick(wait, func(time.Time) tea.Msg { return pacedFrameMsg{} }))
+	}
+	return p, cmd
+}
+
+func (p *paced) View() tea.View {
+	if p.hold {
+		return p.view
+	}
+	p.view = p.m.View()
+	if p.view.Content != "" {
+		p.drawn = time.Now()
+	}
+	return p.view
 }

@@ -8,6 +8,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
@@ -81,16 +82,25 @@ func BenchmarkBuildVsBuildctl(b *testing.B) {
 		noCache bool
 	}{{"cold", true}, {"warm", false}} {
 		b.Run(c.name, func(b *testing.B) {
-			var sumOurs, sumTheirs float64
-			for range b.N {
-				w1, _ := timed(b, nil, bin, ours(c.noCache)...)
-				w2, _ := timed(b, nil, buildctl, theirs(c.noCache)...)
-				sumOurs += w1
-				sumTheirs += w2
+			// Medians over the runs, which alternate which goes first;
+			// wall-ratio-p10 and -p90 are the spread of the per-run ratios.
+			var w1s, w2s, ratios []float64
+			for i := range b.N {
+				var w1, w2 float64
+				if i%2 == 0 {
+					w1, _ = timed(b, nil, bin, ours(c.noCache)...)
+					w2, _ = timed(b, nil, buildctl, theirs(c.noCache)...)
+				} else {
+					w2, _ = timed(b, nil, buildctl, theirs(c.noCache)...)
+					w1, _ = timed(b, nil, bin, ours(c.noCache)...)
+				}
+				w1s, w2s, ratios = append(w1s, w1), append(w2s, w2), append(ratios, w1/w2)
 			}
-			b.ReportMetric(sumOurs/float64(b.N), "stagescope-s/op")
-			b.ReportMetric(sumTheirs/float64(b.N), "buildctl-s/op")
-			b.ReportMetric(sumOurs/sumTheirs, "wall-ratio")
+			b.ReportMetric(quantile(w1s, 0.5), "stagescope-s/op")
+			b.ReportMetric(quantile(w2s, 0.5), "buildctl-s/op")
+			b.ReportMetric(quantile(ratios, 0.5), "wall-ratio")
+			b.ReportMetric(quantile(ratios, 0.1), "wall-ratio-p10")
+			b.ReportMetric(quantile(ratios, 0.9), "wall-ratio-p90")
 		})
 	}
 }
@@ -201,6 +211,31 @@ func fiftyStages() string {
 	return b.String()
 }
 
+// mountingStages is a Dockerfile of n stages written the way larger
+// projects write them: global ARGs in FROM, --platform, cache and bind
+// mounts from other stages, heredocs, COPY --from by name.
+func mountingStages(n int) string {
+	var b strings.Builder
+	b.WriteString("# syntax=docker/dockerfile:1\nARG GO_VERSION=1.22\nARG ALPINE=alpine:3.20\n")
+	for i := range n {
+		switch {
+		case i%6 == 0:
+			fmt.Fprintf(&b, "\nFROM --platform=$BUILDPLATFORM golang:${GO_VERSION} AS m%d\nARG TARGETOS TARGETARCH\n", i)
+		case i%6 == 1:
+			fmt.Fprintf(&b, "\nFROM ${ALPINE} AS m%d\nRUN apk add --no-cache git make\n", i)
+		default:
+			fmt.Fprintf(&b, "\nFROM m%d AS m%d\n", i-1, i)
+		}
+		fmt.Fprintf(&b, "WORKDIR /src/m%d\nENV CGO_ENABLED=0 GOFLAGS=-mod=vendor\nCOPY go.mod go.sum ./\n", i)
+		if i > 1 {
+			fmt.Fprintf(&b, "RUN --mount=type=cache,target=/root/.cache/go-build \\\n    --mount=type=bind,from=m%d,source=/src,target=/dep \\\n    GOOS=$TARGETOS GOARCH=$TARGETARCH go build -o /out/m%d ./cmd/m%d\n", i/2, i, i)
+			fmt.Fprintf(&b, "COPY --from=m%d /out /in/m%d\n", i-2, i)
+		}
+		fmt.Fprintf(&b, "RUN <<EOF\nset -e\necho stage %d > /stage\nEOF\n", i)
+	}
+	return b.String()
+}
+
 // tuiUnderPty runs the TUI on dir in a pseudo-terminal of 120×40 (script(1))
 // and returns it with its output; the caller drives it through stdin.
 func tuiUnderPty(b *testing.B, bin, dir string, env []string, extra string) (*exec.Cmd, io.WriteCloser, *syncBuffer) {
@@ -260,7 +295,8 @@ func waitOutput(b *testing.B, out *syncBuffer, sub string, limit time.Duration) 
 }
 
 // First frame of the TUI on a 50-stage Dockerfile, in a pseudo-terminal,
-// against the whole run of `stagescope graph` on the same file.
+// against the whole run of `stagescope graph` on the same file. The time
+// includes starting script(1) and stty, a few milliseconds.
 func BenchmarkTUIFirstFrame(b *testing.B) {
 	if _, err := exec.LookPath("script"); err != nil {
 		b.Skip("script(1) not installed")
@@ -268,20 +304,23 @@ func BenchmarkTUIFirstFrame(b *testing.B) {
 	bin := buildBinary(b)
 	dir := benchProject(b, fiftyStages())
 	env := []string{"BUILDKIT_HOST=", "DOCKER_HOST=unix:///nonexistent.sock", "XDG_STATE_HOME=" + b.TempDir()}
-	var frame, graph float64
+	// Medians over the runs; first-frame-p10 and -p90 are the spread.
+	var frames, graphs []float64
 	for range b.N {
 		start := time.Now()
 		cmd, in, out := tuiUnderPty(b, bin, dir, env, "")
 		waitOutput(b, out, "s49", 10*time.Second)
-		frame += time.Since(start).Seconds()
+		frames = append(frames, time.Since(start).Seconds())
 		in.Write([]byte("q"))
 		cmd.Wait()
 		w, _ := timed(b, env, bin, "graph", dir)
-		graph += w
+		graphs = append(graphs, w)
 	}
-	b.ReportMetric(1000*frame/float64(b.N), "first-frame-ms")
-	b.ReportMetric(1000*graph/float64(b.N), "graph-cmd-ms")
-	b.ReportMetric(frame/graph, "ratio-to-graph")
+	b.ReportMetric(1000*quantile(frames, 0.5), "first-frame-ms")
+	b.ReportMetric(1000*quantile(frames, 0.1), "first-frame-p10-ms")
+	b.ReportMetric(1000*quantile(frames, 0.9), "first-frame-p90-ms")
+	b.ReportMetric(1000*quantile(graphs, 0.5), "graph-cmd-ms")
+	b.ReportMetric(quantile(frames, 0.5)/quantile(graphs, 0.5), "ratio-to-graph")
 }
 
 // CPU of the TUI process during a log-heavy build against buildctl's tty
@@ -333,4 +372,64 @@ func solveCPU(b *testing.B, stats string) float64 {
 		b.Fatalf("no solve CPU time in %q: %v", data, err)
 	}
 	return st.SolveCPUSeconds
+}
+
+// quantile returns the q-quantile (0..1) of xs, nearest rank.
+func quantile(xs []float64, q float64) float64 {
+	s := slices.Clone(xs)
+	slices.Sort(s)
+	return s[min(int(q*float64(len(s))), len(s)-1)]
+}
+
+// The whole process of `stagescope graph --format json` against the least
+// a process can do for it: testdata/lintfloor reads the Dockerfile, parses
+// it with BuildKit's parser and instructions packages and runs BuildKit's
+// linter as buildgraph does, and prints the findings. Both run in turn on
+// the same files, ten rounds per iteration, and ratio is the median of the
+// per-file ratios (ratio-p10 and ratio-p90 their spread); the medians of
+// the examples, of the 50-stage file and of the 30 stages with mounts are
+// reported too.
+func BenchmarkGraphVsLintFloor(b *testing.B) {
+	bin := buildBinary(b)
+	floor := filepath.Join(b.TempDir(), "lintfloor")
+	if out, err := exec.Command("go", "build", "-o", floor, "./testdata/lintfloor").CombinedOutput(); err != nil {
+		b.Fatalf("go build lintfloor: %v\n%s", err, out)
+	}
+	var dirs []string
+	for _, ex := range []string{"hello-multistage", "java-multistage", "java-builder-pattern", "java-single-stage"} {
+		dirs = append(dirs, filepath.Join("..", "..", "examples", ex))
+	}
+	dirs = append(dirs, benchProject(b, fiftyStages()), benchProject(b, mountingStages(30)))
+	var ours, theirs, ratios []float64
+	perFile := make([][]float64, len(dirs))
+	for i := range b.N {
+		for round := range 10 {
+			for d, dir := range dirs {
+				var w1, w2 float64
+				if (i+round)%2 == 0 {
+					w1, _ = timed(b, nil, bin, "graph", "--format", "json", dir)
+					w2, _ = timed(b, nil, floor, filepath.Join(dir, "Dockerfile"))
+				} else {
+					w2, _ = timed(b, nil, floor, filepath.Join(dir, "Dockerfile"))
+					w1, _ = timed(b, nil, bin, "graph", "--format", "json", dir)
+				}
+				ours, theirs, ratios = append(ours, w1), append(theirs, w2), append(ratios, w1/w2)
+				perFile[d] = append(perFile[d], w1/w2)
+			}
+		}
+	}
+	// The examples are a few lines each: their ratio is mostly that of
+	// the two processes' start-up.
+	var small []float64
+	for _, r := range perFile[:4] {
+		small = append(small, r...)
+	}
+	b.ReportMetric(quantile(small, 0.5), "ratio-examples")
+	b.ReportMetric(quantile(perFile[4], 0.5), "ratio-50-stages")
+	b.ReportMetric(quantile(perFile[5], 0.5), "ratio-30-mounting")
+	b.ReportMetric(1000*quantile(ours, 0.5), "graph-ms")
+	b.ReportMetric(1000*quantile(theirs, 0.5), "floor-ms")
+	b.ReportMetric(quantile(ratios, 0.5), "ratio")
+	b.ReportMetric(quantile(ratios, 0.1), "ratio-p10")
+	b.ReportMetric(quantile(ratios, 0.9), "ratio-p90")
 }

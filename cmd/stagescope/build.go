@@ -83,6 +83,10 @@ and .dockerignore (or <Dockerfile>.dockerignore) is honoured.
       --build-context golang=$(scripts/offline-bases dir golang)`,
 		Args: maxArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
+			// Connecting overlaps reading and parsing the input; nothing
+			// of the build is sent before the input is valid.
+			conn := pipeline.ConnectAhead(cmd.Context(), f.engine.options())
+			defer conn.Abandon()
 			proj, err := f.project(args)
 			if err != nil {
 				return err
@@ -98,7 +102,7 @@ and .dockerignore (or <Dockerfile>.dockerignore) is honoured.
 			if err := proj.CheckWide(cmd.ErrOrStderr(), "--yes"); err != nil {
 				return err
 			}
-			return runBuild(cmd.Context(), cmd, f.engine.options(), proj, p, mode, metadataFile)
+			return runBuild(cmd.Context(), cmd, conn, proj, p, mode, metadataFile)
 		},
 	}
 	f.register(cmd, true)
@@ -107,7 +111,7 @@ and .dockerignore (or <Dockerfile>.dockerignore) is honoured.
 	return cmd
 }
 
-func runBuild(ctx context.Context, cmd *cobra.Command, opts engine.Options, proj *pipeline.Project, p *pipeline.Plan, mode, metadataFile string) error {
+func runBuild(ctx context.Context, cmd *cobra.Command, conn *pipeline.Connecting, proj *pipeline.Project, p *pipeline.Plan, mode, metadataFile string) error {
 	stderr := cmd.ErrOrStderr()
 	out := stderr
 	if mode == "json" {
@@ -117,7 +121,7 @@ func runBuild(ctx context.Context, cmd *cobra.Command, opts engine.Options, proj
 	if err != nil {
 		return err
 	}
-	sess, err := pipeline.Connect(ctx, opts)
+	sess, err := conn.Wait()
 	if err != nil {
 		return err
 	}
