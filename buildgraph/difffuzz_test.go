@@ -269,7 +269,7 @@ var diffStats struct {
 	stagesCompared atomic.Int64
 	// BuildKit panics.
 	buildkitPanics atomic.Int64
-	failures                                        atomic.Int64
+	failures       atomic.Int64
 }
 
 func diffStatsLine() string {
