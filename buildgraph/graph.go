@@ -64,6 +64,9 @@ type Graph struct {
 	src        []byte
 	opts       Options
 	targetUsed bool // TARGETSTAGE influenced a FROM or --platform
+	// lateContexts: which image an external source uses may depend on the
+	// target (see parseState.lateSources).
+	lateContexts bool
 }
 
 // Arg is a global build argument, declared before the first FROM.
