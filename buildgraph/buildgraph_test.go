@@ -149,6 +149,9 @@ func summary(t *testing.T, g *Graph, target string) string {
 	b.WriteString(" | images:")
 	for _, i := range c.Images {
 		b.WriteString(" " + c.Graph.Images[i].Ref)
+		if nc := c.Graph.Images[i].Context; nc != nil {
+			fmt.Fprintf(&b, "[ctx %s]", nc.Key)
+		}
 	}
 	return b.String()
 }
@@ -274,7 +277,7 @@ func TestParseValid(t *testing.T) {
 			dockerfile: "FROM golang:latest AS a\nFROM docker.io/library/golang AS b\nFROM alpine:3.19 AS c\nFROM --platform=linux/arm64 alpine:3.19 AS d\n",
 			opts:       Options{Contexts: map[string]string{"golang": "docker-image://golang:1.22", "alpine:3.19": "local:a", "alpine:3.19::linux/arm64": "local:arm"}},
 			target:     "d",
-			want:       "a:context=docker.io/library/golang:latest b:context=docker.io/library/golang:latest c:context=docker.io/library/alpine:3.19 d:context=docker.io/library/alpine:3.19 | | build: d | skip: a b c | images: alpine:3.19",
+			want:       "a:context=docker.io/library/golang:latest b:context=docker.io/library/golang:latest c:context=docker.io/library/alpine:3.19 d:context=docker.io/library/alpine:3.19 | | build: d | skip: a b c | images: alpine:3.19[ctx alpine:3.19::linux/arm64]",
 		},
 		{
 			name:       "copy from a later stage a named context replaces",
@@ -299,6 +302,23 @@ func TestParseValid(t *testing.T) {
 			dockerfile: "FROM scratch AS extra\nFROM busybox AS base\nONBUILD COPY --from=extra /x /x\nFROM base AS child\nFROM child AS grandchild\n",
 			target:     "base",
 			want:       "extra:scratch base:image=docker.io/library/busybox:latest child:stage=base grandchild:stage=child | extra-onbuild->child | build: base | skip: extra child grandchild | images: busybox",
+		},
+		{
+			// dockerfile2llb.resolveStages resolves sources before ONBUILD
+			// triggers add dependencies: COPY --from=alpine of tools, which
+			// app reaches only through a trigger, skips the named context.
+			name:       "source reached only through ONBUILD uses the image as written",
+			dockerfile: "FROM scratch AS tools\nCOPY --from=alpine /t /t\nFROM busybox AS base\nONBUILD COPY --from=tools /t /t\nFROM base AS app\nCOPY --from=alpine /a /a\n",
+			opts:       Options{Contexts: map[string]string{"alpine": "docker-image://alpine:3.20"}},
+			target:     "app",
+			want:       "tools:scratch base:image=docker.io/library/busybox:latest app:stage=base | alpine-copy-from->tools tools-onbuild->app alpine-copy-from->app | build: tools base app | skip: | images: busybox alpine[ctx alpine] alpine",
+		},
+		{
+			name:       "source reached without ONBUILD uses the named context",
+			dockerfile: "FROM scratch AS tools\nCOPY --from=alpine /t /t\nFROM busybox AS base\nONBUILD COPY --from=tools /t /t\nFROM base AS app\nCOPY --from=alpine /a /a\n",
+			opts:       Options{Contexts: map[string]string{"alpine": "docker-image://alpine:3.20"}},
+			target:     "tools",
+			want:       "tools:scratch base:image=docker.io/library/busybox:latest app:stage=base | alpine-copy-from->tools tools-onbuild->app alpine-copy-from->app | build: tools | skip: base app | images: alpine[ctx alpine]",
 		},
 		{
 			name:       "escape directive and continuation",

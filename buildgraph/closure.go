@@ -48,10 +48,12 @@ func (c Closure) Built() int { return len(c.Stages) - len(c.Replaced) }
 
 // ForTarget returns the graph as BuildKit sees it when building target:
 // the graph itself, unless TARGETSTAGE (which defaults to the target) takes
-// part in a FROM line or --platform flag, in which case the Dockerfile is
-// parsed again for that target. Lint findings are not recomputed.
+// part in a FROM line or --platform flag, or a source with a named context
+// may be reached only through an ONBUILD trigger (parseState.lateSources),
+// in which case the Dockerfile is parsed again for that target. Lint
+// findings are not recomputed.
 func (g *Graph) ForTarget(target string) (*Graph, error) {
-	if !g.targetUsed || g.targetStage(target) == g.targetStage(g.Target) {
+	if g.sameBuild(target) {
 		return g, nil
 	}
 	opts := g.opts
@@ -77,6 +79,20 @@ func (g *Graph) Closure(target string) (Closure, error) {
 		return Closure{}, err
 	}
 	return gg.closure(target)
+}
+
+// sameBuild reports whether the graph, parsed for g.Target, is also the
+// one BuildKit sees for target.
+func (g *Graph) sameBuild(target string) bool {
+	if g.targetUsed && g.targetStage(target) != g.targetStage(g.Target) {
+		return false
+	}
+	if g.lateContexts {
+		t, err := g.resolveTarget(target)
+		own, _ := g.resolveTarget(g.Target)
+		return err != nil || t == own // Closure reports an unknown target
+	}
+	return true
 }
 
 // targetStage is the value of TARGETSTAGE in a build of target.

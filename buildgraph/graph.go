@@ -65,6 +65,9 @@ type Graph struct {
 	opts       Options
 	targetUsed bool // TARGETSTAGE influenced a FROM or --platform
 	linted     bool // Warnings and LintError are the linter's findings
+	// lateContexts: which image an external source uses may depend on the
+	// target (see parseState.lateSources).
+	lateContexts bool
 }
 
 // Arg is a global build argument, declared before the first FROM.

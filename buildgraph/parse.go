@@ -218,6 +218,7 @@ func parse(src []byte, opts Options) (*Graph, error) {
 		return nil, err
 	}
 	single := len(p.g.states) == 1
+	early := len(p.g.states)
 	for _, s := range p.g.Stages {
 		p.onbuildTriggers(s.Index)
 		s.ProgressName = s.Name
@@ -225,6 +226,7 @@ func parse(src []byte, opts Options) (*Graph, error) {
 			s.ProgressName = ""
 		}
 	}
+	p.lateSources(early)
 	p.stagePlatforms()
 	p.sortEdges()
 	return p.g, nil
@@ -995,6 +997,80 @@ func (p *parseState) onbuildTriggers(i int) {
 		fail(Instruction{StartLine: ext.line}, err)
 		return err
 	})
+}
+
+// lateSources mirrors the first pass of dockerfile2llb's resolveStages:
+// resolveReachableStages resolves every state before any ONBUILD trigger
+// adds dependencies, and resolveBaseImage, for a source of a COPY --from or
+// RUN --mount that the target does not reach yet, neither looks up a named
+// context nor resolves it again later. When a trigger then makes it
+// reachable, the build uses the image as written. The first early states
+// are those of the stages' own instructions; the ones triggers add are
+// resolved when they are reachable.
+func (p *parseState) lateSources(early int) {
+	t, err := p.g.resolveTarget(p.opts.Target)
+	if err != nil {
+		return
+	}
+	hasTriggers := false
+	for _, st := range p.g.states {
+		hasTriggers = hasTriggers || len(st.onbuild) > 0
+	}
+	if !hasTriggers {
+		return
+	}
+	// reach mirrors allReachableStages. A state a numeric --from lists
+	// again is one dispatchState: it is reached through any of its entries.
+	reach := func(triggers bool) map[*state]bool {
+		seen := make([]bool, len(p.g.states))
+		reached := map[*state]bool{}
+		var walk func(int)
+		walk = func(i int) {
+			if seen[i] {
+				return
+			}
+			seen[i] = true
+			st := p.g.states[i]
+			reached[st] = true
+			if st.base >= 0 {
+				walk(st.base)
+			}
+			if triggers {
+				for _, d := range st.onbuild {
+					walk(d.state)
+				}
+			}
+			for _, d := range st.deps {
+				walk(d.state)
+			}
+		}
+		walk(t)
+		return reached
+	}
+	first, all := reach(false), reach(true)
+	for _, st := range p.g.states[:early] {
+		if st.stage >= 0 || st.image < 0 || p.g.Images[st.image].Context == nil {
+			continue
+		}
+		p.g.lateContexts = true // another target may reach it differently
+		if first[st] || !all[st] {
+			continue
+		}
+		img, err := p.image(st.ref, p.target, false)
+		if err != nil {
+			continue // cannot happen: the reference parsed before
+		}
+		st.image = img
+		for _, from := range p.g.states {
+			for _, deps := range [][]dep{from.deps, from.onbuild} {
+				for _, d := range deps {
+					if d.edge >= 0 && p.g.states[d.state] == st {
+						p.g.Edges[d.edge].From.Index = img
+					}
+				}
+			}
+		}
+	}
 }
 
 // stagePlatforms sets each stage's effective platform: a stage based on
