@@ -118,6 +118,7 @@ func nonNil(list []history.Summary) []history.Summary {
 func writeJSON(w io.Writer, v any) error {
 	enc := json.NewEncoder(w)
 	enc.SetIndent("", "  ")
+	enc.SetEscapeHTML(false)
 	return enc.Encode(v)
 }
 
@@ -218,7 +219,11 @@ func printRecord(w io.Writer, r *history.Record) {
 		df += " (" + r.DockerfileDigest + ")"
 	}
 	row("Dockerfile", df)
-	row("started", localTime(r.Time)+", took "+seconds(r.Duration))
+	if r.Migrated {
+		row("started", localTime(r.Time))
+	} else {
+		row("started", localTime(r.Time)+", took "+seconds(r.Duration))
+	}
 	eng := r.Engine.Kind
 	if r.Engine.Address != "" {
 		eng += " " + r.Engine.Address
