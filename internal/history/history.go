@@ -57,7 +57,7 @@ const DefaultTimeout = 5 * time.Second
 var (
 	bucketMeta    = []byte("meta")    // "schemaVersion" → decimal
 	bucketRecords = []byte("records") // id → Record (JSON)
-	bucketList    = []byte("list")    // time key → Summary (JSON)
+	bucketList    = []byte("list")    // time key → Summary (summary.go)
 	bucketTargets = []byte("targets") // Dockerfile \0 target \0 time key → time key
 	keySchema     = []byte("schemaVersion")
 )
@@ -74,6 +74,7 @@ type Store struct {
 
 	mu       sync.Mutex
 	reported bool // Record said once that the store cannot be used
+	noSync   bool // benchmarks only: what a record costs but for fsync
 }
 
 // StateDir is the stagescope folder under the XDG state home.
@@ -237,7 +238,7 @@ func (s *Store) open(write bool) (db *bolt.DB, err error) {
 		}
 	}()
 	db, err = bolt.Open(s.path, 0o644, &bolt.Options{
-		Timeout: s.timeout(), ReadOnly: !write,
+		Timeout: s.timeout(), ReadOnly: !write, NoSync: s.noSync,
 		OpenFile: func(name string, flag int, mode os.FileMode) (*os.File, error) {
 			f, err := os.OpenFile(name, flag, mode)
 			file = f
@@ -395,10 +396,8 @@ func put(tx *bolt.Tx, r *Record) error {
 	if err != nil {
 		return err
 	}
-	sum, err := json.Marshal(r.Summary())
-	if err != nil {
-		return err
-	}
+	summary := r.Summary()
+	sum := summary.marshal()
 	tk := timeKey(r.Time, r.ID)
 	if err := tx.Bucket(bucketRecords).Put([]byte(r.ID), data); err != nil {
 		return err
@@ -446,7 +445,7 @@ func trim(tx *bolt.Tx, dockerfile, target string, keep int) (int, error) {
 func summaryAt(tx *bolt.Tx, tk []byte) (Summary, bool) {
 	var s Summary
 	data := tx.Bucket(bucketList).Get(tk)
-	if data == nil || json.Unmarshal(data, &s) != nil {
+	if data == nil || s.unmarshal(data) != nil {
 		return s, false
 	}
 	return s, true
@@ -525,7 +524,7 @@ func (s *Store) List(f Filter) ([]Summary, error) {
 		c := tx.Bucket(bucketList).Cursor()
 		for k, v := c.Last(); k != nil; k, v = c.Prev() {
 			var sum Summary
-			if err := json.Unmarshal(v, &sum); err != nil {
+			if err := sum.unmarshal(v); err != nil {
 				continue // one damaged entry hides no other
 			}
 			if !f.match(&sum, abs) {
@@ -653,7 +652,7 @@ func (s *Store) Prune(p Prune) ([]Summary, error) {
 		c := tx.Bucket(bucketList).Cursor()
 		for k, v := c.Last(); k != nil; k, v = c.Prev() {
 			var sum Summary
-			if json.Unmarshal(v, &sum) == nil && f.match(&sum, abs) {
+			if sum.unmarshal(v) == nil && f.match(&sum, abs) {
 				all = append(all, sum)
 			}
 		}

@@ -542,3 +542,27 @@ func TestLayerSizes(t *testing.T) {
 		t.Errorf("reloaded: %d %v", n, ok)
 	}
 }
+
+func TestSummaryForm(t *testing.T) {
+	for _, r := range []*Record{sample("app", "t", t0, 2), {ID: "x", Migrated: true, Outcome: Failed, Error: "e"}} {
+		r.ID += "0123"
+		if r.Dockerfile != "" {
+			r.Size = &buildgraph.ImageSize{Uncompressed: 5, Compressed: buildgraph.Unknown}
+		}
+		want := r.Summary()
+		var got Summary
+		if err := got.unmarshal(want.marshal()); err != nil {
+			t.Fatal(err)
+		}
+		a, _ := json.Marshal(want)
+		b, _ := json.Marshal(got)
+		if string(a) != string(b) {
+			t.Errorf("round trip:\n%s\n%s", a, b)
+		}
+		data := want.marshal()
+		for i := range data {
+			var s Summary
+			_ = s.unmarshal(data[:i]) // never panics on a cut entry
+		}
+	}
+}
