@@ -451,3 +451,38 @@ func TestLoadAndPlan(t *testing.T) {
 		}
 	}
 }
+
+// With the real store: each run is recorded, and the next run's previous
+// size is the newest measured record of the same target and engine kind.
+func TestRunPreviousFromRecords(t *testing.T) {
+	proj := recorded(t, "hello-final", "golang")
+	store := history.Open(filepath.Join(t.TempDir(), history.FileName))
+	now := t0
+	clock := func() time.Time { return now }
+	run := func() *Outcome {
+		r := Start(context.Background(), helloSession(t), proj, plans(t, proj, "builder"), Options{Measure: true, History: store, Now: clock})
+		follow(t, r)
+		if r.Outcome.SaveErr != nil {
+			t.Fatal(r.Outcome.SaveErr)
+		}
+		return r.Outcome
+	}
+	first := run()
+	if first.Results[0].Previous != nil {
+		t.Errorf("a previous size before any record: %+v", first.Results[0].Previous)
+	}
+	now = t0.Add(time.Hour)
+	second := run()
+	prev := second.Results[0].Previous
+	if prev == nil || prev.Uncompressed != 283_400_000 || !prev.At.Equal(t0) || prev.Engine != "buildkitd" {
+		t.Errorf("previous %+v, want the first run's", prev)
+	}
+	list, err := store.List(history.Filter{})
+	if err != nil || len(list) != 2 || list[0].ID != second.Records[0].ID {
+		t.Fatalf("records %+v %v", list, err)
+	}
+	rec, err := store.Get(first.Records[0].ID[:7])
+	if err != nil || len(rec.Steps) == 0 || rec.Size == nil || len(rec.Size.Layers) != 4 || rec.Breakdown == nil {
+		t.Errorf("first record %+v %v", rec, err)
+	}
+}

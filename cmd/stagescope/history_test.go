@@ -16,6 +16,20 @@ import (
 
 var update = flag.Bool("update", false, "rewrite the golden files of the history command")
 
+// TestMain gives the package's tests a state folder of their own: every
+// build is recorded, and the tests' builds are not the user's.
+func TestMain(m *testing.M) {
+	dir, err := os.MkdirTemp("", "stagescope-test-state-")
+	if err == nil {
+		os.Setenv("XDG_STATE_HOME", dir)
+	}
+	code := m.Run()
+	if err == nil {
+		os.RemoveAll(dir)
+	}
+	os.Exit(code)
+}
+
 var h0 = time.Date(2026, 11, 27, 7, 22, 30, 0, time.UTC)
 
 // historyFixture fills a fresh state folder with three records and
