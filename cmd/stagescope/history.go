@@ -5,6 +5,8 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"os"
+	"path/filepath"
 	"sort"
 	"strconv"
 	"strings"
@@ -85,7 +87,7 @@ func newHistoryCmd() *cobra.Command {
 			if err != nil {
 				return err
 			}
-			list, err := store.List(history.Filter{Dockerfile: file, Target: target, Limit: limit})
+			list, err := store.List(history.Filter{Dockerfile: dockerfileOf(file), Target: target, Limit: limit})
 			if err != nil {
 				return err
 			}
@@ -100,7 +102,7 @@ func newHistoryCmd() *cobra.Command {
 		},
 	}
 	fs := cmd.Flags()
-	fs.StringVarP(&file, "file", "f", "", "only the records of this Dockerfile")
+	fs.StringVarP(&file, "file", "f", "", "only the records of this Dockerfile (a folder: its Dockerfile)")
 	fs.StringVar(&target, "target", "", "only the records of this target")
 	fs.StringVar(&format, "format", "table", "output: table or json")
 	fs.IntVar(&limit, "limit", 0, "at most `N` records (0: all)")
@@ -392,6 +394,7 @@ of IDs, --older-than, --keep and --all is required.`,
 					return historyError(err)
 				}
 			}
+			p.Dockerfile = dockerfileOf(p.Dockerfile)
 			gone, err := store.Prune(p)
 			if err != nil {
 				return err
@@ -411,6 +414,15 @@ of IDs, --older-than, --keep and --all is required.`,
 	fs.IntVar(&p.Keep, "keep", 0, "keep the newest `N` records of each Dockerfile and target")
 	fs.BoolVar(&p.All, "all", false, "every record (that --file and --target select)")
 	return cmd
+}
+
+// dockerfileOf is the Dockerfile a --file filter means: a folder stands
+// for the Dockerfile in it.
+func dockerfileOf(path string) string {
+	if st, err := os.Stat(path); err == nil && st.IsDir() {
+		return filepath.Join(path, "Dockerfile")
+	}
+	return path
 }
 
 // parseAge reads a duration, with d for days.

@@ -249,7 +249,7 @@ func TestBuildRecordsOnBuildKit(t *testing.T) {
 			t.Fatalf("not recorded: %s", stderr)
 		}
 	}
-	code, stdout, stderr := stagescope(t, env, "history", "--format", "json", "-f", filepath.Join(example("hello-multistage"), "Dockerfile"))
+	code, stdout, stderr := stagescope(t, env, "history", "--format", "json", "-f", example("hello-multistage"))
 	if code != exitOK {
 		t.Fatalf("history: exit %d %s", code, stderr)
 	}
