@@ -75,7 +75,15 @@ func newHistoryCmd() *cobra.Command {
   stagescope history -f examples/hello-multistage/Dockerfile --target builder --format json
   stagescope history show 3f2a9c
   stagescope history prune --older-than 30d`,
-		Args: cobra.NoArgs,
+		Args: func(cmd *cobra.Command, args []string) error {
+			if len(args) == 0 {
+				return nil
+			}
+			if s := cmd.SuggestionsFor(args[0]); len(s) > 0 {
+				return usagef("%q is not a history command; did you mean %q?", args[0], s[0])
+			}
+			return usagef("%q is not a history command: show, prune, or none to list", args[0])
+		},
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			if format != "table" && format != "json" {
 				return usagef("--format %q: want table or json", format)
@@ -106,6 +114,7 @@ func newHistoryCmd() *cobra.Command {
 	fs.StringVar(&target, "target", "", "only the records of this target")
 	fs.StringVar(&format, "format", "table", "output: table or json")
 	fs.IntVar(&limit, "limit", 0, "at most `N` records (0: all)")
+	cmd.SuggestionsMinimumDistance = 2
 	cmd.AddCommand(newHistoryShowCmd(), newHistoryPruneCmd())
 	return cmd
 }

@@ -168,6 +168,8 @@ func TestHistoryBadID(t *testing.T) {
 		{[]string{"history", "prune"}, []string{"needs a selection"}},
 		{[]string{"history", "prune", "--older-than", "soon"}, []string{"--older-than"}},
 		{[]string{"history", "--format", "yaml"}, []string{"--format"}},
+		{[]string{"history", "shwo"}, []string{`did you mean "show"`}},
+		{[]string{"history", "list"}, []string{"not a history command"}},
 	} {
 		code, stdout, stderr := stagescope(t, env, tt.args...)
 		if code != exitBadInput || stdout != "" || strings.Count(stderr, "\n") != 1 {
