@@ -67,6 +67,10 @@ func (s StepState) Finished() bool {
 type Step struct {
 	// Vertex is the vertex digest, the step's identity.
 	Vertex digest.Digest
+	// Inputs are the digests of the vertices this one takes as inputs
+	// (client.Vertex.Inputs, as the latest update that named any), the
+	// edges of the build's graph.
+	Inputs []digest.Digest
 	// Stage is the index in Graph.Stages of the stage the step belongs to,
 	// -1 when it belongs to no stage.
 	Stage int
@@ -147,6 +151,9 @@ func (s *Step) update(v *client.Vertex) {
 		}
 	} else if v.Completed != nil && s.lastStart.IsZero() && v.Completed.After(s.Completed) {
 		s.Completed = *v.Completed
+	}
+	if len(v.Inputs) > 0 {
+		s.Inputs = slices.Clone(v.Inputs)
 	}
 	s.cached = s.cached || v.Cached
 	if v.Error != "" {

@@ -840,3 +840,29 @@ func TestLogLinesCut(t *testing.T) {
 		t.Errorf("LinesCut(n, 0) cuts: %q", full)
 	}
 }
+
+// Each step keeps the digests of its input vertices: the edges of the
+// build's graph, which a record of the build stores.
+func TestProgressInputs(t *testing.T) {
+	p := replay(t, recorded{"parallel", "", "busybox"})
+	byText := map[string]*Step{}
+	for _, s := range p.Steps() {
+		byText[s.Text] = s
+	}
+	a, b := byText["RUN sleep 1 && echo a > /a"], byText["RUN sleep 1 && echo b > /b"]
+	copyB := byText["COPY --from=b /b /"]
+	if a == nil || b == nil || copyB == nil {
+		t.Fatalf("steps missing: %v", byText)
+	}
+	if len(a.Inputs) != 1 || len(b.Inputs) != 1 || a.Inputs[0] != b.Inputs[0] {
+		t.Errorf("the two RUNs start from the same base: %v %v", a.Inputs, b.Inputs)
+	}
+	if !slices.Contains(copyB.Inputs, b.Vertex) {
+		t.Errorf("COPY --from=b does not take b's RUN as input: %v (b is %s)", copyB.Inputs, b.Vertex)
+	}
+	// An update without inputs keeps them.
+	p.Apply(status(&client.Vertex{Digest: copyB.Vertex, Name: copyB.Name}))
+	if len(copyB.Inputs) != 2 {
+		t.Errorf("inputs after an update without them: %v", copyB.Inputs)
+	}
+}

@@ -15,6 +15,7 @@ import (
 
 	"github.com/stagescope/stagescope/buildgraph"
 	"github.com/stagescope/stagescope/engine"
+	"github.com/stagescope/stagescope/internal/history"
 	"github.com/stagescope/stagescope/internal/recorder"
 )
 
@@ -141,8 +142,9 @@ func helloSession(t testing.TB) *fakeSession {
 }
 
 type memHistory struct {
-	mu    sync.Mutex
-	saved map[string]buildgraph.SavedSize
+	mu      sync.Mutex
+	saved   map[string]buildgraph.SavedSize
+	records []*history.Record
 }
 
 func (h *memHistory) Load(string) (map[string]buildgraph.SavedSize, error) {
@@ -155,14 +157,17 @@ func (h *memHistory) Load(string) (map[string]buildgraph.SavedSize, error) {
 	return out, nil
 }
 
-func (h *memHistory) Save(_ string, sizes map[string]buildgraph.SavedSize) error {
+func (h *memHistory) Record(recs []*history.Record) error {
 	h.mu.Lock()
 	defer h.mu.Unlock()
 	if h.saved == nil {
 		h.saved = map[string]buildgraph.SavedSize{}
 	}
-	for k, v := range sizes {
-		h.saved[k] = v
+	for _, r := range recs {
+		h.records = append(h.records, r)
+		if r.Size != nil {
+			h.saved[buildgraph.SavedKey(r.Engine.Kind, r.Target)] = buildgraph.SavedSize{Uncompressed: r.Size.Uncompressed, Compressed: r.Size.Compressed, At: r.Time, Engine: r.Engine.Kind}
+		}
 	}
 	return nil
 }
@@ -259,10 +264,75 @@ func TestRunMeasuresAndRecords(t *testing.T) {
 	if got := hist.saved["buildkitd/builder"]; got.Uncompressed != 283_400_000 {
 		t.Errorf("recorded %+v", hist.saved)
 	}
+	if len(hist.records) != 2 || r.Outcome.Records[1] != hist.records[1] {
+		t.Fatalf("records %+v", hist.records)
+	}
+	rec := hist.records[1]
+	if rec.Target != "stage-1" || rec.Outcome != history.Succeeded || rec.Engine.Kind != "buildkitd" ||
+		!strings.HasPrefix(rec.DockerfileDigest, "sha256:") || rec.Size == nil || rec.Breakdown == nil || len(rec.Size.Layers) != 3 ||
+		rec.Contexts["golang"] != "/bases/golang" || rec.StepsTotal != f.StepsTotal {
+		t.Errorf("record %+v", rec)
+	}
+	// Every step, with its stage, line, inputs and times.
+	var copyStep *history.Step
+	for i, s := range rec.Steps {
+		if s.Vertex == "" || s.State == "" {
+			t.Errorf("step %d: %+v", i, s)
+		}
+		if strings.HasPrefix(s.Text, "COPY --from=builder") {
+			copyStep = &rec.Steps[i]
+		}
+	}
+	if copyStep == nil || copyStep.StageName != "stage-1" || copyStep.Line != 10 || len(copyStep.Inputs) == 0 || copyStep.Started.IsZero() || copyStep.Completed.IsZero() {
+		t.Errorf("COPY step %+v", copyStep)
+	}
 }
 
-// A build alone, not measured: the engine's result, no sizes, nothing
-// recorded, the step model of the target's own graph.
+// Every build is recorded, failed and canceled ones too; build arguments
+// named like secrets are redacted and --secret gives its id only.
+func TestRunRecordsOutcomes(t *testing.T) {
+	proj := recorded(t, "hello-final", "golang")
+	proj.Base.BuildArgs = map[string]string{"NPM_TOKEN": "tok-1", "GOOS": "linux"}
+	proj.Base.Secrets = []string{"id=tok,src=/home/me/tok", "id=envtok,env=TOK"}
+	proj.Base.SSH = []string{"default"}
+	sess := helloSession(t)
+	sess.fail = map[string]error{"builder": &engine.BuildError{Err: errors.New("exit code 3"), ExitCode: 3}}
+	hist := &memHistory{}
+	r := Start(context.Background(), sess, proj, plans(t, proj, "builder", ""), Options{History: hist})
+	follow(t, r)
+	if len(hist.records) != 2 {
+		t.Fatalf("records %+v", hist.records)
+	}
+	b, f := hist.records[0], hist.records[1]
+	if b.Outcome != history.Failed || b.Error == "" || f.Outcome != history.Succeeded || f.Size != nil {
+		t.Errorf("outcomes %s %q, %s", b.Outcome, b.Error, f.Outcome)
+	}
+	if b.BuildArgs["NPM_TOKEN"] != history.Redacted || b.BuildArgs["GOOS"] != "linux" {
+		t.Errorf("build args %v", b.BuildArgs)
+	}
+	if strings.Join(b.Secrets, ",") != "tok,envtok" || strings.Join(b.SSH, ",") != "default" {
+		t.Errorf("secrets %v ssh %v", b.Secrets, b.SSH)
+	}
+
+	sess = helloSession(t)
+	sess.hold = true
+	hist = &memHistory{}
+	r = Start(context.Background(), sess, proj, plans(t, proj, ""), Options{History: hist})
+	<-r.Events()
+	r.Cancel()
+	follow(t, r)
+	if len(hist.records) != 1 || hist.records[0].Outcome != history.Canceled {
+		t.Fatalf("canceled: %+v", hist.records)
+	}
+	for _, s := range hist.records[0].Steps {
+		if s.State == string(buildgraph.StepRunning) {
+			t.Errorf("a step still runs in the record: %+v", s)
+		}
+	}
+}
+
+// A build alone, not measured: the engine's result, no sizes (the record
+// has none), the step model of the target's own graph.
 func TestRunWithoutMeasuring(t *testing.T) {
 	proj := recorded(t, "hello-final", "golang")
 	sess := helloSession(t)
@@ -276,7 +346,7 @@ func TestRunWithoutMeasuring(t *testing.T) {
 	if o.Err() != nil || o.Built[0] == nil || o.Built[0].Image != "stagescope/hello-final:builder" {
 		t.Fatalf("outcome %+v", o)
 	}
-	if o.Results[0].Size != nil || len(sess.measured) != 0 || len(hist.saved) != 0 {
+	if o.Results[0].Size != nil || len(sess.measured) != 0 || len(hist.saved) != 0 || len(hist.records) != 1 || hist.records[0].Size != nil {
 		t.Errorf("measured or recorded without being asked: %+v %v %v", o.Results[0], sess.measured, hist.saved)
 	}
 	if f := r.Progress.Failed(); f != nil || len(r.Progress.Steps()) == 0 {
@@ -379,5 +449,40 @@ func TestLoadAndPlan(t *testing.T) {
 		if !errors.As(err, &ie) || !strings.Contains(err.Error(), tt.want) {
 			t.Errorf("%+v: %v, want an input error with %q", tt.in, err, tt.want)
 		}
+	}
+}
+
+// With the real store: each run is recorded, and the next run's previous
+// size is the newest measured record of the same target and engine kind.
+func TestRunPreviousFromRecords(t *testing.T) {
+	proj := recorded(t, "hello-final", "golang")
+	store := history.Open(filepath.Join(t.TempDir(), history.FileName))
+	now := t0
+	clock := func() time.Time { return now }
+	run := func() *Outcome {
+		r := Start(context.Background(), helloSession(t), proj, plans(t, proj, "builder"), Options{Measure: true, History: store, Now: clock})
+		follow(t, r)
+		if r.Outcome.SaveErr != nil {
+			t.Fatal(r.Outcome.SaveErr)
+		}
+		return r.Outcome
+	}
+	first := run()
+	if first.Results[0].Previous != nil {
+		t.Errorf("a previous size before any record: %+v", first.Results[0].Previous)
+	}
+	now = t0.Add(time.Hour)
+	second := run()
+	prev := second.Results[0].Previous
+	if prev == nil || prev.Uncompressed != 283_400_000 || !prev.At.Equal(t0) || prev.Engine != "buildkitd" {
+		t.Errorf("previous %+v, want the first run's", prev)
+	}
+	list, err := store.List(history.Filter{})
+	if err != nil || len(list) != 2 || list[0].ID != second.Records[0].ID {
+		t.Fatalf("records %+v %v", list, err)
+	}
+	rec, err := store.Get(first.Records[0].ID[:7])
+	if err != nil || len(rec.Steps) == 0 || rec.Size == nil || len(rec.Size.Layers) != 4 || rec.Breakdown == nil {
+		t.Errorf("first record %+v %v", rec, err)
 	}
 }

@@ -2,7 +2,11 @@ package pipeline
 
 import (
 	"context"
+	"crypto/sha256"
+	"encoding/hex"
 	"errors"
+	"maps"
+	"strings"
 	"sync"
 	"time"
 
@@ -11,6 +15,7 @@ import (
 	"github.com/stagescope/stagescope/buildgraph"
 	"github.com/stagescope/stagescope/engine"
 	"github.com/stagescope/stagescope/internal/crash"
+	"github.com/stagescope/stagescope/internal/history"
 )
 
 // Session is a connected engine. Connect makes one of an *engine.Engine;
@@ -41,18 +46,31 @@ type engineSession struct{ *engine.Engine }
 func (s engineSession) Kind() string     { return string(s.Engine.Kind) }
 func (s engineSession) Describe() string { return string(s.Engine.Kind) + " " + s.Engine.Addr }
 
-// History keeps sizes between runs (internal/history.Store).
+// Recorded describes the engine for the build records.
+func (s engineSession) Recorded() history.Engine {
+	return history.Engine{Kind: string(s.Engine.Kind), Address: s.Engine.Addr, Version: s.Engine.Version}
+}
+
+// recordedEngine is a Session that says more of its engine than its kind.
+type recordedEngine interface{ Recorded() history.Engine }
+
+// History keeps the records of builds between runs
+// (internal/history.Store).
 type History interface {
+	// Load returns the newest measured size of each target of a
+	// Dockerfile per engine kind, keyed by buildgraph.SavedKey.
 	Load(dockerfile string) (map[string]buildgraph.SavedSize, error)
-	Save(dockerfile string, sizes map[string]buildgraph.SavedSize) error
+	// Record stores the records of one run, one per target.
+	Record(recs []*history.Record) error
 }
 
 // Options configure a Run.
 type Options struct {
-	// Measure measures every image built, lines its layers up with the
-	// Dockerfile and records its size in History.
+	// Measure measures every image built and lines its layers up with the
+	// Dockerfile; the records then hold the sizes and layers.
 	Measure bool
-	// History may be nil.
+	// History, when set, gets a record of every target built, whatever
+	// the outcome, and gives the previous sizes when measuring.
 	History History
 	// Now is the clock of the records (time.Now when nil).
 	Now func() time.Time
@@ -101,7 +119,10 @@ type Outcome struct {
 	Built []*engine.Result
 	// Errs are the builds' errors (and a measure's cancelation).
 	Errs []error
-	// SaveErr is the failure to record the sizes.
+	// Records are what was recorded (nil without History), per plan.
+	Records []*history.Record
+	// SaveErr is the failure to record the build (an unusable store is
+	// reported once per store: see history.Store.Record).
 	SaveErr error
 }
 
@@ -163,7 +184,7 @@ func Start(ctx context.Context, s Session, proj *Project, plans []*Plan, opts Op
 	} else {
 		r.Progress = buildgraph.NewProgress(proj.Graph)
 	}
-	j := job{session: s, plans: plans, opts: opts, dockerfile: proj.Dockerfile}
+	j := job{session: s, plans: plans, opts: opts, dockerfile: proj.Dockerfile, source: proj.Source, started: opts.Now()}
 	go j.run(ctx, r)
 	return r
 }
@@ -206,6 +227,8 @@ type job struct {
 	plans      []*Plan
 	opts       Options
 	dockerfile string
+	source     []byte
+	started    time.Time
 }
 
 func (j job) run(ctx context.Context, r *Run) {
@@ -284,8 +307,6 @@ func (j job) finish(ctx context.Context, r *Run, results []*engine.Result, errs 
 	if j.opts.Measure && h != nil {
 		saved, _ = h.Load(j.dockerfile)
 	}
-	toSave := map[string]buildgraph.SavedSize{}
-	at := j.opts.Now()
 	kind := j.session.Kind()
 	for i, p := range j.plans {
 		res := buildgraph.TargetResult{Target: p.Target}
@@ -315,7 +336,6 @@ func (j job) finish(ctx context.Context, r *Run, results []*engine.Result, errs 
 			res.Size = size
 			b := buildgraph.Attribute(p.Graph, p.Target, size)
 			res.Breakdown = &b
-			toSave[key] = buildgraph.SavedSize{Uncompressed: size.Uncompressed, Compressed: size.Compressed, At: at, Engine: kind}
 			// The face gets its own breakdown: LeftBehind is added below.
 			early := res
 			bc := b
@@ -335,8 +355,95 @@ func (j job) finish(ctx context.Context, r *Run, results []*engine.Result, errs 
 			res.Breakdown.LeftBehind = buildgraph.LeftBehind(j.plans[i].Graph, res.Target, measured)
 		}
 	}
-	if h != nil && len(toSave) > 0 {
-		out.SaveErr = h.Save(j.dockerfile, toSave)
+	if h != nil {
+		out.Records = j.records(out, counts)
+		out.SaveErr = h.Record(out.Records)
+	}
+	return out
+}
+
+// records makes the record of each target of the run.
+func (j job) records(out *Outcome, counts []*buildgraph.Progress) []*history.Record {
+	finished := j.opts.Now()
+	eng := history.Engine{Kind: j.session.Kind()}
+	if re, ok := j.session.(recordedEngine); ok {
+		eng = re.Recorded()
+	}
+	sum := sha256.Sum256(j.source)
+	recs := make([]*history.Record, len(j.plans))
+	for i, p := range j.plans {
+		req := p.Request
+		res := out.Results[i]
+		r := &history.Record{
+			Time: j.started, Finished: finished, Engine: eng,
+			Dockerfile: j.dockerfile, DockerfileDigest: "sha256:" + hex.EncodeToString(sum[:]),
+			Target: p.Target, Platform: req.Platform,
+			BuildArgs: history.RedactArgs(req.BuildArgs), Contexts: maps.Clone(req.Contexts),
+			Secrets: ids(req.Secrets), SSH: ids(req.SSH), NoCache: req.NoCache,
+			Outcome: history.Succeeded, Error: res.Error, Image: res.Image, Duration: res.Duration,
+			StepsCached: res.StepsCached, StepsTotal: res.StepsTotal,
+			Size: res.Size, Breakdown: res.Breakdown,
+		}
+		if len(r.Contexts) == 0 {
+			r.Contexts = nil
+		}
+		switch err := out.Errs[i]; {
+		case err != nil && errors.Is(err, context.Canceled):
+			r.Outcome = history.Canceled
+		case err != nil || out.Built[i] == nil:
+			r.Outcome = history.Failed
+		}
+		if r.Duration == 0 {
+			r.Duration = finished.Sub(j.started)
+		}
+		r.Steps = recordSteps(counts[i], finished)
+		recs[i] = r
+	}
+	return recs
+}
+
+// recordSteps are the steps of a target's progress as records keep them;
+// steps still running when the stream ended are canceled then.
+func recordSteps(p *buildgraph.Progress, at time.Time) []history.Step {
+	p.Abandon(at, "the build ended before the step did")
+	all := p.Steps()
+	steps := make([]history.Step, 0, len(all))
+	for _, s := range all {
+		rs := history.Step{
+			Vertex: s.Vertex.String(), Stage: s.Stage, Line: s.Line, Name: s.Name, Text: s.Text,
+			Started: s.Started, Completed: s.Completed, Cached: s.Cached(), State: string(s.State), Error: s.Error,
+		}
+		if s.Stage >= 0 && s.Stage < len(p.Stages) {
+			rs.StageName = p.Stages[s.Stage].Name
+		}
+		for _, in := range s.Inputs {
+			rs.Inputs = append(rs.Inputs, in.String())
+		}
+		steps = append(steps, rs)
+	}
+	return steps
+}
+
+// ids are the ids of --secret and --ssh values (id=NAME,src=… or
+// NAME=…), never where their values come from.
+func ids(specs []string) []string {
+	var out []string
+	for _, spec := range specs {
+		id := ""
+		for _, field := range strings.Split(spec, ",") {
+			k, v, ok := strings.Cut(field, "=")
+			switch {
+			case ok && k == "id":
+				id = v
+			case id == "" && !ok:
+				id = field // --ssh default
+			case id == "" && ok && k != "src" && k != "env" && k != "type" && k != "required":
+				id = k // --ssh NAME=SOCKET
+			}
+		}
+		if id != "" {
+			out = append(out, id)
+		}
 	}
 	return out
 }

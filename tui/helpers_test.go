@@ -15,6 +15,7 @@ import (
 
 	"github.com/stagescope/stagescope/buildgraph"
 	"github.com/stagescope/stagescope/engine"
+	"github.com/stagescope/stagescope/internal/history"
 	"github.com/stagescope/stagescope/internal/recorder"
 	"github.com/stagescope/stagescope/pipeline"
 )
@@ -213,14 +214,16 @@ func (h *memHistory) Load(string) (map[string]buildgraph.SavedSize, error) {
 	return out, nil
 }
 
-func (h *memHistory) Save(_ string, sizes map[string]buildgraph.SavedSize) error {
+func (h *memHistory) Record(recs []*history.Record) error {
 	h.mu.Lock()
 	defer h.mu.Unlock()
 	if h.saved == nil {
 		h.saved = map[string]buildgraph.SavedSize{}
 	}
-	for k, v := range sizes {
-		h.saved[k] = v
+	for _, r := range recs {
+		if r.Size != nil {
+			h.saved[buildgraph.SavedKey(r.Engine.Kind, r.Target)] = buildgraph.SavedSize{Uncompressed: r.Size.Uncompressed, Compressed: r.Size.Compressed, At: r.Time, Engine: r.Engine.Kind}
+		}
 	}
 	return nil
 }

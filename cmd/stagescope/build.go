@@ -121,14 +121,21 @@ func runBuild(ctx context.Context, cmd *cobra.Command, conn *pipeline.Connecting
 	if err != nil {
 		return err
 	}
+	store, err := historyStore()
+	if err != nil {
+		return err
+	}
 	sess, err := conn.Wait()
 	if err != nil {
 		return err
 	}
 	defer sess.Close()
 
-	run := pipeline.Start(ctx, sess, proj, []*pipeline.Plan{p}, pipeline.Options{})
+	run := pipeline.Start(ctx, sess, proj, []*pipeline.Plan{p}, pipeline.Options{History: store})
 	o := sink.follow(ctx, run)
+	if o != nil {
+		notRecorded(stderr, o.SaveErr)
+	}
 	err = o.Err()
 	sink.finish(run.Progress, err, proj.Source)
 	if err != nil {

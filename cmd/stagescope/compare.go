@@ -11,7 +11,6 @@ import (
 
 	"github.com/stagescope/stagescope/buildgraph"
 	"github.com/stagescope/stagescope/engine"
-	"github.com/stagescope/stagescope/internal/history"
 	"github.com/stagescope/stagescope/pipeline"
 )
 
@@ -45,8 +44,9 @@ image and compare them: uncompressed and compressed size, layers, build
 time, cached steps, and the difference to the largest.
 
 Sizes are read from the image store (Docker) or the engine's content store
-(buildkitd), never by exporting images. Results are saved under
-$XDG_STATE_HOME/stagescope so later runs show the change since last time.
+(buildkitd), never by exporting images. Results are recorded with
+every build (see stagescope history) so later runs show the change since
+last time.
 
 --budget TARGET=SIZE fails (exit code 1) when the target's uncompressed image
 is larger than SIZE (KB, MB, GB are powers of 1000; KiB, MiB, GiB of 1024).
@@ -193,11 +193,11 @@ func runCompare(ctx context.Context, cmd *cobra.Command, opts engine.Options, pr
 	if err != nil {
 		return nil, err
 	}
-	popts := pipeline.Options{Measure: true}
-	store, serr := history.Default()
-	if serr == nil {
-		popts.History = store
+	store, err := historyStore()
+	if err != nil {
+		return nil, err
 	}
+	popts := pipeline.Options{Measure: true, History: store}
 	o := display.follow(ctx, pipeline.Start(ctx, sess, proj, plans, popts))
 	if ctx.Err() != nil {
 		return nil, context.Cause(ctx)
@@ -208,8 +208,6 @@ func runCompare(ctx context.Context, cmd *cobra.Command, opts engine.Options, pr
 			return nil, err
 		}
 	}
-	if o.SaveErr != nil {
-		fmt.Fprintf(stderr, "stagescope: could not save results to %s: %v\n", store.Path(), o.SaveErr)
-	}
+	notRecorded(stderr, o.SaveErr)
 	return &buildgraph.Comparison{File: proj.Dockerfile, Engine: sess.Describe(), Results: o.Results}, nil
 }

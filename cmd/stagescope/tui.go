@@ -9,7 +9,6 @@ import (
 
 	"github.com/spf13/cobra"
 
-	"github.com/stagescope/stagescope/internal/history"
 	"github.com/stagescope/stagescope/pipeline"
 	"github.com/stagescope/stagescope/tui"
 )
@@ -71,8 +70,8 @@ func runTUI(cmd *cobra.Command, f *buildFlags, args []string) error {
 			opts.Stats = f
 		}
 	}
-	if store, err := history.Default(); err == nil {
-		opts.History = store
+	if opts.History, err = historyStore(); err != nil {
+		return err
 	}
 	restore := quietStderr()
 	err = tui.Run(cmd.Context(), opts, cmd.InOrStdin(), cmd.OutOrStdout())

@@ -1,57 +1,535 @@
 package history
 
 import (
+	"bufio"
+	"bytes"
+	"encoding/json"
+	"errors"
+	"fmt"
 	"os"
+	"os/exec"
 	"path/filepath"
+	"strconv"
+	"strings"
+	"sync"
+	"syscall"
 	"testing"
 	"time"
+
+	bolt "go.etcd.io/bbolt"
 
 	"github.com/stagescope/stagescope/buildgraph"
 )
 
-func TestSaveLoad(t *testing.T) {
-	s := Open(filepath.Join(t.TempDir(), "state", "results.json"))
-	if got, err := s.Load("Dockerfile"); err != nil || len(got) != 0 {
+// The test binary doubles as a writer process for the tests of several
+// processes: STAGESCOPE_TEST_WRITER=PATH,N,NAME records N builds into PATH
+// (N=0: forever), printing each id once it is committed.
+func TestMain(m *testing.M) {
+	if spec := os.Getenv("STAGESCOPE_TEST_WRITER"); spec != "" {
+		parts := strings.Split(spec, ",")
+		n, _ := strconv.Atoi(parts[1])
+		s := Open(parts[0])
+		s.Keep = 1 << 30
+		s.Timeout = time.Minute
+		for i := 0; n == 0 || i < n; i++ {
+			r := sample(parts[2], "t", time.Now(), 200)
+			if err := s.Record([]*Record{r}); err != nil {
+				fmt.Fprintln(os.Stderr, err)
+				os.Exit(1)
+			}
+			fmt.Println(r.ID)
+		}
+		os.Exit(0)
+	}
+	os.Exit(m.Run())
+}
+
+var t0 = time.Date(2026, 11, 27, 7, 22, 30, 0, time.UTC)
+
+// sample is a record of a build of target of /src/<name>/Dockerfile with
+// steps steps.
+func sample(name, target string, at time.Time, steps int) *Record {
+	r := &Record{
+		Time: at, Finished: at.Add(3 * time.Second),
+		Engine:     Engine{Kind: "buildkitd", Address: "unix:///run/buildkit/buildkitd.sock", Version: "v0.34.2"},
+		Dockerfile: "/src/" + name + "/Dockerfile", DockerfileDigest: "sha256:0123",
+		Target: target, Outcome: Succeeded, Duration: 3 * time.Second,
+		BuildArgs: map[string]string{"GOOS": "linux", "NPM_TOKEN": "tok-123"},
+		Contexts:  map[string]string{"golang": "/bases/golang"},
+	}
+	for i := range steps {
+		r.Steps = append(r.Steps, Step{
+			Vertex: fmt.Sprintf("sha256:%064d", i), Inputs: []string{fmt.Sprintf("sha256:%064d", max(i-1, 0))},
+			Stage: 0, StageName: target, Line: i + 2, Name: fmt.Sprintf("[%s %d/%d] RUN step %d", target, i+1, steps, i),
+			Text: fmt.Sprintf("RUN step %d", i), Started: at.Add(time.Duration(i) * time.Millisecond),
+			Completed: at.Add(time.Duration(i+1) * time.Millisecond), State: "done",
+		})
+	}
+	r.StepsTotal = steps
+	return r
+}
+
+func newStore(t testing.TB) *Store {
+	return Open(filepath.Join(t.TempDir(), "state", FileName))
+}
+
+func TestRecordListGet(t *testing.T) {
+	s := newStore(t)
+	if got, err := s.List(Filter{}); err != nil || len(got) != 0 {
 		t.Fatalf("empty store: %v %v", got, err)
 	}
-	at := time.Date(2026, 11, 25, 10, 0, 0, 0, time.UTC)
-	if err := s.Save("a/Dockerfile", map[string]buildgraph.SavedSize{"builder": {Uncompressed: 270e6, At: at}}); err != nil {
+	if _, err := os.Stat(s.Path()); !errors.Is(err, os.ErrNotExist) {
+		t.Error("reading an empty store created the file")
+	}
+	a := sample("app", "builder", t0, 3)
+	b := sample("app", "runtime", t0.Add(time.Minute), 2)
+	c := sample("other", "builder", t0.Add(2*time.Minute), 1)
+	if err := s.Record([]*Record{a, b}); err != nil {
 		t.Fatal(err)
 	}
-	if err := s.Save("a/Dockerfile", map[string]buildgraph.SavedSize{"stage-1": {Uncompressed: 2e6, At: at}}); err != nil {
+	if err := s.Record([]*Record{c}); err != nil {
 		t.Fatal(err)
 	}
-	if err := s.Save("b/Dockerfile", map[string]buildgraph.SavedSize{"x": {Uncompressed: 1}}); err != nil {
-		t.Fatal(err)
+	if len(a.ID) != 32 || a.ID == b.ID {
+		t.Fatalf("ids %q %q", a.ID, b.ID)
 	}
-	got, err := s.Load("a/Dockerfile")
+	list, err := s.List(Filter{})
 	if err != nil {
 		t.Fatal(err)
 	}
-	if len(got) != 2 || got["builder"].Uncompressed != 270e6 || !got["stage-1"].At.Equal(at) {
+	if len(list) != 3 || list[0].ID != c.ID || list[2].ID != a.ID {
+		t.Fatalf("not newest first: %+v", list)
+	}
+	if got, _ := s.List(Filter{Dockerfile: "/src/app/../app/Dockerfile"}); len(got) != 2 {
+		t.Errorf("by Dockerfile: %d", len(got))
+	}
+	if got, _ := s.List(Filter{Target: "BUILDER"}); len(got) != 2 {
+		t.Errorf("by target: %d", len(got))
+	}
+	if got, _ := s.List(Filter{Limit: 1}); len(got) != 1 || got[0].ID != c.ID {
+		t.Errorf("limit: %+v", got)
+	}
+	got, err := s.Get(a.ID[:6])
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got.Target != "builder" || len(got.Steps) != 3 || got.Steps[1].Inputs[0] != a.Steps[0].Vertex || !got.Time.Equal(t0) {
+		t.Errorf("got %+v", got)
+	}
+	if got.BuildArgs["NPM_TOKEN"] != Redacted || got.BuildArgs["GOOS"] != "linux" {
+		t.Errorf("build args %v", got.BuildArgs)
+	}
+	var nf *NotFoundError
+	if _, err := s.Get("zzzz"); !errors.As(err, &nf) {
+		t.Errorf("unknown prefix: %v", err)
+	}
+}
+
+func TestAmbiguousPrefix(t *testing.T) {
+	s := newStore(t)
+	var recs []*Record
+	for i, id := range []string{"abc1" + strings.Repeat("0", 28), "abc2" + strings.Repeat("0", 28), "abd0" + strings.Repeat("0", 28)} {
+		r := sample("app", "t", t0.Add(time.Duration(i)*time.Second), 1)
+		r.ID = id
+		recs = append(recs, r)
+	}
+	if err := s.Record(recs); err != nil {
+		t.Fatal(err)
+	}
+	var amb *AmbiguousError
+	_, err := s.Get("abc")
+	if !errors.As(err, &amb) || len(amb.Candidates) != 2 {
+		t.Fatalf("ambiguous: %v", err)
+	}
+	if msg := err.Error(); !strings.Contains(msg, "abc100000000") || !strings.Contains(msg, "abc200000000") {
+		t.Errorf("the sentence does not name the candidates: %s", msg)
+	}
+	if r, err := s.Get("ABD"); err != nil || r.ID != recs[2].ID {
+		t.Errorf("unique prefix: %v", err)
+	}
+	if ids, err := s.Resolve([]string{"abc1", "abd"}); err != nil || len(ids) != 2 {
+		t.Errorf("resolve: %v %v", ids, err)
+	}
+}
+
+func TestKeepPerTarget(t *testing.T) {
+	s := newStore(t)
+	s.Keep = 3
+	for i := range 5 {
+		if err := s.Record([]*Record{sample("app", "a", t0.Add(time.Duration(i)*time.Second), 1), sample("app", "b", t0.Add(time.Duration(i)*time.Second), 1)}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	for _, target := range []string{"a", "b"} {
+		got, err := s.List(Filter{Target: target})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(got) != 3 || !got[2].Time.Equal(t0.Add(2*time.Second)) {
+			t.Errorf("%s: kept %d, oldest %v", target, len(got), got[len(got)-1].Time)
+		}
+	}
+}
+
+func TestPrune(t *testing.T) {
+	s := newStore(t)
+	var recs []*Record
+	for i := range 4 {
+		recs = append(recs, sample("app", "a", t0.Add(time.Duration(i)*time.Hour), 1), sample("other", "a", t0.Add(time.Duration(i)*time.Hour), 1))
+	}
+	if err := s.Record(recs); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := s.Prune(Prune{Dockerfile: "/src/app/Dockerfile"}); err == nil {
+		t.Error("a prune without a selector must be refused")
+	}
+	gone, err := s.Prune(Prune{Keep: 2, Dockerfile: "/src/app/Dockerfile"})
+	if err != nil || len(gone) != 2 {
+		t.Fatalf("keep 2: %d %v", len(gone), err)
+	}
+	gone, err = s.Prune(Prune{Before: t0.Add(90 * time.Minute)})
+	if err != nil || len(gone) != 2 { // other's first two; app's are gone already
+		t.Fatalf("before: %d %v", len(gone), err)
+	}
+	gone, err = s.Prune(Prune{IDs: []string{recs[7].ID}})
+	if err != nil || len(gone) != 1 || gone[0].ID != recs[7].ID {
+		t.Fatalf("by id: %v %v", gone, err)
+	}
+	left, _ := s.List(Filter{})
+	if len(left) != 3 {
+		t.Errorf("left %d", len(left))
+	}
+	if _, err := s.Get(recs[7].ID); err == nil {
+		t.Error("a pruned record is still there")
+	}
+	if gone, err := s.Prune(Prune{All: true}); err != nil || len(gone) != 3 {
+		t.Errorf("all: %d %v", len(gone), err)
+	}
+}
+
+func TestLoadPrevious(t *testing.T) {
+	s := newStore(t)
+	measured := func(r *Record, kind string, size int64) *Record {
+		r.Engine.Kind = kind
+		r.Size = &buildgraph.ImageSize{Uncompressed: size, Compressed: size / 2}
+		return r
+	}
+	if err := s.Record([]*Record{
+		measured(sample("app", "builder", t0, 1), "buildkitd", 100),
+		measured(sample("app", "builder", t0.Add(time.Hour), 1), "buildkitd", 200),
+		measured(sample("app", "builder", t0.Add(2*time.Hour), 1), "docker", 300),
+		sample("app", "builder", t0.Add(3*time.Hour), 1), // not measured
+		measured(sample("other", "builder", t0, 1), "buildkitd", 400),
+	}); err != nil {
+		t.Fatal(err)
+	}
+	got, err := s.Load("/src/app/Dockerfile")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(got) != 2 || got["buildkitd/builder"].Uncompressed != 200 || got["docker/builder"].Compressed != 150 ||
+		!got["buildkitd/builder"].At.Equal(t0.Add(time.Hour)) || got["docker/builder"].Engine != "docker" {
 		t.Errorf("loaded %+v", got)
 	}
 }
 
-func TestDamagedFileIsReplaced(t *testing.T) {
-	path := filepath.Join(t.TempDir(), "results.json")
-	if err := os.WriteFile(path, []byte("{not json"), 0o644); err != nil {
+func TestNoSecretValueStored(t *testing.T) {
+	s := newStore(t)
+	r := sample("app", "t", t0, 1)
+	r.BuildArgs = map[string]string{"API_KEY": "v-9f8e7d", "DB_PASSWORD": "v-9f8e7d", "GITHUB_TOKEN": "v-9f8e7d", "AWS_SECRET_ACCESS_KEY": "v-9f8e7d", "VERSION": "1.2"}
+	if err := s.Record([]*Record{r}); err != nil {
 		t.Fatal(err)
+	}
+	data, err := os.ReadFile(s.Path())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if bytes.Contains(data, []byte("v-9f8e7d")) {
+		t.Error("a secret-like build argument's value is in the file")
+	}
+	got, _ := s.Get(r.ID)
+	if got.BuildArgs["VERSION"] != "1.2" || got.BuildArgs["API_KEY"] != Redacted {
+		t.Errorf("args %v", got.BuildArgs)
+	}
+}
+
+// results.json of earlier versions is copied in when the database is
+// created, and left as it was.
+func TestMigrateResultsJSON(t *testing.T) {
+	dir := t.TempDir()
+	legacy := `{
+  "schemaVersion": 1,
+  "results": {
+    "/src/app/Dockerfile": {
+      "buildkitd/builder": {"uncompressed": 283400000, "compressed": 98200000, "at": "2026-11-25T10:00:00Z", "engine": "buildkitd"},
+      "docker/stage-1": {"uncompressed": 2400000, "compressed": 1150000, "at": "2026-11-26T10:00:00Z", "engine": "docker"},
+      "old": {"uncompressed": 5, "compressed": 4, "at": "2026-11-20T10:00:00Z"}
+    }
+  }
+}
+`
+	if err := os.WriteFile(filepath.Join(dir, "results.json"), []byte(legacy), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	s := Open(filepath.Join(dir, FileName))
+	got, err := s.Load("/src/app/Dockerfile")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got["buildkitd/builder"].Uncompressed != 283400000 || got["docker/stage-1"].Compressed != 1150000 || got["/old"].Uncompressed != 5 {
+		t.Errorf("migrated sizes %+v", got)
+	}
+	list, err := s.List(Filter{})
+	if err != nil || len(list) != 3 || !list[0].Migrated || list[0].Target != "stage-1" {
+		t.Fatalf("list %+v %v", list, err)
+	}
+	if data, _ := os.ReadFile(filepath.Join(dir, "results.json")); string(data) != legacy {
+		t.Error("results.json was changed")
+	}
+	// Copied once: a later record does not copy it again.
+	if err := s.Record([]*Record{sample("app", "builder", t0, 1)}); err != nil {
+		t.Fatal(err)
+	}
+	if list, _ := s.List(Filter{}); len(list) != 4 {
+		t.Errorf("after a record: %d", len(list))
+	}
+}
+
+// unusable checks the store at path cannot be used, with one sentence
+// naming the file that says why, that Record says so once, and that the
+// file is unchanged.
+func unusable(t *testing.T, path, why string) {
+	t.Helper()
+	before, _ := os.ReadFile(path)
+	s := Open(path)
+	s.Timeout = time.Second
+	err := s.Record([]*Record{sample("app", "t", t0, 3)})
+	var u *UnusableError
+	if !errors.As(err, &u) {
+		t.Fatalf("record: %v", err)
+	}
+	msg := err.Error()
+	if !strings.Contains(msg, path) || !strings.Contains(msg, why) || strings.Contains(msg, "\n") {
+		t.Errorf("sentence %q does not name %s and %q", msg, path, why)
+	}
+	if err := s.Record([]*Record{sample("app", "t", t0, 3)}); err != nil {
+		t.Errorf("said twice: %v", err)
+	}
+	if _, err := s.List(Filter{}); !errors.As(err, &u) {
+		t.Errorf("list: %v", err)
+	}
+	if _, err := s.Load("/src/app/Dockerfile"); !errors.As(err, &u) {
+		t.Errorf("load: %v", err)
+	}
+	if _, err := s.Prune(Prune{All: true}); !errors.As(err, &u) {
+		t.Errorf("prune: %v", err)
+	}
+	after, _ := os.ReadFile(path)
+	if !bytes.Equal(before, after) {
+		t.Error("the file was changed")
+	}
+	entries, _ := os.ReadDir(filepath.Dir(path))
+	if len(entries) != 1 {
+		t.Errorf("files beside it: %v", entries)
+	}
+}
+
+func TestCorruptStore(t *testing.T) {
+	path := filepath.Join(t.TempDir(), FileName)
+	if err := os.WriteFile(path, bytes.Repeat([]byte("not a database "), 1000), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	unusable(t, path, "damaged")
+}
+
+func TestDamagedPagesStore(t *testing.T) {
+	// A real database whose pages after the meta pages were overwritten.
+	path := filepath.Join(t.TempDir(), FileName)
+	s := Open(path)
+	for i := range 5 {
+		if err := s.Record([]*Record{sample("app", "t", t0.Add(time.Duration(i)*time.Second), 50)}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	data, _ := os.ReadFile(path)
+	for i := 2 * 4096; i < len(data); i++ {
+		data[i] = 0xA5
+	}
+	if err := os.WriteFile(path, data, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	unusable(t, path, "damaged")
+}
+
+func TestUnreadableStore(t *testing.T) {
+	t.Run("directory", func(t *testing.T) {
+		path := filepath.Join(t.TempDir(), FileName)
+		if err := os.Mkdir(path, 0o755); err != nil {
+			t.Fatal(err)
+		}
+		s := Open(path)
+		err := s.Record([]*Record{sample("app", "t", t0, 1)})
+		var u *UnusableError
+		if !errors.As(err, &u) || !strings.Contains(err.Error(), path) {
+			t.Fatalf("record: %v", err)
+		}
+		if _, err := s.List(Filter{}); !errors.As(err, &u) || !strings.Contains(err.Error(), "directory") {
+			t.Errorf("list: %v", err)
+		}
+	})
+	t.Run("permissions", func(t *testing.T) {
+		if os.Geteuid() == 0 {
+			t.Skip("root reads files whatever their mode")
+		}
+		path := filepath.Join(t.TempDir(), FileName)
+		if err := Open(path).Record([]*Record{sample("app", "t", t0, 1)}); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.Chmod(path, 0); err != nil {
+			t.Fatal(err)
+		}
+		unusable(t, path, "permission denied")
+	})
+}
+
+func TestNewerStore(t *testing.T) {
+	path := filepath.Join(t.TempDir(), FileName)
+	if err := Open(path).Record([]*Record{sample("app", "t", t0, 1)}); err != nil {
+		t.Fatal(err)
+	}
+	db, err := bolt.Open(path, 0o644, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := db.Update(func(tx *bolt.Tx) error {
+		return tx.Bucket(bucketMeta).Put(keySchema, []byte(strconv.Itoa(SchemaVersion+1)))
+	}); err != nil {
+		t.Fatal(err)
+	}
+	db.Close()
+	unusable(t, path, "newer stagescope")
+}
+
+// Two goroutines, each with a Store of its own on one file, lose nothing.
+func TestConcurrentGoroutines(t *testing.T) {
+	path := filepath.Join(t.TempDir(), FileName)
+	const n = 20
+	var wg sync.WaitGroup
+	errs := make(chan error, 2*n)
+	for g := range 2 {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			s := Open(path)
+			s.Keep = 1000
+			for i := range n {
+				errs <- s.Record([]*Record{sample(fmt.Sprintf("g%d", g), "t", t0.Add(time.Duration(i)*time.Second), 20)})
+			}
+		}()
+	}
+	wg.Wait()
+	close(errs)
+	for err := range errs {
+		if err != nil {
+			t.Fatal(err)
+		}
+	}
+	if list, err := Open(path).List(Filter{}); err != nil || len(list) != 2*n {
+		t.Fatalf("%d records, want %d (%v)", len(list), 2*n, err)
+	}
+}
+
+func writer(t *testing.T, path string, n int, name string) *exec.Cmd {
+	t.Helper()
+	cmd := exec.Command(os.Args[0], "-test.run=^$")
+	cmd.Env = append(os.Environ(), fmt.Sprintf("STAGESCOPE_TEST_WRITER=%s,%d,%s", path, n, name))
+	return cmd
+}
+
+// Two processes recording at once lose nothing.
+func TestConcurrentProcesses(t *testing.T) {
+	path := filepath.Join(t.TempDir(), FileName)
+	const n = 15
+	cmds := []*exec.Cmd{writer(t, path, n, "p1"), writer(t, path, n, "p2")}
+	outs := make([]bytes.Buffer, 2)
+	for i, c := range cmds {
+		c.Stdout, c.Stderr = &outs[i], &outs[i]
+		if err := c.Start(); err != nil {
+			t.Fatal(err)
+		}
+	}
+	for i, c := range cmds {
+		if err := c.Wait(); err != nil {
+			t.Fatalf("writer %d: %v\n%s", i, err, outs[i].String())
+		}
 	}
 	s := Open(path)
-	if _, err := s.Load("Dockerfile"); err == nil {
-		t.Error("a damaged file must be reported")
+	for i := range cmds {
+		for _, id := range strings.Fields(outs[i].String()) {
+			if r, err := s.Get(id); err != nil || len(r.Steps) != 200 {
+				t.Errorf("record %s of writer %d: %v", id, i, err)
+			}
+		}
 	}
-	if err := s.Save("Dockerfile", map[string]buildgraph.SavedSize{"t": {Uncompressed: 5}}); err != nil {
+	if list, _ := s.List(Filter{}); len(list) != 2*n {
+		t.Errorf("%d records, want %d", len(list), 2*n)
+	}
+}
+
+// A process killed while it records leaves every record it had committed
+// readable, and the store usable.
+func TestKillMidWrite(t *testing.T) {
+	path := filepath.Join(t.TempDir(), FileName)
+	for round := range 3 {
+		cmd := writer(t, path, 0, fmt.Sprintf("k%d", round))
+		out, err := cmd.StdoutPipe()
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := cmd.Start(); err != nil {
+			t.Fatal(err)
+		}
+		var ids []string
+		sc := bufio.NewScanner(out)
+		for sc.Scan() {
+			ids = append(ids, sc.Text())
+			if len(ids) == 8+round*3 { // kill at a different point each round
+				break
+			}
+		}
+		// The writer is in the middle of its next record.
+		time.Sleep(time.Duration(round) * time.Millisecond)
+		_ = cmd.Process.Signal(syscall.SIGKILL)
+		_ = cmd.Wait()
+		s := Open(path)
+		for _, id := range ids {
+			r, err := s.Get(id)
+			if err != nil || len(r.Steps) != 200 {
+				t.Fatalf("round %d: record %s: %v", round, id, err)
+			}
+		}
+		if err := s.Record([]*Record{sample("after", "t", t0, 1)}); err != nil {
+			t.Fatalf("round %d: the store is not usable after the kill: %v", round, err)
+		}
+	}
+}
+
+func TestRecordJSONFields(t *testing.T) {
+	r := sample("app", "builder", t0, 1)
+	r.ID = "0123456789abcdef0123456789abcdef"
+	data, err := json.Marshal(r)
+	if err != nil {
 		t.Fatal(err)
 	}
-	if got, err := s.Load("Dockerfile"); err != nil || got["t"].Uncompressed != 5 {
-		t.Errorf("after save: %v %v", got, err)
+	for _, field := range []string{`"vertex"`, `"inputs"`, `"stage"`, `"line"`, `"text"`, `"started"`, `"completed"`, `"cached"`, `"state"`, `"engine"`, `"dockerfileDigest"`, `"buildArgs"`, `"contexts"`, `"outcome"`} {
+		if !bytes.Contains(data, []byte(field)) {
+			t.Errorf("no %s in %s", field, data)
+		}
 	}
 }
 
 func TestLayerSizes(t *testing.T) {
-	s := Open(filepath.Join(t.TempDir(), "results.json"))
+	s := newStore(t)
 	l := s.OpenLayerSizes()
 	if _, ok := l.Get("sha256:a"); ok {
 		t.Fatal("empty memo has an entry")
@@ -62,5 +540,29 @@ func TestLayerSizes(t *testing.T) {
 	}
 	if n, ok := s.OpenLayerSizes().Get("sha256:a"); !ok || n != 42 {
 		t.Errorf("reloaded: %d %v", n, ok)
+	}
+}
+
+func TestSummaryForm(t *testing.T) {
+	for _, r := range []*Record{sample("app", "t", t0, 2), {ID: "x", Migrated: true, Outcome: Failed, Error: "e"}} {
+		r.ID += "0123"
+		if r.Dockerfile != "" {
+			r.Size = &buildgraph.ImageSize{Uncompressed: 5, Compressed: buildgraph.Unknown}
+		}
+		want := r.Summary()
+		var got Summary
+		if err := got.unmarshal(want.marshal()); err != nil {
+			t.Fatal(err)
+		}
+		a, _ := json.Marshal(want)
+		b, _ := json.Marshal(got)
+		if string(a) != string(b) {
+			t.Errorf("round trip:\n%s\n%s", a, b)
+		}
+		data := want.marshal()
+		for i := range data {
+			var s Summary
+			_ = s.unmarshal(data[:i]) // never panics on a cut entry
+		}
 	}
 }

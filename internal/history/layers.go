@@ -8,7 +8,7 @@ import (
 )
 
 // LayerSizes is a file of unpacked layer sizes by blob digest, next to the
-// results file: measuring an image on a standalone buildkitd reads every
+// records database: measuring an image on a standalone buildkitd reads every
 // layer it has not seen before, and layers are addressed by content, so a
 // size once read is right forever. It implements engine.SizeMemo.
 type LayerSizes struct {
@@ -22,7 +22,7 @@ type LayerSizes struct {
 // (map order: an arbitrary half, which only costs a re-read).
 const maxLayerEntries = 20000
 
-// OpenLayerSizes loads the file beside the results file (missing or
+// OpenLayerSizes loads the file beside the records database (missing or
 // damaged files start empty).
 func (s *Store) OpenLayerSizes() *LayerSizes {
 	l := &LayerSizes{path: filepath.Join(filepath.Dir(s.path), "layer-sizes.json"), sizes: map[string]int64{}}
@@ -70,4 +70,24 @@ func (l *LayerSizes) Flush() error {
 	}
 	l.dirty = false
 	return nil
+}
+
+// writeAtomic replaces path with data: the file is whole or unchanged.
+func writeAtomic(path string, data []byte) error {
+	if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
+		return err
+	}
+	tmp, err := os.CreateTemp(filepath.Dir(path), ".stagescope-*")
+	if err != nil {
+		return err
+	}
+	defer os.Remove(tmp.Name())
+	if _, err := tmp.Write(data); err != nil {
+		tmp.Close()
+		return err
+	}
+	if err := tmp.Close(); err != nil {
+		return err
+	}
+	return os.Rename(tmp.Name(), path)
 }
