@@ -12,6 +12,7 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/stagescope/stagescope/buildgraph"
 	"github.com/stagescope/stagescope/engine"
@@ -22,23 +23,33 @@ import (
 var recordHistories = flag.Bool("record-histories", false,
 	"write the measured layers of TestAttributionBaseForms to buildgraph/testdata/histories")
 
-// An example built for attribution: the bases it needs and the file its
-// last stage copies from builder.
+// An example built for attribution: the bases it needs and its targets,
+// built together in one session.
 type attributionExample struct {
-	dir, target string
-	bases       map[string]string // context key → offline base name
-	copied      string            // path of the file COPY --from=builder brings ("" if none)
-	rows        []string          // keywords of the target chain's own history entries
+	dir     string
+	bases   map[string]string // context key → offline base name
+	targets []attributionTarget
+}
+
+type attributionTarget struct {
+	name   string   // "" for the last stage
+	copied string   // path of the file COPY --from=builder brings ("" if none)
+	rows   []string // keywords of the target chain's own history entries
 }
 
 var attributionExamples = []attributionExample{
-	{dir: "hello-multistage", bases: map[string]string{"golang": "golang"}, copied: "/app/hello",
-		rows: []string{"WORKDIR", "COPY", "ENTRYPOINT"}},
-	{dir: "java-multistage", target: "runtime",
-		bases:  map[string]string{"eclipse-temurin:17-jdk": "jdk17", "eclipse-temurin:17-jre": "jre17"},
-		copied: "/app/HelloWorld.jar", rows: []string{"WORKDIR", "COPY", "CMD"}},
-	{dir: "java-single-stage", bases: map[string]string{"eclipse-temurin:17-jdk": "jdk17"},
-		rows: []string{"WORKDIR", "COPY", "RUN", "CMD"}},
+	{dir: "hello-multistage", bases: map[string]string{"golang": "golang"}, targets: []attributionTarget{
+		{name: "builder", rows: []string{"WORKDIR", "COPY", "RUN"}},
+		{copied: "/app/hello", rows: []string{"WORKDIR", "COPY", "ENTRYPOINT"}},
+	}},
+	{dir: "java-multistage", bases: map[string]string{"eclipse-temurin:17-jdk": "jdk17", "eclipse-temurin:17-jre": "jre17"},
+		targets: []attributionTarget{
+			{name: "builder", rows: []string{"WORKDIR", "COPY", "RUN", "RUN"}},
+			{name: "runtime", copied: "/app/HelloWorld.jar", rows: []string{"WORKDIR", "COPY", "CMD"}},
+		}},
+	{dir: "java-single-stage", bases: map[string]string{"eclipse-temurin:17-jdk": "jdk17"}, targets: []attributionTarget{
+		{rows: []string{"WORKDIR", "COPY", "RUN", "CMD"}},
+	}},
 }
 
 // The layer rows of the Java and Go examples name the instruction that made
@@ -97,19 +108,6 @@ func checkAttribution(t *testing.T, e *engine.Engine, form string, ex attributio
 	for key, base := range ex.bases {
 		contexts[key] = baseValue(t, form, base)
 	}
-	name := ex.target
-	if name == "" {
-		name = "final"
-	}
-	req := engine.BuildRequest{ContextDir: dir, Target: ex.target, Contexts: contexts, Keep: true,
-		Tags: []string{"stagescope-test/attribution-" + ex.dir + ":" + form}}
-	res, _ := build(t, e, req)
-	ctx := context.Background()
-	size, err := e.Measure(ctx, res)
-	if err != nil {
-		t.Fatal(err)
-	}
-	raw := append([]buildgraph.Layer(nil), size.Layers...)
 	df, err := os.ReadFile(filepath.Join(dir, "Dockerfile"))
 	if err != nil {
 		t.Fatal(err)
@@ -118,27 +116,58 @@ func checkAttribution(t *testing.T, e *engine.Engine, form string, ex attributio
 	if err != nil {
 		t.Fatal(err)
 	}
-	target := ex.target
-	if target == "" {
-		target = g.Stages[len(g.Stages)-1].Name
+	// The targets of an example in one session: the context and a folder
+	// base are sent once, and the steps they share run once.
+	reqs := make([]engine.BuildRequest, len(ex.targets))
+	for i, tg := range ex.targets {
+		name := tg.name
+		if name == "" {
+			name = "final"
+		}
+		reqs[i] = engine.BuildRequest{ContextDir: dir, Target: tg.name, Contexts: contexts, Keep: true,
+			Tags: []string{"stagescope-test/attribution-" + ex.dir + "-" + name + ":" + form}}
 	}
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Minute)
+	defer cancel()
+	results, errs := e.BuildAll(ctx, reqs, nil)
+	for i, tg := range ex.targets {
+		if errs[i] != nil {
+			t.Fatalf("build %s: %v", tg.name, errs[i])
+		}
+		target := tg.name
+		if target == "" {
+			target = g.Stages[len(g.Stages)-1].Name
+		}
+		t.Run(target, func(t *testing.T) {
+			checkTarget(t, e, g, form, ex.dir, target, tg, results[i], reqs[i].Tags[0], contexts)
+		})
+	}
+}
+
+func checkTarget(t *testing.T, e *engine.Engine, g *buildgraph.Graph, form, example, target string, tg attributionTarget, res *engine.Result, tag string, contexts map[string]string) {
+	ctx := context.Background()
+	size, err := e.Measure(ctx, res)
+	if err != nil {
+		t.Fatal(err)
+	}
+	raw := append([]buildgraph.Layer(nil), size.Layers...)
 	var copied int64
-	if ex.copied != "" {
-		if copied, err = fileSize(ctx, e, res, req.Tags[0], ex.copied); err != nil {
-			t.Fatalf("size of %s in the image: %v", ex.copied, err)
+	if tg.copied != "" {
+		if copied, err = fileSize(ctx, e, res, tag, tg.copied); err != nil {
+			t.Fatalf("size of %s in the image: %v", tg.copied, err)
 		}
 	}
 	if *recordHistories {
 		rec := layercheck.Recorded{
-			Engine: string(e.Kind), Form: form, Example: ex.dir, Target: target,
-			Contexts: map[string]string{}, Layers: raw, CopiedBytes: copied, Rows: ex.rows,
+			Engine: string(e.Kind), Form: form, Example: example, Target: target,
+			Contexts: map[string]string{}, Layers: raw, CopiedBytes: copied, Rows: tg.rows,
 		}
 		for key, v := range contexts { // the form, without this machine's paths
 			rec.Contexts[key] = strings.Replace(v, filepath.Dir(v), "/bases", 1)
 		}
 		data, _ := json.MarshalIndent(rec, "", "  ")
 		out := filepath.Join(testengine.RepoRoot(), "buildgraph", "testdata", "histories",
-			fmt.Sprintf("%s-%s-%s.json", e.Kind, ex.dir, form))
+			fmt.Sprintf("%s-%s-%s-%s.json", e.Kind, example, target, form))
 		if err := os.MkdirAll(filepath.Dir(out), 0o755); err != nil {
 			t.Fatal(err)
 		}
@@ -147,7 +176,7 @@ func checkAttribution(t *testing.T, e *engine.Engine, form string, ex attributio
 		}
 	}
 	b := buildgraph.Attribute(g, target, size)
-	for _, msg := range layercheck.Check(size, b, ex.rows, copied) {
+	for _, msg := range layercheck.Check(size, b, tg.rows, copied) {
 		t.Error(msg)
 	}
 	if t.Failed() {
