@@ -15,13 +15,14 @@ import (
 func TestMeasureLines(t *testing.T) {
 	run := &pipeline.Run{Plans: []*pipeline.Plan{{Target: "builder"}, {Target: "runtime"}}}
 	var w bytes.Buffer
-	lines := measureLines{last: map[int]time.Time{}}
+	lines := measureLines{last: map[int]time.Time{}, ended: map[int]bool{}}
 	for _, ev := range []pipeline.MeasureProgress{
 		{Target: 0, Done: 0, Total: 182_000_000},
 		{Target: 1, Done: 0, Total: 0},
 		{Target: 0, Done: 4_000_000, Total: 182_000_000, Elapsed: 100 * time.Millisecond}, // within the second
 		{Target: 1, Done: 0, Total: 0, Elapsed: 200 * time.Millisecond},
 		{Target: 0, Done: 182_000_000, Total: 182_000_000, Elapsed: 1200 * time.Millisecond},
+		{Target: 0, Done: 182_000_000, Total: 182_000_000, Elapsed: 1300 * time.Millisecond}, // the pipeline's last word
 	} {
 		run.Apply(ev)
 		lines.show(&w, run, ev)

@@ -82,7 +82,7 @@ func (s *progressSink) follow(ctx context.Context, run *pipeline.Run) *pipeline.
 		}
 		<-shown
 	}
-	lines := measureLines{last: map[int]time.Time{}}
+	lines := measureLines{last: map[int]time.Time{}, ended: map[int]bool{}}
 	for ev := range run.Events() {
 		run.Apply(ev)
 		switch ev := ev.(type) {
@@ -149,7 +149,8 @@ func printSourceLines(w io.Writer, dockerfile []byte, line int) {
 // line when it starts, at most one a second while layer data is read, and
 // one when it is read: "measuring runtime: 120MB of 300MB read (2.1s)".
 type measureLines struct {
-	last map[int]time.Time
+	last  map[int]time.Time
+	ended map[int]bool
 }
 
 // measureLineEvery is how often, at most, a target's line is repeated.
@@ -158,13 +159,11 @@ const measureLineEvery = time.Second
 func (m measureLines) show(w io.Writer, run *pipeline.Run, ev pipeline.MeasureProgress) {
 	last, seen := m.last[ev.Target]
 	finished := ev.Done == ev.Total
-	if seen && !finished && time.Since(last) < measureLineEvery {
+	if m.ended[ev.Target] || seen && !finished && time.Since(last) < measureLineEvery {
 		return
 	}
-	if seen && finished && ev.Total == 0 {
-		return // nothing to read, said already
-	}
 	m.last[ev.Target] = time.Now()
+	m.ended[ev.Target] = finished && (seen || ev.Total == 0)
 	name := run.Plans[ev.Target].Target
 	switch {
 	case ev.Total == 0:
