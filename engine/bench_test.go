@@ -136,4 +136,10 @@ func BenchmarkMeasureJDKBuildKit(b *testing.B) {
 	b.ReportMetric((warm / n).Seconds(), "warm-s")
 	b.ReportMetric((cold/n).Seconds()/build.Seconds(), "cold-ratio-to-build")
 	b.ReportMetric((warm/n).Seconds()/build.Seconds(), "warm-ratio-to-build")
+	if r := (cold / n).Seconds() / build.Seconds(); r > 0.25 {
+		b.Errorf("cold measuring took %.2f× the build's time, budget 0.25×", r)
+	}
+	if w := warm / n; w > 100*time.Millisecond {
+		b.Errorf("warm measuring took %s, budget 0.1s", w)
+	}
 }
