@@ -74,9 +74,10 @@ const MeasuringEvery = 100 * time.Millisecond
 const Queue = 16
 
 // Event is what a Run tells its face, in order: Status events while the
-// engine builds, one SolveEnded, then when measuring MeasureProgress events and
-// one Measured per target (targets are measured at the same time, so
-// their events interleave), and Done last; the channel closes after Done.
+// engine builds, one SolveEnded, then when measuring MeasureProgress
+// events and one Measured per target (targets are measured at the same
+// time, so their events interleave), and Done last; the channel closes
+// after Done.
 type Event interface{ event() }
 
 type (
