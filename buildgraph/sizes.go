@@ -79,8 +79,12 @@ type Contribution struct {
 
 // Attribute lines the image's history up with the target stage's FROM
 // chain and fills in each layer's origin. BuildKit records one history
-// entry per instruction after FROM, so the last entries belong to the
-// chain's instructions, in order, and the ones before them to the base image.
+// entry per instruction after FROM (ONBUILD aside), so the last entries
+// belong to the chain's instructions, in order, and the ones before them to
+// the base image. Each of those entries must start with its instruction's
+// keyword; when one does not (a base whose ONBUILD triggers ran, a history
+// rewritten elsewhere) the breakdown is not Matched: no row names an
+// instruction rather than a wrong one.
 func Attribute(g *Graph, target string, size *ImageSize) Breakdown {
 	var b Breakdown
 	st, ok := g.Stage(target)
@@ -107,11 +111,20 @@ func Attribute(g *Graph, target string, size *ImageSize) Breakdown {
 			continue
 		}
 		for _, ins := range s.Instructions {
+			if ins.Keyword == "ONBUILD" { // kept in the config, no history entry
+				continue
+			}
 			slots = append(slots, slot{s, ins})
 		}
 	}
+	size.Layers = alignHistory(size.Layers)
 	nBase := len(size.Layers) - len(slots)
 	b.Matched = nBase >= 0
+	for i := 0; b.Matched && i < len(slots); i++ {
+		// Every entry BuildKit writes for an instruction starts with its
+		// keyword: a row that would name another instruction is not shown.
+		b.Matched = historyKeyword(size.Layers[nBase+i].CreatedBy) == slots[i].ins.Keyword
+	}
 	copied := map[string]int64{}
 	var order []string
 	for i := range size.Layers {
@@ -146,6 +159,60 @@ func Attribute(g *Graph, target string, size *ImageSize) Breakdown {
 		b.Copied = append(b.Copied, Contribution{Source: src, Bytes: copied[src]})
 	}
 	return b
+}
+
+// exporterComment marks the history entries BuildKit's image exporter adds
+// for layers the build's history does not account for.
+const exporterComment = "buildkit.exporter.image.v0"
+
+// alignHistory puts the history entries of layers that had none where
+// their layers are. A base given as a folder is one layer that BuildKit
+// makes without a history entry; the image exporter then appends an entry
+// for it after the Dockerfile's own (the entries and the layers no longer
+// correspond in order), and a store that pairs non-empty entries with
+// layers in order (the content store's manifest, Docker's image history)
+// gives each entry the size of the layer below it. Such layers are the
+// base's, at the bottom: the appended entries move to the front and the
+// sizes follow the layers' order again.
+func alignHistory(layers []Layer) []Layer {
+	k := 0
+	for k < len(layers) && layers[len(layers)-1-k].Comment == exporterComment && !layers[len(layers)-1-k].Empty {
+		k++
+	}
+	if k == 0 || k == len(layers) {
+		return layers
+	}
+	type sizes struct{ size, compressed int64 }
+	var order []sizes
+	for _, l := range layers {
+		if !l.Empty {
+			order = append(order, sizes{l.Size, l.Compressed})
+		}
+	}
+	n := len(layers) - k
+	out := append(append(make([]Layer, 0, len(layers)), layers[n:]...), layers[:n]...)
+	for i := range k {
+		// The exporter describes the entry with the layer it would have
+		// had, the topmost: nothing of that text is true of this one.
+		out[i].CreatedBy, out[i].Comment = "", "base layer without history (a base given as a folder)"
+	}
+	j := 0
+	for i := range out {
+		if out[i].Empty {
+			continue
+		}
+		out[i].Size, out[i].Compressed = order[j].size, order[j].compressed
+		j++
+	}
+	return out
+}
+
+// historyKeyword is the instruction keyword a history entry starts with:
+// "RUN" for "RUN /bin/sh -c make # buildkit", "" for an imported layer.
+func historyKeyword(createdBy string) string {
+	s := strings.TrimSpace(strings.TrimPrefix(strings.TrimSpace(createdBy), "/bin/sh -c #(nop)"))
+	k, _, _ := strings.Cut(s, " ")
+	return strings.ToUpper(k)
 }
 
 // copySource names where a COPY/ADD --from instruction copies from: the

@@ -65,7 +65,7 @@ func TestAttributeInheritedChain(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	size := &ImageSize{Layers: []Layer{{Size: 10}, {Size: 10}, {Empty: true}}}
+	size := &ImageSize{Layers: []Layer{{CreatedBy: "COPY x /x # buildkit", Size: 10}, {CreatedBy: "COPY /x /y # buildkit", Size: 10}, {CreatedBy: "ENV K=v", Empty: true}}}
 	b := Attribute(g, "c", size)
 	want := Breakdown{Matched: true, BaseRef: "scratch", Own: 10, Copied: []Contribution{{Source: "a", Bytes: 10}}}
 	if !reflect.DeepEqual(b, want) {
@@ -89,5 +89,32 @@ func TestLeftBehind(t *testing.T) {
 	}
 	if got := LeftBehind(g, "test", nil); !reflect.DeepEqual(got, []Contribution{{Source: "deps", Bytes: Unknown}}) {
 		t.Errorf("test: %+v", got)
+	}
+}
+
+// A row never names an instruction its history entry is not of: a history
+// whose count fits but whose entries do not is not lined up.
+func TestAttributeMismatchedHistory(t *testing.T) {
+	g, err := Parse([]byte("FROM alpine\nONBUILD RUN x\nWORKDIR /app\nCMD [\"a\"]\n"), Options{Filename: "Dockerfile"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	size := &ImageSize{Layers: []Layer{
+		{CreatedBy: "ADD file:abc in / ", Size: 5},
+		{CreatedBy: "RUN /bin/sh -c trigger # buildkit", Size: 7},
+		{CreatedBy: `CMD ["a"]`, Empty: true},
+	}}
+	if b := Attribute(g, "stage-0", size); b.Matched || b.Base != 12 {
+		t.Errorf("mismatched history attributed: %+v", b)
+	}
+	for _, l := range size.Layers {
+		if l.Instruction != "" || l.Base {
+			t.Errorf("layer %+v names a place", l)
+		}
+	}
+	// ONBUILD writes no entry: WORKDIR and CMD are the last two.
+	size.Layers[1].CreatedBy = "WORKDIR /app"
+	if b := Attribute(g, "stage-0", size); !b.Matched || b.Base != 5 || b.Own != 7 {
+		t.Errorf("ONBUILD counted as a history entry: %+v", b)
 	}
 }

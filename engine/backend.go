@@ -31,8 +31,9 @@ type backend interface {
 	// called with the solve's error once the solve returned, and waits
 	// for the exports to complete.
 	imageExports(ctx context.Context, req BuildRequest, name string) (entries []client.ExportEntry, wait func(solveErr error) error, err error)
-	// measure reads the size of the image a build kept.
-	measure(ctx context.Context, bk *client.Client, memo SizeMemo, res *Result) (*buildgraph.ImageSize, error)
+	// measure reads the size of the image a build kept, telling progress
+	// (never nil) of the layer data it reads.
+	measure(ctx context.Context, bk *client.Client, layers *layerReader, res *Result, progress func(done, total int64)) (*buildgraph.ImageSize, error)
 	// describe adds what the daemon says of itself beyond BuildKit.
 	describe(ctx context.Context, d *Description) error
 	close() error
@@ -92,14 +93,14 @@ func (buildkitd) imageExports(ctx context.Context, req BuildRequest, name string
 
 // measure reads the manifest, config and layers of the exported image
 // through the content API.
-func (buildkitd) measure(ctx context.Context, bk *client.Client, memo SizeMemo, res *Result) (*buildgraph.ImageSize, error) {
+func (buildkitd) measure(ctx context.Context, bk *client.Client, layers *layerReader, res *Result, progress func(done, total int64)) (*buildgraph.ImageSize, error) {
 	manifest := res.Exporter["containerimage.digest"]
 	if manifest == "" {
 		return nil, errors.New("the build exported no image to measure (build with an image export)")
 	}
-	size, err := measureContent(ctx, proxy.NewContentStore(bk.ContentClient()), res.Image, digest.Digest(manifest), memo)
+	size, err := layers.measureContent(ctx, proxy.NewContentStore(bk.ContentClient()), res.Image, digest.Digest(manifest), progress)
 	if err == nil {
-		_ = memo.Flush() // a memo that cannot be saved only costs time later
+		_ = layers.memo.Flush() // a memo that cannot be saved only costs time later
 	}
 	return size, err
 }
@@ -136,7 +137,8 @@ func (dockerd) imageExports(_ context.Context, req BuildRequest, name string) ([
 	return nil, nil, nil
 }
 
-func (d dockerd) measure(ctx context.Context, _ *client.Client, _ SizeMemo, res *Result) (*buildgraph.ImageSize, error) {
+func (d dockerd) measure(ctx context.Context, _ *client.Client, _ *layerReader, res *Result, progress func(done, total int64)) (*buildgraph.ImageSize, error) {
+	progress(0, 0) // inspect and history: no layer data to read
 	if res.Image == "" {
 		return nil, errors.New("the build stored no image to measure")
 	}

@@ -4,8 +4,12 @@ import (
 	"context"
 	"os"
 	"os/exec"
+	"path/filepath"
+	"sync"
 	"testing"
 	"time"
+
+	"github.com/moby/buildkit/client"
 
 	"github.com/stagescope/stagescope/engine"
 	"github.com/stagescope/stagescope/internal/testengine"
@@ -54,5 +58,88 @@ func writeFile(b *testing.B, path, body string) {
 	b.Helper()
 	if err := os.WriteFile(path, []byte(body), 0o644); err != nil {
 		b.Fatal(err)
+	}
+}
+
+// freshMemo is a SizeMemo that remembers nothing yet: a cold measurement.
+type freshMemo struct{ m sync.Map }
+
+func (f *freshMemo) Get(d string) (int64, bool) {
+	v, ok := f.m.Load(d)
+	if !ok {
+		return 0, false
+	}
+	return v.(int64), true
+}
+func (f *freshMemo) Put(d string, n int64) { f.m.Store(d, n) }
+func (f *freshMemo) Flush() error          { return nil }
+
+// Measuring the JDK image (java-single-stage on its base given as a
+// folder, as the example's README builds it) on a standalone buildkitd
+// reads and decompresses every layer the first time (cold) and nothing
+// the next (warm: sizes remembered by layer digest). Both against the
+// build's own time: cold ≤ 0.25×, warm ≤ 0.1 s.
+func BenchmarkMeasureJDKBuildKit(b *testing.B) {
+	addr := testengine.BuildKit(b)
+	ctx := context.Background()
+	connect := func(memo engine.SizeMemo) *engine.Engine {
+		e, err := engine.Connect(ctx, engine.Options{Addr: addr, ProbeTimeout: 15 * time.Second, LayerSizes: memo})
+		if err != nil {
+			testengine.Unavailable(b, "%v", err)
+		}
+		return e
+	}
+	e := connect(&freshMemo{})
+	defer e.Close()
+	req := engine.BuildRequest{
+		ContextDir: filepath.Join(testengine.RepoRoot(), "examples", "java-single-stage"),
+		Contexts:   map[string]string{"eclipse-temurin:17-jdk": testengine.JavaBases(b)["jdk17"]},
+		Tags:       []string{"stagescope-bench/jdk:latest"},
+		Keep:       true,
+		NoCache:    true,
+	}
+	ch := make(chan *client.SolveStatus)
+	go func() {
+		for range ch {
+		}
+	}()
+	start := time.Now()
+	res, err := e.Build(ctx, req, ch)
+	if err != nil {
+		b.Fatal(err)
+	}
+	build := time.Since(start)
+	var cold, warm time.Duration
+	var size, read int64
+	b.ResetTimer()
+	for b.Loop() {
+		c := connect(&freshMemo{})
+		t0 := time.Now()
+		s, err := c.MeasureProgress(ctx, res, func(done, total int64) { read = total })
+		cold += time.Since(t0)
+		if err != nil {
+			b.Fatal(err)
+		}
+		size = s.Uncompressed
+		t0 = time.Now()
+		if _, err := c.Measure(ctx, res); err != nil {
+			b.Fatal(err)
+		}
+		warm += time.Since(t0)
+		c.Close()
+	}
+	n := time.Duration(b.N)
+	b.ReportMetric(float64(size)/1e6, "image-MB")
+	b.ReportMetric(float64(read)/1e6, "blobs-MB")
+	b.ReportMetric(build.Seconds(), "build-s")
+	b.ReportMetric((cold / n).Seconds(), "cold-s")
+	b.ReportMetric((warm / n).Seconds(), "warm-s")
+	b.ReportMetric((cold/n).Seconds()/build.Seconds(), "cold-ratio-to-build")
+	b.ReportMetric((warm/n).Seconds()/build.Seconds(), "warm-ratio-to-build")
+	if r := (cold / n).Seconds() / build.Seconds(); r > 0.25 {
+		b.Errorf("cold measuring took %.2f× the build's time, budget 0.25×", r)
+	}
+	if w := warm / n; w > 100*time.Millisecond {
+		b.Errorf("warm measuring took %s, budget 0.1s", w)
 	}
 }

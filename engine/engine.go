@@ -90,8 +90,9 @@ type Engine struct {
 
 	bk *client.Client
 	be backend // what this kind of engine does its own way
-	// layerSizes remembers unpacked layer sizes by blob digest (Measure).
-	layerSizes SizeMemo
+	// layers reads layer blobs and remembers their unpacked sizes by
+	// digest (Measure).
+	layers *layerReader
 }
 
 // UnreachableError says no engine answered at an address.
@@ -227,10 +228,11 @@ func ConnectTo(ctx context.Context, c Candidate, opts Options) (*Engine, error) 
 		e, err = connectDocker(ctx, c.Addr, opts.ProbeTimeout)
 	}
 	if e != nil {
-		e.layerSizes = opts.LayerSizes
-		if e.layerSizes == nil {
-			e.layerSizes = &memMemo{}
+		memo := opts.LayerSizes
+		if memo == nil {
+			memo = &memMemo{}
 		}
+		e.layers = newLayerReader(memo)
 	}
 	return e, err
 }

@@ -2,18 +2,23 @@ package engine
 
 import (
 	"archive/tar"
-	"compress/gzip"
 	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
+	"runtime"
 	"strings"
+	"sync"
+	"sync/atomic"
 
 	"github.com/containerd/containerd/v2/core/content"
+	"github.com/klauspost/compress/gzip"
 	"github.com/klauspost/compress/zstd"
 	digest "github.com/opencontainers/go-digest"
 	ocispecs "github.com/opencontainers/image-spec/specs-go/v1"
+	"golang.org/x/sync/errgroup"
+
 	"github.com/stagescope/stagescope/buildgraph"
 )
 
@@ -21,17 +26,56 @@ import (
 // from Docker's image store (inspect and history) on Docker, or from the
 // engine's content store (manifest and config) on a standalone buildkitd.
 func (e *Engine) Measure(ctx context.Context, res *Result) (*buildgraph.ImageSize, error) {
-	return e.be.measure(ctx, e.bk, e.layerSizes, res)
+	return e.MeasureProgress(ctx, res, nil)
+}
+
+// MeasureProgress is Measure telling progress, when not nil, how many bytes
+// of layer data it has read of how many it has to read: called once at the
+// start (0 of total; total is 0 when nothing needs reading, as on Docker or
+// when every layer's size is remembered), then as data arrives, from
+// goroutines of its own, never concurrently. Several measurements may run
+// at once: they share the reading of a layer they have in common.
+func (e *Engine) MeasureProgress(ctx context.Context, res *Result, progress func(done, total int64)) (*buildgraph.ImageSize, error) {
+	if progress == nil {
+		progress = func(int64, int64) {}
+	}
+	return e.be.measure(ctx, e.bk, e.layers, res, progress)
+}
+
+// layerReader measures layer blobs for an Engine: a few at a time, each
+// blob once however many measurements want it at the same moment, and
+// remembered by digest afterwards (blobs are addressed by content, so a
+// size once read is right forever).
+type layerReader struct {
+	memo SizeMemo
+	// slots bounds the blobs being decompressed at once: one per core,
+	// at least two so that reading and decompressing overlap.
+	slots chan struct{}
+
+	mu       sync.Mutex
+	inflight map[digest.Digest]*layerRead
+}
+
+// layerRead is one blob being read; done closes when size and err are set.
+type layerRead struct {
+	done chan struct{}
+	size int64
+	err  error
+}
+
+func newLayerReader(memo SizeMemo) *layerReader {
+	return &layerReader{
+		memo:     memo,
+		slots:    make(chan struct{}, max(2, runtime.GOMAXPROCS(0))),
+		inflight: map[digest.Digest]*layerRead{},
+	}
 }
 
 // measureContent reads a manifest and its config from a content store. The
 // compressed sizes are the manifest's; the uncompressed ones need the layer
-// data, which is read and decompressed (streamed, never written anywhere).
-//
-// Layer blobs are addressed by content, so their unpacked sizes are
-// remembered in known and a rebuilt image whose layers did
-// not change is measured without reading them again.
-func measureContent(ctx context.Context, store content.Provider, ref string, manifest digest.Digest, known SizeMemo) (*buildgraph.ImageSize, error) {
+// data, which is read and decompressed (streamed, never written anywhere),
+// except for layers whose size is remembered.
+func (lr *layerReader) measureContent(ctx context.Context, store content.Provider, ref string, manifest digest.Digest, progress func(done, total int64)) (*buildgraph.ImageSize, error) {
 	var mf struct {
 		ocispecs.Manifest
 		Manifests []ocispecs.Descriptor `json:"manifests"` // when it is an index
@@ -40,7 +84,7 @@ func measureContent(ctx context.Context, store content.Provider, ref string, man
 		return nil, fmt.Errorf("reading manifest %s: %w", manifest, err)
 	}
 	if len(mf.Layers) == 0 && len(mf.Manifests) > 0 { // an index: measure the first image
-		return measureContent(ctx, store, ref, mf.Manifests[0].Digest, known)
+		return lr.measureContent(ctx, store, ref, mf.Manifests[0].Digest, progress)
 	}
 	var cfg ocispecs.Image
 	if err := readJSON(ctx, store, mf.Config, &cfg); err != nil {
@@ -51,21 +95,12 @@ func measureContent(ctx context.Context, store content.Provider, ref string, man
 		UncompressedNote: "file contents of the layers, read from the layer data",
 		CompressedNote:   "layer blobs as stored (what a pull downloads)",
 	}
-	sizes := make([]int64, len(mf.Layers))
+	sizes, err := lr.unpackedSizes(ctx, store, mf.Layers, progress)
+	if err != nil {
+		return nil, err
+	}
 	for i, l := range mf.Layers {
-		if v, ok := known.Get(l.Digest.String()); ok {
-			sizes[i] = v
-			out.Uncompressed += sizes[i]
-			out.Compressed += l.Size
-			continue
-		}
-		n, err := unpackedSize(ctx, store, l)
-		if err != nil {
-			return nil, fmt.Errorf("reading layer %s: %w", l.Digest, err)
-		}
-		known.Put(l.Digest.String(), n)
-		sizes[i] = n
-		out.Uncompressed += n
+		out.Uncompressed += sizes[i]
 		out.Compressed += l.Size
 	}
 	out.Compressed += mf.Config.Size
@@ -87,23 +122,101 @@ func measureContent(ctx context.Context, store content.Provider, ref string, man
 	return out, nil
 }
 
-func readJSON(ctx context.Context, store content.Provider, desc ocispecs.Descriptor, v any) error {
-	data, err := content.ReadBlob(ctx, store, desc)
-	if err != nil {
-		return err
+// unpackedSizes are the unpacked sizes of layers, remembered or read
+// concurrently, with progress in bytes of blob read.
+func (lr *layerReader) unpackedSizes(ctx context.Context, store content.Provider, layers []ocispecs.Descriptor, progress func(done, total int64)) ([]int64, error) {
+	sizes := make([]int64, len(layers))
+	var total int64
+	var todo []int
+	for i, l := range layers {
+		if v, ok := lr.memo.Get(l.Digest.String()); ok {
+			sizes[i] = v
+			continue
+		}
+		todo = append(todo, i)
+		total += l.Size
 	}
-	return json.Unmarshal(data, v)
+	var (
+		mu   sync.Mutex // progress is never called concurrently
+		done atomic.Int64
+	)
+	report := func(n int64) {
+		d := done.Add(n)
+		mu.Lock()
+		progress(d, total)
+		mu.Unlock()
+	}
+	report(0)
+	g, ctx := errgroup.WithContext(ctx)
+	for _, i := range todo {
+		g.Go(func() error {
+			n, err := lr.unpackedSize(ctx, store, layers[i], report)
+			if err != nil {
+				return fmt.Errorf("reading layer %s: %w", layers[i].Digest, err)
+			}
+			sizes[i] = n
+			return nil
+		})
+	}
+	return sizes, g.Wait()
 }
 
-// unpackedSize streams a layer blob through its decompressor and adds up the
-// sizes of the files in it.
-func unpackedSize(ctx context.Context, store content.Provider, desc ocispecs.Descriptor) (int64, error) {
-	ra, err := store.ReaderAt(ctx, desc)
+// unpackedSize is one layer's unpacked size: remembered, read by another
+// measurement at the same time, or read here. read is told of the bytes of
+// the blob as they are read (all of them at once when another measurement
+// read it).
+func (lr *layerReader) unpackedSize(ctx context.Context, store content.Provider, desc ocispecs.Descriptor, read func(int64)) (int64, error) {
+	lr.mu.Lock()
+	if f, ok := lr.inflight[desc.Digest]; ok {
+		lr.mu.Unlock()
+		select {
+		case <-f.done:
+		case <-ctx.Done():
+			return 0, context.Cause(ctx)
+		}
+		if f.err == nil {
+			read(desc.Size)
+			return f.size, nil
+		}
+		// The other reading failed (perhaps canceled with its own build):
+		// read it here.
+		return lr.unpackedSize(ctx, store, desc, read)
+	}
+	if v, ok := lr.memo.Get(desc.Digest.String()); ok { // read meanwhile
+		lr.mu.Unlock()
+		read(desc.Size)
+		return v, nil
+	}
+	f := &layerRead{done: make(chan struct{})}
+	lr.inflight[desc.Digest] = f
+	lr.mu.Unlock()
+
+	f.size, f.err = lr.read(ctx, store, desc, read)
+	if f.err == nil {
+		lr.memo.Put(desc.Digest.String(), f.size)
+	}
+	lr.mu.Lock()
+	delete(lr.inflight, desc.Digest)
+	lr.mu.Unlock()
+	close(f.done)
+	return f.size, f.err
+}
+
+// read streams a layer blob through its decompressor and adds up the sizes
+// of the files in it.
+func (lr *layerReader) read(ctx context.Context, store content.Provider, desc ocispecs.Descriptor, read func(int64)) (int64, error) {
+	select {
+	case lr.slots <- struct{}{}:
+		defer func() { <-lr.slots }()
+	case <-ctx.Done():
+		return 0, context.Cause(ctx)
+	}
+	br, err := openBlob(ctx, store, desc, read)
 	if err != nil {
 		return 0, err
 	}
-	defer ra.Close()
-	r := io.Reader(content.NewReader(ra))
+	defer br.Close()
+	r := io.Reader(br)
 	switch {
 	case strings.HasSuffix(desc.MediaType, "gzip"):
 		zr, err := gzip.NewReader(r)
@@ -113,15 +226,19 @@ func unpackedSize(ctx context.Context, store content.Provider, desc ocispecs.Des
 		defer zr.Close()
 		r = zr
 	case strings.HasSuffix(desc.MediaType, "zstd"):
-		zr, err := zstd.NewReader(r)
+		zr, err := zstd.NewReader(r, zstd.WithDecoderConcurrency(1))
 		if err != nil {
 			return 0, err
 		}
 		defer zr.Close()
 		r = zr
 	}
-	// Count file contents as Docker's classic store does (the sum of the
-	// files' sizes), not the tar stream with its headers and padding.
+	return tarFileBytes(r)
+}
+
+// tarFileBytes counts file contents as Docker's classic store does (the sum
+// of the files' sizes), not the tar stream with its headers and padding.
+func tarFileBytes(r io.Reader) (int64, error) {
 	var n int64
 	tr := tar.NewReader(r)
 	for {
@@ -136,4 +253,12 @@ func unpackedSize(ctx context.Context, store content.Provider, desc ocispecs.Des
 			n += h.Size
 		}
 	}
+}
+
+func readJSON(ctx context.Context, store content.Provider, desc ocispecs.Descriptor, v any) error {
+	data, err := content.ReadBlob(ctx, store, desc)
+	if err != nil {
+		return err
+	}
+	return json.Unmarshal(data, v)
 }

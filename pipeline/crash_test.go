@@ -13,7 +13,7 @@ import (
 // panicSession panics while measuring, in the run's own goroutine.
 type panicSession struct{ *fakeSession }
 
-func (panicSession) Measure(context.Context, *engine.Result) (*buildgraph.ImageSize, error) {
+func (panicSession) Measure(context.Context, *engine.Result, func(int64, int64)) (*buildgraph.ImageSize, error) {
 	panic("measure bug")
 }
 

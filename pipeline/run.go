@@ -28,7 +28,9 @@ type Session interface {
 	Describe() string
 	Build(ctx context.Context, req engine.BuildRequest, status chan *client.SolveStatus) (*engine.Result, error)
 	BuildAll(ctx context.Context, reqs []engine.BuildRequest, status []chan *client.SolveStatus) ([]*engine.Result, []error)
-	Measure(ctx context.Context, res *engine.Result) (*buildgraph.ImageSize, error)
+	// Measure reads the size of a built image, telling progress (never
+	// nil) how many bytes of layer data it has read of how many.
+	Measure(ctx context.Context, res *engine.Result, progress func(done, total int64)) (*buildgraph.ImageSize, error)
 	Close() error
 }
 
@@ -45,6 +47,9 @@ type engineSession struct{ *engine.Engine }
 
 func (s engineSession) Kind() string     { return string(s.Engine.Kind) }
 func (s engineSession) Describe() string { return string(s.Engine.Kind) + " " + s.Engine.Addr }
+func (s engineSession) Measure(ctx context.Context, res *engine.Result, progress func(done, total int64)) (*buildgraph.ImageSize, error) {
+	return s.Engine.MeasureProgress(ctx, res, progress)
+}
 
 // Recorded describes the engine for the build records.
 func (s engineSession) Recorded() history.Engine {
@@ -76,6 +81,10 @@ type Options struct {
 	Now func() time.Time
 }
 
+// MeasuringEvery is how often, at most, a MeasureProgress event tells of a
+// target's progress.
+const MeasuringEvery = 100 * time.Millisecond
+
 // Queue is how many events wait between the engine and the face, per
 // target and again before the face. An event can carry megabytes of log
 // when a step floods its output: short queues bound the memory, and make
@@ -83,8 +92,10 @@ type Options struct {
 const Queue = 16
 
 // Event is what a Run tells its face, in order: Status events while the
-// engine builds, one SolveEnded, one Measured per target when measuring,
-// and Done last; the channel closes after Done.
+// engine builds, one SolveEnded, then when measuring MeasureProgress
+// events and one Measured per target (targets are measured at the same
+// time, so their events interleave), and Done last; the channel closes
+// after Done.
 type Event interface{ event() }
 
 type (
@@ -96,6 +107,15 @@ type (
 	// SolveEnded says every target's status stream ended; the images are
 	// measured next.
 	SolveEnded struct{}
+	// MeasureProgress is the progress of measuring plan Target's image: Done
+	// bytes of layer data read of Total (0 of 0 when nothing needs
+	// reading), Elapsed since measuring began. It comes at the start, at
+	// most every MeasuringEvery while data is read, and at the end.
+	MeasureProgress struct {
+		Target      int
+		Done, Total int64
+		Elapsed     time.Duration
+	}
 	// Measured is the result of plan Target (its index), measured and
 	// attributed; what the image leaves behind is known only with Done.
 	Measured struct {
@@ -106,10 +126,11 @@ type (
 	Done struct{ Outcome *Outcome }
 )
 
-func (Status) event()     {}
-func (SolveEnded) event() {}
-func (Measured) event()   {}
-func (Done) event()       {}
+func (Status) event()          {}
+func (SolveEnded) event()      {}
+func (MeasureProgress) event() {}
+func (Measured) event()        {}
+func (Done) event()            {}
 
 // Outcome is what a Run produced, per plan.
 type Outcome struct {
@@ -159,6 +180,9 @@ type Run struct {
 	Progress *buildgraph.Progress
 	Phase    Phase
 	Outcome  *Outcome
+	// Measures are the measuring progress of each plan, from its
+	// MeasureProgress events.
+	Measures []MeasureProgress
 
 	events      chan Event
 	cancel      context.CancelFunc
@@ -199,9 +223,25 @@ func (r *Run) Apply(ev Event) {
 		r.Progress.Apply(ev.Status)
 	case SolveEnded:
 		r.Phase = Measuring
+	case MeasureProgress:
+		if r.Measures == nil {
+			r.Measures = make([]MeasureProgress, len(r.Plans))
+		}
+		if ev.Target >= 0 && ev.Target < len(r.Measures) {
+			r.Measures[ev.Target] = ev
+		}
 	case Done:
 		r.Phase, r.Outcome = Finished, ev.Outcome
 	}
+}
+
+// MeasureTotals adds the measuring progress of every plan up: bytes of
+// layer data read, of how many, and the longest time spent measuring.
+func (r *Run) MeasureTotals() (done, total int64, elapsed time.Duration) {
+	for _, m := range r.Measures {
+		done, total, elapsed = done+m.Done, total+m.Total, max(elapsed, m.Elapsed)
+	}
+	return done, total, elapsed
 }
 
 // Cancel cancels the builds; their events keep coming to the end.
@@ -298,18 +338,25 @@ func (j job) run(ctx context.Context, r *Run) {
 }
 
 // finish makes the results: steps counted and, when measuring, the sizes
-// of the images built, their breakdown and what they leave behind; then
-// records the sizes.
+// of the images built (measured at the same time), their breakdown and what
+// they leave behind; then records the sizes.
 func (j job) finish(ctx context.Context, r *Run, results []*engine.Result, errs []error, counts []*buildgraph.Progress) *Outcome {
-	out := &Outcome{Built: results, Errs: errs}
+	out := &Outcome{Built: results, Errs: errs, Results: make([]buildgraph.TargetResult, len(j.plans))}
 	h := j.opts.History
 	var saved map[string]buildgraph.SavedSize
 	if j.opts.Measure && h != nil {
 		saved, _ = h.Load(j.dockerfile)
 	}
 	kind := j.session.Kind()
+	start := time.Now()
+	var (
+		measuring sync.WaitGroup
+		mu        sync.Mutex // errs, bug
+		bug       error      // a panic of a measurement
+	)
 	for i, p := range j.plans {
-		res := buildgraph.TargetResult{Target: p.Target}
+		res := &out.Results[i]
+		res.Target = p.Target
 		res.StepsCached, _, res.StepsTotal = counts[i].Counts()
 		key := buildgraph.SavedKey(kind, p.Target)
 		if prev, ok := saved[key]; ok {
@@ -318,31 +365,61 @@ func (j job) finish(ctx context.Context, r *Run, results []*engine.Result, errs 
 		switch {
 		case errs[i] != nil:
 			res.Error = buildgraph.FirstLine(errs[i].Error())
+			continue
 		case results[i] == nil:
 			res.Error = "the engine returned no result"
-		default:
-			res.Image, res.Duration = results[i].Image, results[i].Duration
-			if !j.opts.Measure {
-				break
+			continue
+		}
+		res.Image, res.Duration = results[i].Image, results[i].Duration
+		if !j.opts.Measure {
+			continue
+		}
+		measuring.Add(1)
+		go func() {
+			defer measuring.Done()
+			defer func() {
+				if rec := recover(); rec != nil {
+					mu.Lock()
+					bug = crash.New(rec)
+					mu.Unlock()
+				}
+			}()
+			var last time.Time
+			var lastDone, lastTotal int64
+			progress := func(done, total int64) {
+				lastDone, lastTotal = done, total
+				if now := time.Now(); now.Sub(last) >= MeasuringEvery {
+					last = now
+					r.send(MeasureProgress{Target: i, Done: done, Total: total, Elapsed: now.Sub(start)})
+				}
 			}
-			size, err := j.session.Measure(ctx, results[i])
+			size, err := j.session.Measure(ctx, results[i], progress)
+			r.send(MeasureProgress{Target: i, Done: lastDone, Total: lastTotal, Elapsed: time.Since(start)})
 			if err != nil {
 				res.Error = "measuring: " + buildgraph.FirstLine(err.Error())
 				if errors.Is(err, context.Canceled) {
+					mu.Lock()
 					errs[i] = err
+					mu.Unlock()
 				}
-				break
+				return
 			}
 			res.Size = size
 			b := buildgraph.Attribute(p.Graph, p.Target, size)
 			res.Breakdown = &b
 			// The face gets its own breakdown: LeftBehind is added below.
-			early := res
+			early := *res
 			bc := b
 			early.Breakdown = &bc
 			r.send(Measured{Target: i, Result: early})
+		}()
+	}
+	measuring.Wait()
+	if bug != nil { // as a panic of the run's own goroutine does
+		for i := range errs {
+			errs[i] = bug
+			out.Results[i].Error = bug.Error()
 		}
-		out.Results = append(out.Results, res)
 	}
 	measured := map[string]int64{}
 	for _, res := range out.Results {

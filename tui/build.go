@@ -1,10 +1,12 @@
 package tui
 
 import (
+	"fmt"
 	"time"
 
 	tea "charm.land/bubbletea/v2"
 
+	"github.com/stagescope/stagescope/buildgraph"
 	"github.com/stagescope/stagescope/pipeline"
 )
 
@@ -97,4 +99,15 @@ func waitEvents(id int, events <-chan pipeline.Event) tea.Cmd {
 
 func tick(id int) tea.Cmd {
 	return tea.Tick(100*time.Millisecond, func(time.Time) tea.Msg { return tickMsg{id: id} })
+}
+
+// measuringText tells how far measuring the images is: "measuring
+// 120MB of 300MB 2.1s", or "measuring images" before any layer data is to
+// be read (Docker's store, or sizes remembered).
+func measuringText(r *pipeline.Run) string {
+	done, total, elapsed := r.MeasureTotals()
+	if total == 0 {
+		return "measuring images"
+	}
+	return fmt.Sprintf("measuring %s of %s %s", buildgraph.HumanSize(done), buildgraph.HumanSize(total), duration(elapsed))
 }

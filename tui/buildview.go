@@ -581,7 +581,7 @@ func buildSummary(s Styles, r *buildRun, now time.Time, frame string) string {
 	case r.Phase == pipeline.Building:
 		state = s.Running.Render(frame + " building")
 	case r.Phase == pipeline.Measuring:
-		state = s.Running.Render(frame + " measuring image")
+		state = s.Running.Render(frame + " " + measuringText(r.Run))
 	case r.Outcome != nil && r.Outcome.Err() != nil:
 		if r.canceled || errors.Is(r.Outcome.Err(), errCanceled) {
 			state = s.Canceled.Render("⊘ canceled")

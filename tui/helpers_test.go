@@ -158,11 +158,13 @@ func (s *replaySession) BuildAll(ctx context.Context, reqs []engine.BuildRequest
 	return res, errs
 }
 
-func (s *replaySession) Measure(_ context.Context, res *engine.Result) (*buildgraph.ImageSize, error) {
+func (s *replaySession) Measure(_ context.Context, res *engine.Result, progress func(done, total int64)) (*buildgraph.ImageSize, error) {
 	size, ok := s.sizes[res.Image]
 	if !ok {
 		return nil, errors.New("no size recorded for " + res.Image)
 	}
+	progress(0, size.Compressed)
+	progress(size.Compressed, size.Compressed)
 	c := *size
 	c.Layers = append([]buildgraph.Layer(nil), size.Layers...)
 	return &c, nil

@@ -235,7 +235,7 @@ func (m *Model) buildEvents(events []pipeline.Event) tea.Cmd {
 	for _, ev := range events {
 		r.Apply(ev)
 		switch ev.(type) {
-		case pipeline.Status:
+		case pipeline.Status, pipeline.MeasureProgress:
 			updated = true
 		case pipeline.SolveEnded:
 			r.ended = m.now()

@@ -312,3 +312,28 @@ func unmountUnder(dir string) {
 		syscall.Unmount(points[i], syscall.MNT_DETACH)
 	}
 }
+
+var dockerBases sync.Map // name → *once
+
+// DockerBase returns a base imported into the image store of the Docker
+// daemon at DOCKER_HOST, as a named context value
+// (docker-image://stagescope/offline-NAME:HASH).
+func DockerBase(t testing.TB, name string) string {
+	t.Helper()
+	Docker(t)
+	o, _ := dockerBases.LoadOrStore(name, &once{})
+	return get(t, o.(*once), "offline base "+name+" in Docker's image store", func() (map[string]string, error) {
+		return script("offline-bases", "docker", name)
+	})[""]
+}
+
+// JavaBases returns the Java offline base folders ("jdk17", "jre17"),
+// assembling them with debootstrap the first time (minutes).
+func JavaBases(t testing.TB) map[string]string {
+	t.Helper()
+	return get(t, &javaBases, "offline Java bases", func() (map[string]string, error) {
+		return script("offline-bases", "java")
+	})
+}
+
+var javaBases once
