@@ -3,6 +3,7 @@ package tui
 import (
 	"errors"
 	"fmt"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -245,10 +246,16 @@ func (v BuildView) latest() *buildgraph.Step {
 	return best
 }
 
-// row is one line of the steps list: a stage header or a step.
+// row is one line of the steps list: a stage header, a step, or an
+// instruction that runs no step of its own (CMD, ENV, "WORKDIR /").
 type row struct {
 	stage int // stage index, -1 for the group of other steps
 	step  *buildgraph.Step
+	// num/count number the row among the stage's instructions after FROM,
+	// the steps the header and the graph count; 0 when the step runs none
+	// (the FROM of a pulled base).
+	num, count int
+	instr      *buildgraph.InstructionProgress // a row of an instruction without a step
 }
 
 // rows lists what the steps pane shows: the stages the build touches (or
@@ -275,9 +282,32 @@ func (v BuildView) rows() []row {
 			continue
 		}
 		rows = append(rows, row{stage: sp.Index})
-		for _, s := range sp.Steps {
-			rows = append(rows, row{stage: sp.Index, step: s})
+		ins := p.Instructions(sp.Index)
+		of := map[*buildgraph.Step]int{}
+		for i, in := range ins {
+			for _, s := range in.Steps {
+				of[s] = i
+			}
 		}
+		next := 0 // the first instruction not listed yet
+		upTo := func(k int) {
+			for ; next < k; next++ {
+				if len(ins[next].Steps) == 0 {
+					rows = append(rows, row{stage: sp.Index, instr: &ins[next], num: next + 1, count: len(ins)})
+				}
+			}
+		}
+		for _, s := range sp.Steps {
+			i, ok := of[s]
+			if !ok {
+				rows = append(rows, row{stage: sp.Index, step: s})
+				continue
+			}
+			upTo(i)
+			next = max(next, i+1)
+			rows = append(rows, row{stage: sp.Index, step: s, num: i + 1, count: len(ins)})
+		}
+		upTo(len(ins))
 	}
 	var other []*buildgraph.Step
 	for _, s := range p.Other {
@@ -596,11 +626,17 @@ func buildSummary(s Styles, r *buildRun, now time.Time, frame string) string {
 	if total > 0 {
 		parts = append(parts, fmt.Sprintf("%d/%d steps", done, total))
 	}
-	if cached > 0 {
-		parts = append(parts, fmt.Sprintf("%d cached", cached))
-	}
 	if r.noCache {
 		parts = append(parts, s.Warn.Render("no-cache"))
+	}
+	switch {
+	case cached > 0 && r.noCache:
+		// no-cache covers RUN, COPY and ADD; BuildKit still answers the
+		// directory of a WORKDIR from its cache. Say which, so the count
+		// does not read as no-cache failing.
+		parts = append(parts, fmt.Sprintf("%d cached anyway: %s", cached, strings.Join(cachedKeywords(r.Progress), ", ")))
+	case cached > 0:
+		parts = append(parts, fmt.Sprintf("%d cached", cached))
 	}
 	if r.Outcome != nil {
 		for _, res := range r.Outcome.Results {
@@ -610,6 +646,20 @@ func buildSummary(s Styles, r *buildRun, now time.Time, frame string) string {
 		}
 	}
 	return " " + strings.Join(nonEmpty(parts), s.Faint.Render(" · "))
+}
+
+// cachedKeywords lists the keywords of the cached steps of stages, once
+// each, in order.
+func cachedKeywords(p *buildgraph.Progress) []string {
+	var out []string
+	for _, sp := range p.Stages {
+		for _, in := range p.Instructions(sp.Index) {
+			if in.State == buildgraph.StepCached && !slices.Contains(out, in.Instruction.Keyword) {
+				out = append(out, in.Instruction.Keyword)
+			}
+		}
+	}
+	return out
 }
 
 func nonEmpty(ss []string) []string {
@@ -634,11 +684,15 @@ func (v BuildView) viewSteps(h int) []string {
 	var out []string
 	for i := off; i < len(rows) && len(out) < h; i++ {
 		r := rows[i]
+		if r.instr != nil {
+			out = append(out, v.instructionRow(r))
+			continue
+		}
 		if r.step == nil {
 			out = append(out, v.stageRow(r.stage))
 			continue
 		}
-		line := v.stepRow(r.step, i == cur)
+		line := v.stepRow(r, i == cur)
 		out = append(out, line)
 	}
 	for len(out) < h {
@@ -679,7 +733,8 @@ func (v BuildView) stageRow(i int) string {
 
 // stepRow draws a step's row, or takes its last drawing when nothing the
 // row shows has changed: most rows are finished steps.
-func (v BuildView) stepRow(st *buildgraph.Step, focused bool) string {
+func (v BuildView) stepRow(r row, focused bool) string {
+	st := r.step
 	s := v.styles
 	_, glyph := s.State(st.State)
 	if st.State == buildgraph.StepRunning && v.frame != "" {
@@ -695,29 +750,53 @@ func (v BuildView) stepRow(st *buildgraph.Step, focused bool) string {
 	}
 	key := stepKey{
 		state: st.State, name: st.Name, text: st.Text, right: right, glyph: glyph,
-		index: st.Index, count: st.Count, warnings: len(st.Warnings),
+		index: r.num, count: r.count, warnings: len(st.Warnings),
 		current: st.Current, total: st.Total,
 		focused: focused, dark: s.Dark, width: v.width, wait: v.waitLabel(),
 	}
 	if d, ok := v.drawn.rows[st]; ok && d.key == key {
 		return d.row
 	}
-	row := v.drawStepRow(st, glyph, focused)
+	line := v.drawStepRow(r, glyph, focused)
 	if v.drawn.rows == nil {
 		v.drawn.rows = map[*buildgraph.Step]stepDrawing{}
 	}
-	v.drawn.rows[st] = stepDrawing{key: key, row: row}
-	return row
+	v.drawn.rows[st] = stepDrawing{key: key, row: line}
+	return line
 }
 
-func (v BuildView) drawStepRow(st *buildgraph.Step, glyph string, focused bool) string {
+// stepNumber is "i/N " of a row among its stage's instructions, "" for a
+// row of none.
+func stepNumber(r row) string {
+	if r.count == 0 {
+		return ""
+	}
+	w := len(strconv.Itoa(r.count))
+	return fmt.Sprintf("%*d/%d ", w, r.num, r.count)
+}
+
+// instructionRow draws an instruction that runs no step of its own: it
+// sets the image's config (CMD, ENV, ...), or it is "WORKDIR /", or
+// BuildKit ran its step once for another stage. It is done once its stage
+// is.
+func (v BuildView) instructionRow(r row) string {
+	s := v.styles
+	in := r.instr
+	style, glyph := s.State(in.State)
+	right := ""
+	if in.State == buildgraph.StepWaiting {
+		right = s.Waiting.Render(v.waitLabel())
+	}
+	text := clean(buildgraph.FirstLine(in.Instruction.Text))
+	left := "   " + style.Render(glyph) + " " + s.Muted.Render(stepNumber(r)) + s.Faint.Render(text)
+	return pad(left, v.width-10) + padLeft(right, 9) + " "
+}
+
+func (v BuildView) drawStepRow(r row, glyph string, focused bool) string {
+	st := r.step
 	s := v.styles
 	style, _ := s.State(st.State)
-	num := ""
-	if st.Count > 0 {
-		w := len(strconv.Itoa(st.Count))
-		num = fmt.Sprintf("%*d/%d ", w, st.Index, st.Count)
-	}
+	num := stepNumber(r)
 	text := clean(st.Text)
 	if text == "" {
 		text = clean(st.Name)
