@@ -3,6 +3,7 @@ package tui
 import (
 	"errors"
 	"fmt"
+	"regexp"
 	"slices"
 	"strconv"
 	"strings"
@@ -19,8 +20,10 @@ import (
 	"github.com/stagescope/stagescope/pipeline"
 )
 
-// maxLogLines is how many lines of a step's log the viewport holds.
-const maxLogLines = 2000
+// maxLogLines stands for every line of a step's kept log: the viewport
+// holds all of them once the user scrolls or searches (a step keeps at most
+// buildgraph.MaxLogBytes).
+const maxLogLines = 1 << 30
 
 // maxLogLineBytes is how much of one log line the viewport holds: its end,
 // the freshest output of a line still being written.
@@ -59,6 +62,15 @@ type BuildView struct {
 	logsCount   int      // lines in the viewport
 	logsGen     int      // counts the contents the viewport was given
 	logsTail    []string // what the viewport was given while following
+	logsText    []string // what the viewport was given
+
+	// A search of the focused step's log: typing the query, then the
+	// query and the lines it matches (indexes in logsText), the current
+	// one at match.
+	searching bool
+	query     string
+	matches   []int
+	match     int
 
 	drawn *buildDrawings
 
@@ -110,11 +122,14 @@ type stepKey struct {
 type logsKey struct {
 	gen, y, x, w, h int
 	dark, follow    bool
+	query           string
+	match           int
 }
 
 // setLogLines gives the viewport new contents.
 func (v *BuildView) setLogLines(lines []string) {
 	v.logs.SetContentLines(lines)
+	v.logsText = lines
 	v.logsGen++
 	v.logsTail = nil
 	if v.follow && v.logsWant != maxLogLines {
@@ -136,13 +151,30 @@ func (v BuildView) KeyMap() BuildKeyMap { return v.keys }
 // Help lists the build screen's keys, the global cancel among them.
 func (v BuildView) Help(g GlobalKeyMap) (short []key.Binding, full [][]key.Binding) {
 	k := v.keys
-	short = []key.Binding{k.Up, k.Down, k.Pane, k.Logs, k.Rebuild, g.Cancel, k.Failed}
-	full = [][]key.Binding{{k.Up, k.Down, k.PageUp, k.PageDown, k.Top, k.Bottom}, {k.Pane, k.Logs, k.Follow, k.Failed, k.Rebuild}}
+	if v.searching {
+		enter := key.NewBinding(key.WithKeys("enter"), key.WithHelp("enter", "search"))
+		esc := key.NewBinding(key.WithKeys("esc"), key.WithHelp("esc", "cancel"))
+		return []key.Binding{enter, esc}, [][]key.Binding{{enter, esc}}
+	}
+	short = []key.Binding{k.Up, k.Down, k.Pane, k.Logs, k.Search, k.Next, k.Rebuild, g.Cancel, k.Failed}
+	full = [][]key.Binding{{k.Up, k.Down, k.PageUp, k.PageDown, k.Top, k.Bottom}, {k.Pane, k.Logs, k.Follow, k.Search, k.Next, k.Prev, k.Failed, k.Rebuild}}
 	return short, full
 }
 
-// Back leaves full-screen logs.
+// Captures takes every key while a search is typed.
+func (v BuildView) Captures() bool { return v.searching }
+
+// Claims takes n and N from the global keys while a search is on.
+func (v BuildView) Claims(k tea.KeyPressMsg) bool {
+	return key.Matches(k, v.keys.Next) || key.Matches(k, v.keys.Prev)
+}
+
+// Back ends a search, then leaves full-screen logs.
 func (v *BuildView) Back() bool {
+	if v.query != "" {
+		v.clearSearch()
+		return true
+	}
 	if !v.logsFull {
 		return false
 	}
@@ -176,6 +208,7 @@ func (v *BuildView) SetRun(r *buildRun) {
 	v.setLogLines(nil)
 	v.drawn.rows = nil
 	v.keys.Failed.SetEnabled(false)
+	v.clearSearch()
 }
 
 // Tick sets the clock and spinner frame for durations of running steps.
@@ -218,8 +251,38 @@ func (v *BuildView) Finished() {
 		v.follow = true
 	} else if v.run.Outcome != nil && v.run.Outcome.Err() != nil {
 		v.keys.Failed.SetEnabled(false)
+	} else if s := v.targetStep(); s != nil && !v.pinned {
+		v.focus = s.Vertex
 	}
 	v.refreshLogs()
+}
+
+// targetStep is the last step of the last target's stage that ran, the
+// step whose output a user looks at after a build (not BuildKit's export
+// of the image, which completes last); nil when none ran.
+func (v BuildView) targetStep() *buildgraph.Step {
+	p := v.run.Progress
+	for i := len(v.run.Plans) - 1; i >= 0; i-- {
+		stage := -1
+		for _, st := range v.g.Stages {
+			if st.Name == v.run.Plans[i].Target {
+				stage = st.Index
+			}
+		}
+		if stage < 0 && len(p.Stages) > 0 {
+			stage = len(p.Stages) - 1
+		}
+		if stage < 0 || stage >= len(p.Stages) {
+			continue
+		}
+		steps := p.Stages[stage].Steps
+		for j := len(steps) - 1; j >= 0; j-- {
+			if steps[j].Name != "" && steps[j].State.Finished() {
+				return steps[j]
+			}
+		}
+	}
+	return nil
 }
 
 // latest is the step that started last among running steps, else the one
@@ -358,7 +421,20 @@ func (v *BuildView) Update(msg tea.Msg) (Screen, tea.Cmd) {
 	if !ok {
 		return v, nil
 	}
+	if v.searching {
+		v.typeQuery(k)
+		return v, nil
+	}
 	switch {
+	case key.Matches(k, v.keys.Search):
+		if v.run != nil {
+			v.searching, v.query, v.logsFocused = true, "", true
+			v.matches = nil
+		}
+	case key.Matches(k, v.keys.Next):
+		v.gotoMatch(1)
+	case key.Matches(k, v.keys.Prev):
+		v.gotoMatch(-1)
 	case key.Matches(k, v.keys.Pane):
 		v.logsFocused = !v.logsFocused
 	case key.Matches(k, v.keys.Logs):
@@ -372,12 +448,7 @@ func (v *BuildView) Update(msg tea.Msg) (Screen, tea.Cmd) {
 			v.logs.GotoBottom()
 		}
 	case key.Matches(k, v.keys.Failed):
-		if v.run != nil && v.run.Progress != nil {
-			if f := v.run.Progress.Failed(); f != nil {
-				v.focus, v.pinned = f.Vertex, true
-				v.refreshLogs()
-			}
-		}
+		v.toError()
 	case key.Matches(k, v.keys.Rebuild):
 		if v.run != nil {
 			var targets []string
@@ -519,7 +590,11 @@ func (v *BuildView) refreshLogs() {
 		lines[i] = clean(l)
 	}
 	if s.Logs.Dropped() > 0 && (!v.follow || len(lines) < want) {
-		lines = append([]string{v.styles.Faint.Render(fmt.Sprintf("… %s of earlier output dropped", buildgraph.HumanSize(s.Logs.Dropped())))}, lines...)
+		lines = append([]string{v.styles.Faint.Render(fmt.Sprintf("… %s of earlier output dropped: stagescope keeps the last %s of a step",
+			buildgraph.HumanSize(s.Logs.Dropped()), buildgraph.HumanSize(buildgraph.MaxLogBytes)))}, lines...)
+	}
+	if s.Logs.Clipped() && (!v.follow || len(lines) < want) {
+		lines = append([]string{v.styles.Faint.Render("… BuildKit stopped sending this step's output at its log limit")}, lines...)
 	}
 	v.logsWant = want
 	v.logs.SetHeight(v.logsHeight())
@@ -528,6 +603,131 @@ func (v *BuildView) refreshLogs() {
 		v.logs.GotoBottom()
 	}
 	v.logsOf, v.logsLen, v.logsCount = s.Vertex, n, len(lines)
+}
+
+// typeQuery takes a key of the search being typed: enter searches, esc
+// leaves the search.
+func (v *BuildView) typeQuery(k tea.KeyPressMsg) {
+	switch k.String() {
+	case "enter":
+		v.searching = false
+		v.search()
+	case "esc":
+		v.clearSearch()
+	case "backspace":
+		if r := []rune(v.query); len(r) > 0 {
+			v.query = string(r[:len(r)-1])
+		}
+	default:
+		if k.Text != "" {
+			v.query += k.Text
+		}
+	}
+}
+
+// clearSearch ends the search and its highlights.
+func (v *BuildView) clearSearch() {
+	v.searching, v.query, v.matches, v.match = false, "", nil, 0
+	v.keys.Next.SetEnabled(false)
+	v.keys.Prev.SetEnabled(false)
+	v.logs.ClearHighlights()
+}
+
+// search finds the query in the focused step's whole kept log and shows
+// the first match from the top of the pane on.
+func (v *BuildView) search() {
+	if v.query == "" {
+		v.clearSearch()
+		return
+	}
+	v.fullLogs()
+	v.follow = false
+	v.findMatches()
+	v.keys.Next.SetEnabled(true)
+	v.keys.Prev.SetEnabled(true)
+	if len(v.matches) == 0 {
+		return
+	}
+	top := v.logs.YOffset()
+	v.match = 0
+	for i, l := range v.matches {
+		if l >= top {
+			v.match = i
+			break
+		}
+	}
+	v.showLine(v.matches[v.match], v.query)
+}
+
+// findMatches lists the lines of the viewport that hold the query, in
+// any case.
+func (v *BuildView) findMatches() {
+	v.matches = nil
+	q := strings.ToLower(v.query)
+	for i, l := range v.logsText {
+		if strings.Contains(strings.ToLower(l), q) {
+			v.matches = append(v.matches, i)
+		}
+	}
+}
+
+// gotoMatch moves to the next (d = 1) or previous (d = -1) match, around
+// the ends.
+func (v *BuildView) gotoMatch(d int) {
+	if v.query == "" {
+		return
+	}
+	v.fullLogs()
+	v.follow = false
+	v.findMatches()
+	if len(v.matches) == 0 {
+		return
+	}
+	v.match = ((v.match+d)%len(v.matches) + len(v.matches)) % len(v.matches)
+	v.showLine(v.matches[v.match], v.query)
+}
+
+// errorLine matches a log line that reports an error.
+var errorLine = regexp.MustCompile(`(?i)\b(error|fatal|failed|failure|exception|panic|cannot|denied)\b`)
+
+// toError focuses the failing step and shows the first line of its log
+// that reports an error.
+func (v *BuildView) toError() {
+	if v.run == nil || v.run.Progress == nil {
+		return
+	}
+	if f := v.run.Progress.Failed(); f != nil {
+		v.focus, v.pinned = f.Vertex, true
+	}
+	v.follow = true
+	v.refreshLogs()
+	v.fullLogs()
+	for i, l := range v.logsText {
+		if m := errorLine.FindStringIndex(l); m != nil {
+			v.follow = false
+			v.logsFocused = true
+			v.showLine(i, l[m[0]:m[1]])
+			return
+		}
+	}
+}
+
+// showLine scrolls the log pane to show line i a third of the way down,
+// with the first occurrence of word on it highlighted.
+func (v *BuildView) showLine(i int, word string) {
+	off := 0
+	for _, l := range v.logsText[:i] {
+		off += len(l) + 1
+	}
+	line := v.logsText[i]
+	at := strings.Index(strings.ToLower(line), strings.ToLower(word))
+	if at < 0 {
+		at, word = 0, line
+	}
+	v.logs.SetYOffset(i)
+	v.logs.SetHighlights([][]int{{off + at, off + at + len(word)}})
+	v.logs.SetYOffset(max(i-v.logs.Height()/3, 0))
+	v.logsGen++
 }
 
 // fullLogs loads the whole kept window before the user scrolls, keeping the
@@ -571,7 +771,8 @@ func (v BuildView) logLines() []string {
 	}
 	lv := v.logs
 	lv.SetHeight(v.logsHeight())
-	key := logsKey{gen: v.logsGen, y: lv.YOffset(), x: lv.XOffset(), w: lv.Width(), h: lv.Height(), dark: v.styles.Dark, follow: v.follow}
+	key := logsKey{gen: v.logsGen, y: lv.YOffset(), x: lv.XOffset(), w: lv.Width(), h: lv.Height(), dark: v.styles.Dark, follow: v.follow,
+		query: v.query, match: v.match}
 	if v.drawn.logsKey == key && v.drawn.logs != nil {
 		return v.drawn.logs
 	}
@@ -863,7 +1064,15 @@ func (v BuildView) logsTitle() string {
 		mark = "▌"
 	}
 	right := ""
-	if st != nil && st.Logs.Len() > 0 {
+	switch {
+	case v.searching:
+		title = "/" + v.query + "▏"
+	case v.query != "" && len(v.matches) == 0:
+		right = "no match"
+	case v.query != "":
+		right = fmt.Sprintf("%d/%d", v.match+1, len(v.matches))
+	}
+	if st != nil && st.Logs.Len() > 0 && right == "" {
 		if v.follow {
 			right = "following"
 		} else {

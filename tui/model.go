@@ -230,7 +230,7 @@ func (m *Model) handleKey(k tea.KeyPressMsg) (tea.Model, tea.Cmd) {
 		}
 		return m, nil
 	}
-	if m.focused().Captures() {
+	if m.focused().Captures() || m.focused().Claims(k) {
 		return m, m.updateFocused(k)
 	}
 	switch {

@@ -1,11 +1,18 @@
 package tui
 
 import (
+	"errors"
+	"fmt"
 	"regexp"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/charmbracelet/x/ansi"
+	"github.com/moby/buildkit/client"
+	digest "github.com/opencontainers/go-digest"
+
+	"github.com/stagescope/stagescope/engine"
 )
 
 // TestStepCountsAgree checks that the graph, the build's header and its
@@ -46,5 +53,110 @@ func TestNoCacheSaysWhatWasCached(t *testing.T) {
 	header := strings.Split(screen, "\n")[1]
 	if !strings.Contains(header, "no-cache") || !strings.Contains(header, "1 cached anyway: COPY") {
 		t.Errorf("header should say which step was cached despite no-cache:\n%s", header)
+	}
+}
+
+// chattyModel builds a step that prints lines and ends, then an export
+// step of no stage that completes last.
+func chattyModel(t *testing.T, lines []string, fail bool) *Model {
+	t.Helper()
+	d := digest.Digest("sha256:00000000000000000000000000000000000000000000000000000000000000c1")
+	exp := digest.Digest("sha256:00000000000000000000000000000000000000000000000000000000000000c2")
+	started, done, later := t0, t0.Add(time.Second), t0.Add(2*time.Second)
+	end := &client.Vertex{Digest: d, Name: "[1/2] RUN chatty", Started: &started, Completed: &done}
+	ss := []*client.SolveStatus{
+		{Vertexes: []*client.Vertex{{Digest: d, Name: "[1/2] RUN chatty", Started: &started}}},
+		{Logs: []*client.VertexLog{{Vertex: d, Stream: 1, Data: []byte(strings.Join(lines, "\n") + "\n")}}},
+	}
+	if fail {
+		end.Error = "process did not complete successfully: exit code: 1"
+		ss = append(ss, &client.SolveStatus{Vertexes: []*client.Vertex{end}})
+	} else {
+		ss = append(ss, &client.SolveStatus{Vertexes: []*client.Vertex{end}},
+			&client.SolveStatus{Vertexes: []*client.Vertex{{Digest: exp, Name: "exporting to image", Started: &done, Completed: &later}}})
+	}
+	proj := project(t, "log-heavy", "busybox")
+	sess := &replaySession{kind: "buildkitd", streams: map[string][]*client.SolveStatus{"": ss}}
+	if fail {
+		sess.fail = map[string]error{"": &engine.BuildError{Err: errors.New(end.Error), ExitCode: 1, Step: end.Name}}
+	}
+	m, _ := newModel(t, modelOpts{proj: proj, session: sess}, 80, 24)
+	press(t, m, "enter")
+	drain(t, m, -1)
+	return m
+}
+
+func numbered(n int, at map[int]string) []string {
+	var lines []string
+	for i := 1; i <= n; i++ {
+		if s, ok := at[i]; ok {
+			lines = append(lines, s)
+			continue
+		}
+		lines = append(lines, fmt.Sprintf("line %05d", i))
+	}
+	return lines
+}
+
+// TestLogsWholeStepPaged checks that the logs of a step of 10,000 lines
+// can be paged from their first line, not from a window of the last ones.
+func TestLogsWholeStepPaged(t *testing.T) {
+	m := chattyModel(t, numbered(10000, nil), false)
+	press(t, m, "l", "g")
+	screen := ansi.Strip(m.render())
+	if !strings.Contains(screen, "line 00001") {
+		t.Fatalf("the top of the logs should be the first line:\n%s", screen)
+	}
+}
+
+// TestLogsDroppedSaid checks that output past the kept limit is said to be
+// dropped, and by whom.
+func TestLogsDroppedSaid(t *testing.T) {
+	long := strings.Repeat("x", 1000)
+	lines := numbered(3000, nil)
+	for i := range lines {
+		lines[i] += " " + long
+	}
+	m := chattyModel(t, lines, false)
+	press(t, m, "l", "g")
+	screen := ansi.Strip(m.render())
+	if !strings.Contains(screen, "earlier output dropped: stagescope keeps the last 2.1MB") {
+		t.Fatalf("the top of the logs should say what was dropped:\n%s", screen)
+	}
+}
+
+// TestLogsSearch checks / to search the focused step's log, n and N to go
+// between matches (not toggling no-cache), and e to the first error line.
+func TestLogsSearch(t *testing.T) {
+	m := chattyModel(t, numbered(3000, map[int]string{1500: "error: something broke", 2600: "fatal: worse"}), true)
+	press(t, m, "l", "/", "l", "i", "n", "e", " ", "0", "0", "0", "4", "enter")
+	screen := ansi.Strip(m.render())
+	if !strings.Contains(screen, "line 00040") || !strings.Contains(screen, "1/") {
+		t.Fatalf("search should show the first match and its count:\n%s", screen)
+	}
+	press(t, m, "n")
+	screen = ansi.Strip(m.render())
+	if !strings.Contains(screen, "line 00041") || m.noCache {
+		t.Fatalf("n should go to the next match and not toggle no-cache (%v):\n%s", m.noCache, screen)
+	}
+	press(t, m, "N", "N")
+	screen = ansi.Strip(m.render())
+	if !strings.Contains(screen, "line 00049") {
+		t.Fatalf("N should go back, wrapping around:\n%s", screen)
+	}
+	press(t, m, "e")
+	screen = ansi.Strip(m.render())
+	if !strings.Contains(screen, "error: something broke") {
+		t.Fatalf("e should show the first error line:\n%s", screen)
+	}
+}
+
+// TestFocusAfterBuild checks that a build that succeeded focuses the last
+// step of the target, not BuildKit's export.
+func TestFocusAfterBuild(t *testing.T) {
+	m := chattyModel(t, numbered(10, nil), false)
+	screen := ansi.Strip(m.render())
+	if !strings.Contains(screen, "Logs · [1/2] RUN chatty") {
+		t.Fatalf("the target's last step should have the focus:\n%s", screen)
 	}
 }
