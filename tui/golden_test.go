@@ -265,6 +265,29 @@ func TestScreens(t *testing.T) {
 			drain(t, m, -1)
 			press(t, m, "c", "s")
 		}},
+		// Docker's classic store knows no compressed size: "-" and why,
+		// once, not "?" and a breakdown of 0B 0%.
+		{"compare-compressed-unknown", func(t *testing.T) modelOpts {
+			o := hello(t)
+			sess := o.session.(*replaySession)
+			for ref, size := range sess.sizes {
+				c := *size
+				c.Compressed, c.CompressedNote, c.Store = buildgraph.Unknown, "not known to Docker's classic image store before a push", "docker classic image store"
+				c.Layers = append([]buildgraph.Layer(nil), size.Layers...)
+				for i := range c.Layers {
+					c.Layers[i].Compressed = buildgraph.Unknown
+				}
+				sess.sizes[ref] = &c
+			}
+			sess.kind = "docker"
+			return o
+		}, func(t *testing.T, m *Model) {
+			press(t, m, "enter")
+			drain(t, m, -1)
+			press(t, m, "esc", "k", "enter")
+			drain(t, m, -1)
+			press(t, m, "c", "s")
+		}},
 		{"compare-saved", func(t *testing.T) modelOpts {
 			o := hello(t)
 			o.history = &memHistory{saved: map[string]buildgraph.SavedSize{
