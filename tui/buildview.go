@@ -1091,6 +1091,9 @@ func (v BuildView) logsTitle() string {
 func (v BuildView) errorBox(width int) []string {
 	s := v.styles
 	st := v.focusedStep()
+	if be := v.stepless(); be != nil {
+		return v.steplessBox(be, width)
+	}
 	if st == nil || st.State != buildgraph.StepError {
 		return nil
 	}
@@ -1125,6 +1128,57 @@ func (v BuildView) errorBox(width int) []string {
 		}
 	}
 	for _, l := range buildgraph.Excerpt(source, line, end) {
+		text := clean(l.Text)
+		if l.Marked {
+			out = append(out, " "+s.Marked.Render(truncate(fmt.Sprintf("▶%4d │ %s", l.Number, text), width-2)))
+		} else {
+			out = append(out, " "+s.LineNo.Render(fmt.Sprintf(" %4d │ ", l.Number))+truncate(text, width-10))
+		}
+	}
+	return out
+}
+
+// stepless is the error of a build that failed with no failed step, such
+// as a Dockerfile BuildKit's frontend cannot parse (edited since it was
+// loaded: r sends the file as it is on disk); nil otherwise.
+func (v BuildView) stepless() *engine.BuildError {
+	if v.run == nil || v.run.Outcome == nil || v.run.canceled || v.run.Progress.Failed() != nil {
+		return nil
+	}
+	var be *engine.BuildError
+	if err := v.run.Outcome.Err(); err == nil || errors.Is(err, errCanceled) || !errors.As(err, &be) {
+		return nil
+	}
+	return be
+}
+
+// steplessBox shows a build error of no step like a failed step's: the
+// message with the file and line it points at, and the lines there (from
+// the Dockerfile BuildKit read, which may differ from the one shown).
+func (v BuildView) steplessBox(be *engine.BuildError, width int) []string {
+	s := v.styles
+	msg := clean(buildgraph.FirstLine(be.Err.Error()))
+	msg = strings.TrimPrefix(msg, "failed to solve: ")
+	data, start, end, ok := be.Location()
+	if ok {
+		file := "Dockerfile"
+		for _, src := range be.Sources {
+			if n := src.GetInfo().GetFilename(); n != "" {
+				file = clean(n)
+				break
+			}
+		}
+		msg = fmt.Sprintf("%s:%d: %s", file, start, msg)
+	}
+	out := []string{" " + s.Failed.Render(truncate("✗ "+msg, width-2))}
+	if !ok {
+		return out
+	}
+	source := v.source
+	if len(data) > 0 {
+		source = buildgraph.SourceLines(data)
+	}
+	for _, l := range buildgraph.Excerpt(source, start, end) {
 		text := clean(l.Text)
 		if l.Marked {
 			out = append(out, " "+s.Marked.Render(truncate(fmt.Sprintf("▶%4d │ %s", l.Number, text), width-2)))

@@ -239,6 +239,27 @@ func TestScreens(t *testing.T) {
 			press(t, m, "enter")
 			drain(t, m, -1)
 		}},
+		// The Dockerfile was edited into a syntax error before r: BuildKit's
+		// frontend fails after the steps that load it succeeded, with no
+		// step of its own; the error shows like a failed step's.
+		{"build-syntax-error", func(t *testing.T) modelOpts {
+			o := hello(t)
+			edited := strings.Replace(string(o.proj.Source), "RUN go build", "RUNN go build", 1)
+			sess := o.session.(*replaySession)
+			sess.streams[""] = stream(t, "hello-final")[:6]
+			sess.fail = map[string]error{"": &engine.BuildError{
+				Err:      errors.New("failed to solve: dockerfile parse error on line 5: unknown instruction: RUNN (did you mean RUN?)"),
+				ExitCode: -1,
+				Sources: []*errdefs.Source{{
+					Info:   &pb.SourceInfo{Filename: "Dockerfile", Data: []byte(edited)},
+					Ranges: []*pb.Range{{Start: &pb.Position{Line: 5}, End: &pb.Position{Line: 5}}},
+				}},
+			}}
+			return o
+		}, func(t *testing.T, m *Model) {
+			press(t, m, "enter")
+			drain(t, m, -1)
+		}},
 		{"build-logs-untrusted", func(t *testing.T) modelOpts {
 			return modelOpts{proj: project(t, "log-heavy", "busybox"), session: &replaySession{
 				kind:    "buildkitd",
