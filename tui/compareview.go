@@ -242,7 +242,8 @@ func (v CompareView) table() []string {
 	barW := v.width - 2 - nameW - sizeW - timeW - relW - stepsW - 5
 	barW = min(max(barW, 4), 60)
 	if barW == 60 {
-		relW = v.width - 2 - nameW - sizeW - timeW - barW - stepsW - 5
+		// The columns stay together; what is left is margin on the right.
+		relW = min(v.width-2-nameW-sizeW-timeW-barW-stepsW-5, 28)
 	}
 	hdr := " " + pad("target", nameW) + " " + padLeft("size", sizeW) + " " + pad("", barW) + " "
 	if relW > 0 {

@@ -160,3 +160,63 @@ func TestFocusAfterBuild(t *testing.T) {
 		t.Fatalf("the target's last step should have the focus:\n%s", screen)
 	}
 }
+
+// TestSmallTerminalComplete checks that at 80×24 the footer keeps the keys
+// that matter (cancel while a build runs, help, quit) and the help screen
+// lists every key of the screen.
+func TestSmallTerminalComplete(t *testing.T) {
+	m, _ := newModel(t, modelOpts{proj: project(t, "hello-final", "golang"), session: helloSession(t)}, 80, 24)
+	m.session.(*replaySession).hold = 60
+	press(t, m, "enter")
+	drain(t, m, 60)
+	lines := strings.Split(ansi.Strip(m.render()), "\n")
+	footer := lines[len(lines)-1]
+	for _, want := range []string{"x cancel build", "? help", "q quit"} {
+		if !strings.Contains(footer, want) {
+			t.Errorf("footer lacks %q: %q", want, footer)
+		}
+	}
+	press(t, m, "x")
+	drain(t, m, -1)
+	press(t, m, "c", "?")
+	screen := ansi.Strip(m.render())
+	for _, want := range []string{"compressed/uncompressed", "build this target", "rebuild", "build all targets", "toggle no-cache", "cancel build", "back", "quit", "ctrl+c"} {
+		if !strings.Contains(screen, want) {
+			t.Errorf("help lacks %q:\n%s", want, screen)
+		}
+	}
+}
+
+// TestHeaderKeepsFileName checks that at 120 columns the Dockerfile's name
+// is shown whole, the engine's address giving way.
+func TestHeaderKeepsFileName(t *testing.T) {
+	sess := longAddr{helloSession(t)}
+	m, _ := newModel(t, modelOpts{proj: project(t, "hello-final", "golang"), session: sess}, 120, 30)
+	header := strings.Split(ansi.Strip(m.render()), "\n")[0]
+	if !strings.Contains(header, "hello-final/Dockerfile") {
+		t.Errorf("header cuts the file name: %q", header)
+	}
+}
+
+// TestCompareWideColumnsClose checks that at 200 columns the comparison's
+// columns stay next to each other.
+func TestCompareWideColumnsClose(t *testing.T) {
+	m, _ := newModel(t, modelOpts{proj: project(t, "hello-final", "golang"), session: helloSession(t)}, 200, 40)
+	press(t, m, "enter")
+	drain(t, m, -1)
+	press(t, m, "esc", "k", "enter")
+	drain(t, m, -1)
+	press(t, m, "c")
+	for _, l := range strings.Split(ansi.Strip(m.render()), "\n") {
+		if strings.Contains(l, "smaller") && strings.Contains(l, strings.Repeat(" ", 30)+"1/6") {
+			t.Errorf("a wide gap between the columns: %q", l)
+		}
+	}
+}
+
+// longAddr is an engine with a long address.
+type longAddr struct{ *replaySession }
+
+func (longAddr) Describe() string {
+	return "buildkitd unix:///run/user/1000/buildkit/a/very/long/socket/path/buildkitd.sock"
+}
