@@ -966,6 +966,27 @@ func (v BuildView) stepRow(r row, focused bool) string {
 	return line
 }
 
+// loadsContext names the context a step of no stage loads, for the steps
+// BuildKit repeats per context ("[context golang] load .dockerignore",
+// "[internal] load .dockerignore"): "context golang", "build context";
+// "" for other steps.
+func loadsContext(st *buildgraph.Step) string {
+	if !strings.HasPrefix(st.Name, "[") {
+		return ""
+	}
+	label, _, ok := strings.Cut(st.Name[1:], "]")
+	if !ok {
+		return ""
+	}
+	switch {
+	case strings.HasPrefix(label, "context "):
+		return label
+	case label == "internal" && st.Text == "load .dockerignore":
+		return "build context"
+	}
+	return ""
+}
+
 // stepNumber is "i/N " of a row among its stage's instructions, "" for a
 // row of none.
 func stepNumber(r row) string {
@@ -1001,6 +1022,11 @@ func (v BuildView) drawStepRow(r row, glyph string, focused bool) string {
 	text := clean(st.Text)
 	if text == "" {
 		text = clean(st.Name)
+	}
+	if st.Stage < 0 {
+		if c := loadsContext(st); c != "" {
+			text += s.Muted.Render(" · " + clean(c))
+		}
 	}
 	var right string
 	switch st.State {

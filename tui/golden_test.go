@@ -58,7 +58,7 @@ func runIntents(m *Model, cmd tea.Cmd) {
 		return
 	}
 	switch msg := cmd().(type) {
-	case buildTargetsMsg, showLogsMsg, retryMsg, connectMsg, savedMsg:
+	case buildTargetsMsg, showLogsMsg, retryMsg, connectMsg, savedMsg, noticeMsg:
 		_, next := m.Update(msg)
 		runIntents(m, next)
 	}

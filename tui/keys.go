@@ -57,6 +57,8 @@ type GraphKeyMap struct {
 	NextEdge key.Binding
 	PrevEdge key.Binding
 	Follow   key.Binding
+	// Rebuild builds again what the last build built.
+	Rebuild key.Binding
 }
 
 // DefaultGraphKeyMap returns the graph screen's keys.
@@ -78,6 +80,7 @@ func DefaultGraphKeyMap() GraphKeyMap {
 		NextEdge: key.NewBinding(key.WithKeys("]"), key.WithHelp("]", "next edge")),
 		PrevEdge: key.NewBinding(key.WithKeys("["), key.WithHelp("[", "prev edge")),
 		Follow:   key.NewBinding(key.WithKeys("f"), key.WithHelp("f", "follow edge")),
+		Rebuild:  key.NewBinding(key.WithKeys("r"), key.WithHelp("r", "rebuild")),
 	}
 }
 

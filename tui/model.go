@@ -145,6 +145,9 @@ func (m *Model) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 	case focusRequest:
 		m.focusOn(msg.focusScreen())
 		return m, m.updateFocused(msg)
+	case noticeMsg:
+		m.setNotice(msg.text, msg.alert)
+		return m, nil
 	}
 	if cmd, ok := m.updateBuild(msg); ok {
 		return m, cmd

@@ -80,6 +80,13 @@ type focusRequest interface {
 	focusScreen() string // the screen's title
 }
 
+// noticeMsg is a sentence a screen has for the status line: why a key did
+// nothing, for one.
+type noticeMsg struct {
+	text  string
+	alert bool
+}
+
 // Events of the session, sent to every screen as the build lifecycle
 // (lifecycle.go) goes. A screen ignores the ones it does not show.
 type (

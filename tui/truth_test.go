@@ -220,3 +220,73 @@ type longAddr struct{ *replaySession }
 func (longAddr) Describe() string {
 	return "buildkitd unix:///run/user/1000/buildkit/a/very/long/socket/path/buildkitd.sock"
 }
+
+// TestEscClearsKeptFilter checks that esc clears a filter kept with enter.
+func TestEscClearsKeptFilter(t *testing.T) {
+	m, _ := newModel(t, modelOpts{proj: project(t, "hello-final", "golang"), session: helloSession(t)}, 120, 40)
+	press(t, m, "/", "b", "u", "enter")
+	if screen := ansi.Strip(m.render()); !strings.Contains(screen, "filter: bu") {
+		t.Fatalf("the filter should be kept:\n%s", screen)
+	}
+	press(t, m, "esc")
+	if screen := ansi.Strip(m.render()); strings.Contains(screen, "filter: bu") || !strings.Contains(screen, "stage-1") {
+		t.Fatalf("esc should clear the kept filter:\n%s", screen)
+	}
+}
+
+// TestFilterMatchesNames checks that the filter matches stage names, and
+// bases only when asked with from:.
+func TestFilterMatchesNames(t *testing.T) {
+	m, _ := newModel(t, modelOpts{proj: project(t, "hello-final", "golang"), session: helloSession(t)}, 120, 40)
+	press(t, m, "/", "g", "o", "l", "enter")
+	g := m.screens[0].(*GraphView)
+	if len(g.shown) != 0 {
+		t.Errorf("\"gol\" matches no stage name, yet %d stages are shown", len(g.shown))
+	}
+	press(t, m, "esc", "/", "f", "r", "o", "m", ":", "g", "o", "l", "enter")
+	if len(g.shown) != 1 {
+		t.Errorf("\"from:gol\" should match the stage built from golang, %d shown", len(g.shown))
+	}
+}
+
+// TestDetailsShowComment checks that the details of the unnamed final
+// stage show the comment above its FROM, as the explain panel does.
+func TestDetailsShowComment(t *testing.T) {
+	m, _ := newModel(t, modelOpts{proj: project(t, "hello-final", "golang"), session: helloSession(t)}, 160, 48)
+	screen := ansi.Strip(m.render())
+	if !strings.Contains(screen, "The runtime stage: nothing but the compiled binary.") {
+		t.Errorf("the details lack the stage's comment:\n%s", screen)
+	}
+}
+
+// TestGraphRebuild checks that r on the graph says why nothing happens
+// before a build, and rebuilds after one.
+func TestGraphRebuild(t *testing.T) {
+	m, _ := newModel(t, modelOpts{proj: project(t, "hello-final", "golang"), session: helloSession(t)}, 120, 40)
+	press(t, m, "r")
+	if screen := ansi.Strip(m.render()); !strings.Contains(screen, "Nothing to rebuild yet") {
+		t.Errorf("r before a build should say why nothing happens:\n%s", screen)
+	}
+	press(t, m, "enter")
+	drain(t, m, -1)
+	first := m.run
+	press(t, m, "esc", "r")
+	if m.run == first || m.run == nil {
+		t.Fatal("r on the graph after a build should rebuild")
+	}
+	drain(t, m, -1)
+}
+
+// TestBuildKitRowsNameTheirContext checks that the steps of no stage that
+// BuildKit repeats per context say which context they load.
+func TestBuildKitRowsNameTheirContext(t *testing.T) {
+	m, _ := newModel(t, modelOpts{proj: project(t, "hello-final", "golang"), session: helloSession(t)}, 120, 60)
+	press(t, m, "enter")
+	drain(t, m, -1)
+	screen := ansi.Strip(m.render())
+	for _, want := range []string{"load .dockerignore · context golang", "load .dockerignore · build context", "load from client · context golang"} {
+		if !strings.Contains(screen, want) {
+			t.Errorf("no row %q:\n%s", want, screen)
+		}
+	}
+}
