@@ -383,7 +383,11 @@ func (m *Model) drawHeader() string {
 	file := clean(m.opts.Project.Dockerfile)
 	room := m.width - lipgloss.Width(left) - 4 // two spaces before the file, one after, one at the end
 	if lipgloss.Width(file)+lipgloss.Width(eng) > room {
-		eng = short
+		if w := room - lipgloss.Width(file); w > lipgloss.Width(short)+4 {
+			eng = truncate(eng, w)
+		} else {
+			eng = short
+		}
 	}
 	if w := room - lipgloss.Width(eng); lipgloss.Width(file) > w {
 		file = truncateLeft(file, w)
