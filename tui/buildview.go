@@ -585,13 +585,33 @@ func (v *BuildView) refreshLogs() {
 	if s.Vertex == v.logsOf && n == v.logsLen && want == v.logsWant {
 		return
 	}
-	lines := s.Logs.LinesCut(want, maxLogLineBytes)
+	// Paging a step whose memory dropped output reads its whole log from
+	// disk (logspill.go), unless that too hit its bound.
+	logs, note := s.Logs, ""
+	if s.Logs.Dropped() > 0 {
+		note = fmt.Sprintf("… %s of earlier output dropped: stagescope keeps the last %s of a step",
+			buildgraph.HumanSize(s.Logs.Dropped()), buildgraph.HumanSize(buildgraph.MaxLogBytes))
+		if whole, sp, path, ok := v.run.spill.whole(s.Vertex); ok {
+			switch {
+			case sp.full:
+				note += fmt.Sprintf("; its first %s are in %s", buildgraph.HumanSize(sp.sent), path)
+			case want == maxLogLines:
+				logs = whole
+				note = "… the whole output, from " + path
+				if sp.lost > 0 {
+					note = fmt.Sprintf("… %s of earlier output dropped before the rest went to %s", buildgraph.HumanSize(sp.lost), path)
+				}
+			default:
+				note += "; the whole of it is in " + path
+			}
+		}
+	}
+	lines := logs.LinesCut(want, maxLogLineBytes)
 	for i, l := range lines {
 		lines[i] = clean(l)
 	}
-	if s.Logs.Dropped() > 0 && (!v.follow || len(lines) < want) {
-		lines = append([]string{v.styles.Faint.Render(fmt.Sprintf("… %s of earlier output dropped: stagescope keeps the last %s of a step",
-			buildgraph.HumanSize(s.Logs.Dropped()), buildgraph.HumanSize(buildgraph.MaxLogBytes)))}, lines...)
+	if note != "" && (!v.follow || len(lines) < want) {
+		lines = append([]string{v.styles.Faint.Render(clean(note))}, lines...)
 	}
 	if s.Logs.Clipped() && (!v.follow || len(lines) < want) {
 		lines = append([]string{v.styles.Faint.Render("… BuildKit stopped sending this step's output at its log limit")}, lines...)

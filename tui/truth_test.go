@@ -3,6 +3,8 @@ package tui
 import (
 	"errors"
 	"fmt"
+	"os"
+	"path/filepath"
 	"regexp"
 	"strings"
 	"testing"
@@ -66,7 +68,13 @@ func chattyModel(t *testing.T, lines []string, fail bool) *Model {
 	end := &client.Vertex{Digest: d, Name: "[1/2] RUN chatty", Started: &started, Completed: &done}
 	ss := []*client.SolveStatus{
 		{Vertexes: []*client.Vertex{{Digest: d, Name: "[1/2] RUN chatty", Started: &started}}},
-		{Logs: []*client.VertexLog{{Vertex: d, Stream: 1, Data: []byte(strings.Join(lines, "\n") + "\n")}}},
+	}
+	// BuildKit sends output in chunks of at most 32 KiB.
+	data := []byte(strings.Join(lines, "\n") + "\n")
+	for len(data) > 0 {
+		n := min(len(data), 32<<10)
+		ss = append(ss, &client.SolveStatus{Logs: []*client.VertexLog{{Vertex: d, Stream: 1, Data: data[:n]}}})
+		data = data[n:]
 	}
 	if fail {
 		end.Error = "process did not complete successfully: exit code: 1"
@@ -112,6 +120,8 @@ func TestLogsWholeStepPaged(t *testing.T) {
 // TestLogsDroppedSaid checks that output past the kept limit is said to be
 // dropped, and by whom.
 func TestLogsDroppedSaid(t *testing.T) {
+	// No state folder can be made: the logs keep what memory holds.
+	t.Setenv("XDG_STATE_HOME", "/dev/null/state")
 	long := strings.Repeat("x", 1000)
 	lines := numbered(3000, nil)
 	for i := range lines {
@@ -289,4 +299,45 @@ func TestBuildKitRowsNameTheirContext(t *testing.T) {
 			t.Errorf("no row %q:\n%s", want, screen)
 		}
 	}
+}
+
+// TestLogsWholeOnDisk checks that a step printing more than its log keeps
+// in memory can still be paged from its first line: the whole output goes
+// to the state folder, which the next build and the end remove.
+func TestLogsWholeOnDisk(t *testing.T) {
+	state := t.TempDir()
+	t.Setenv("XDG_STATE_HOME", state)
+	long := strings.Repeat("x", 1000)
+	lines := numbered(5000, nil)
+	for i := range lines {
+		lines[i] += " " + long
+	}
+	m := chattyModel(t, lines, false)
+	press(t, m, "l", "g")
+	screen := ansi.Strip(m.render())
+	if !strings.Contains(screen, "line 00001") || !strings.Contains(screen, "the whole output, from") {
+		t.Fatalf("the top of the logs should be the first line, read from disk:\n%s", screen)
+	}
+	press(t, m, "G")
+	if screen := ansi.Strip(m.render()); !strings.Contains(screen, "line 05000") {
+		t.Fatalf("the bottom should be the last line:\n%s", screen)
+	}
+	m.shutdown()
+	if left, _ := filepath.Glob(filepath.Join(state, "stagescope", "logs", "*")); len(left) > 0 {
+		t.Errorf("the logs folder is still there: %v", left)
+	}
+}
+
+// TestMain keeps the logs of the tests' builds out of the user's state
+// folder.
+func TestMain(m *testing.M) {
+	dir, err := os.MkdirTemp("", "stagescope-tui-state")
+	if err == nil {
+		os.Setenv("XDG_STATE_HOME", dir)
+	}
+	code := m.Run()
+	if err == nil {
+		os.RemoveAll(dir)
+	}
+	os.Exit(code)
 }
