@@ -1135,6 +1135,25 @@ func (v BuildView) logsTitle() string {
 // errorBox describes a failed focused step: the error, the exit code and
 // the Dockerfile lines around its instruction.
 func (v BuildView) errorBox(width int) []string {
+	return v.fitBox(v.drawErrorBox(width))
+}
+
+// fitBox cuts the error box to two thirds of the log pane, so that the step's
+// output keeps room at 80×24; the cut says how many lines it hides.
+func (v BuildView) fitBox(box []string) []string {
+	pane := v.height - 1 - v.stepsHeight() - 1
+	if v.stepsHeight() > 0 {
+		pane--
+	}
+	limit := max(pane*2/3, 5)
+	if len(box) <= limit {
+		return box
+	}
+	hidden := len(box) - limit + 1
+	return append(box[:limit-1:limit-1], " "+v.styles.Faint.Render(fmt.Sprintf("  … %d more lines of the Dockerfile", hidden)))
+}
+
+func (v BuildView) drawErrorBox(width int) []string {
 	s := v.styles
 	st := v.focusedStep()
 	if be := v.stepless(); be != nil {

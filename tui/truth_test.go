@@ -341,3 +341,13 @@ func TestMain(m *testing.M) {
 	}
 	os.Exit(code)
 }
+
+// TestErrorBoxLeavesLogs checks that at 80×24 the Dockerfile lines of a
+// failed multi-line RUN leave the step's output room in the log pane.
+func TestErrorBoxLeavesLogs(t *testing.T) {
+	m := chattyModel(t, numbered(20, nil), true)
+	screen := ansi.Strip(m.render())
+	if !strings.Contains(screen, "more lines of the Dockerfile") || !strings.Contains(screen, "line 00020") {
+		t.Fatalf("the error box should be cut and the last log line shown:\n%s", screen)
+	}
+}
