@@ -591,18 +591,20 @@ func (v *BuildView) refreshLogs() {
 	if s.Logs.Dropped() > 0 {
 		note = fmt.Sprintf("… %s of earlier output dropped: stagescope keeps the last %s of a step",
 			buildgraph.HumanSize(s.Logs.Dropped()), buildgraph.HumanSize(buildgraph.MaxLogBytes))
-		if whole, sp, path, ok := v.run.spill.whole(s.Vertex); ok {
+		if sp, path, ok := v.run.spill.info(s.Vertex); ok {
 			switch {
 			case sp.full:
 				note += fmt.Sprintf("; its first %s are in %s", buildgraph.HumanSize(sp.sent), path)
-			case want == maxLogLines:
-				logs = whole
-				note = "… the whole output, from " + path
-				if sp.lost > 0 {
-					note = fmt.Sprintf("… %s of earlier output dropped before the rest went to %s", buildgraph.HumanSize(sp.lost), path)
-				}
-			default:
+			case want != maxLogLines:
 				note += "; the whole of it is in " + path
+			default:
+				if whole, sp, path, ok := v.run.spill.whole(s.Vertex); ok {
+					logs = whole
+					note = "… the whole output, from " + path
+					if sp.lost > 0 {
+						note = fmt.Sprintf("… %s of earlier output dropped before the rest went to %s", buildgraph.HumanSize(sp.lost), path)
+					}
+				}
 			}
 		}
 	}
@@ -1103,7 +1105,7 @@ func (v BuildView) logsTitle() string {
 	st := v.focusedStep()
 	title := "Logs"
 	if st != nil {
-		title += " · " + clean(st.Name)
+		title += " · " + v.stepTitle(st)
 	}
 	mark := " "
 	if v.logsFocused {
@@ -1130,6 +1132,30 @@ func (v BuildView) logsTitle() string {
 		style = style.Foreground(s.NodeFocus.GetForeground())
 	}
 	return pad(style.Render(mark+truncate(title, v.width-14)), v.width-12) + padLeft(s.Faint.Render(right), 11) + " "
+}
+
+// stepTitle names a step for the log pane's title, numbered as its row
+// is; BuildKit's own i/N, which counts otherwise, comes last.
+func (v BuildView) stepTitle(st *buildgraph.Step) string {
+	if st.Stage < 0 || st.Stage >= len(v.run.Progress.Stages) {
+		t := clean(st.Text)
+		if c := loadsContext(st); c != "" {
+			t += " · " + clean(c)
+		}
+		if t == "" {
+			t = clean(st.Name)
+		}
+		return t
+	}
+	t := clean(v.run.Progress.Stages[st.Stage].Name) + " "
+	if in, ok := v.run.Progress.Instruction(st); ok {
+		t += fmt.Sprintf("%d/%d ", in.Number, in.Count)
+	}
+	t += clean(st.Text)
+	if st.Count > 0 {
+		t += fmt.Sprintf(" · BuildKit's step %d/%d", st.Index, st.Count)
+	}
+	return t
 }
 
 // errorBox describes a failed focused step: the error, the exit code and

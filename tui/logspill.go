@@ -71,7 +71,7 @@ func (s *logSpill) start() bool {
 		s.failed = true
 		return false
 	}
-	s.dir, s.ch, s.done = dir, make(chan spillChunk, 1024), make(chan struct{})
+	s.dir, s.ch, s.done = dir, make(chan spillChunk, 256), make(chan struct{})
 	go s.write()
 	return true
 }
@@ -139,8 +139,18 @@ func (s *logSpill) add(p *buildgraph.Progress, st *client.SolveStatus) {
 	}
 }
 
+// info reports whether a step has a file, where, and what it lacks,
+// without reading it.
+func (s *logSpill) info(v digest.Digest) (sp spilled, path string, ok bool) {
+	if s == nil || s.steps[v] == nil {
+		return spilled{}, "", false
+	}
+	return *s.steps[v], s.path(v), true
+}
+
 // whole returns the step's log as its file holds it, and what the file
-// lacks; ok is false when the step has no file.
+// lacks; ok is false when the step has no file. It reads the whole file:
+// only for paging, never while following.
 func (s *logSpill) whole(v digest.Digest) (log *buildgraph.Log, sp spilled, path string, ok bool) {
 	if s == nil || s.steps[v] == nil {
 		return nil, spilled{}, "", false

@@ -33,7 +33,8 @@ func TestStepCountsAgree(t *testing.T) {
 	if !strings.Contains(screen, "6/6 steps") {
 		t.Errorf("header should count 6 instructions:\n%s", screen)
 	}
-	nums := regexp.MustCompile(`\b\d+/(\d+) (WORKDIR|COPY|RUN|ENTRYPOINT)`).FindAllStringSubmatch(screen, -1)
+	rows, _, _ := strings.Cut(screen, "Logs ·")
+	nums := regexp.MustCompile(`\b\d+/(\d+) (WORKDIR|COPY|RUN|ENTRYPOINT)`).FindAllStringSubmatch(rows, -1)
 	if len(nums) != 6 {
 		t.Fatalf("want 6 numbered rows, got %d:\n%s", len(nums), screen)
 	}
@@ -166,7 +167,7 @@ func TestLogsSearch(t *testing.T) {
 func TestFocusAfterBuild(t *testing.T) {
 	m := chattyModel(t, numbered(10, nil), false)
 	screen := ansi.Strip(m.render())
-	if !strings.Contains(screen, "Logs · [1/2] RUN chatty") {
+	if !strings.Contains(screen, "Logs · stage-0 1/1 RUN chatty") {
 		t.Fatalf("the target's last step should have the focus:\n%s", screen)
 	}
 }
