@@ -157,6 +157,11 @@ func (v BuildView) Help(g GlobalKeyMap) (short []key.Binding, full [][]key.Bindi
 		return []key.Binding{enter, esc}, [][]key.Binding{{enter, esc}}
 	}
 	short = []key.Binding{k.Up, k.Down, k.Pane, k.Logs, k.Search, k.Next, k.Rebuild, g.Cancel, k.Failed}
+	if v.query != "" {
+		// A search is on: its keys first, so that they fit at 80 columns.
+		end := key.NewBinding(key.WithKeys("esc"), key.WithHelp("esc", "end search"))
+		short = []key.Binding{k.Next, end, k.Up, k.Down, k.Pane, k.Logs, k.Rebuild, g.Cancel, k.Failed}
+	}
 	full = [][]key.Binding{{k.Up, k.Down, k.PageUp, k.PageDown, k.Top, k.Bottom}, {k.Pane, k.Logs, k.Follow, k.Search, k.Next, k.Prev, k.Failed, k.Rebuild}}
 	return short, full
 }

@@ -271,6 +271,14 @@ func TestScreens(t *testing.T) {
 			// Focus the RUN step and show its logs full screen.
 			press(t, m, "g", "l", "g")
 		}},
+		// A search in the failed step's log: the match and its count.
+		{"build-logs-search", failing, func(t *testing.T, m *Model) {
+			press(t, m, "enter")
+			drain(t, m, -1)
+			press(t, m, "l", "/", "r", "e", "a", "l", "l", "y", "enter")
+		}},
+		// A filter kept with enter: esc clears it, and the help says so.
+		{"graph-filter-kept", hello, func(t *testing.T, m *Model) { press(t, m, "/", "b", "u", "enter") }},
 		{"compare-empty", hello, func(t *testing.T, m *Model) { press(t, m, "c") }},
 		{"compare", hello, func(t *testing.T, m *Model) {
 			press(t, m, "k", "enter")
