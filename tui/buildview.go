@@ -862,7 +862,7 @@ func buildSummary(s Styles, r *buildRun, now time.Time, frame string) string {
 		// no-cache covers RUN, COPY and ADD; BuildKit still answers the
 		// directory of a WORKDIR from its cache. Say which, so the count
 		// does not read as no-cache failing.
-		parts = append(parts, fmt.Sprintf("%d cached anyway: %s", cached, strings.Join(cachedKeywords(r.Progress), ", ")))
+		parts = append(parts, fmt.Sprintf("%d still cached (%s)", cached, strings.Join(cachedKeywords(r.Progress), ", ")))
 	case cached > 0:
 		parts = append(parts, fmt.Sprintf("%d cached", cached))
 	}

@@ -54,7 +54,7 @@ func TestNoCacheSaysWhatWasCached(t *testing.T) {
 	drain(t, m, -1)
 	screen := ansi.Strip(m.render())
 	header := strings.Split(screen, "\n")[1]
-	if !strings.Contains(header, "no-cache") || !strings.Contains(header, "1 cached anyway: COPY") {
+	if !strings.Contains(header, "no-cache") || !strings.Contains(header, "1 still cached (COPY)") {
 		t.Errorf("header should say which step was cached despite no-cache:\n%s", header)
 	}
 }
