@@ -168,7 +168,7 @@ func (l *Log) LinesCut(n, limit int) []string {
 		}
 		from, i = j+1, j
 	}
-	out := make([]string, 0, n)
+	out := make([]string, 0, min(n, 4096))
 	for _, line := range bytes.Split(b[from:end], []byte{'\n'}) {
 		if len(line) > 0 && line[len(line)-1] == '\r' {
 			line = line[:len(line)-1]

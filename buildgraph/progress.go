@@ -612,22 +612,132 @@ func (p *Progress) Abandon(at time.Time, why string) {
 	p.refreshStages()
 }
 
-// Counts counts the steps of stages: cached ones, finished ones (done or
-// cached, so cached <= done) and all of them.
+// Counts counts the steps of the stages the build reached, as a reader of
+// the Dockerfile counts them: one step per instruction after FROM, whatever
+// number of vertices BuildKit runs for it (none for CMD, ENV or "WORKDIR /",
+// two for COPY --link). It returns the cached ones, the finished ones (done
+// or cached, so cached <= done) and all of them. The FROM step of a pulled
+// base is the base, not a step. BuildKit's own i/N (Step.Index, Step.Count)
+// counts otherwise and stays in the step's name.
 func (p *Progress) Counts() (cached, done, total int) {
-	for _, sp := range p.Stages {
-		for _, s := range sp.Steps {
-			total++
-			switch s.State {
-			case StepCached:
-				cached++
-				done++
-			case StepDone:
-				done++
-			}
+	for i := range p.Stages {
+		c, d, n := p.StageCounts(i)
+		cached, done, total = cached+c, done+d, total+n
+	}
+	return cached, done, total
+}
+
+// StageCounts is Counts for one stage; a stage no step of which BuildKit
+// reported counts nothing.
+func (p *Progress) StageCounts(stage int) (cached, done, total int) {
+	for _, in := range p.Instructions(stage) {
+		total++
+		switch in.State {
+		case StepCached:
+			cached++
+			done++
+		case StepDone:
+			done++
 		}
 	}
 	return cached, done, total
+}
+
+// InstructionProgress is one instruction of a stage (after FROM) and the
+// steps BuildKit ran for it.
+type InstructionProgress struct {
+	// Number is the instruction's position among the stage's instructions
+	// after FROM, from 1; Count is how many the stage has.
+	Number, Count int
+	Instruction   Instruction
+	// Steps are the vertices of the instruction, in the stage's order; none
+	// for an instruction that only sets the image's config (CMD, ENV,
+	// LABEL, ...), for "WORKDIR /", and for a step BuildKit reported under
+	// another stage that shares it.
+	Steps []*Step
+	// State is the steps' aggregate state (as for a stage); without steps,
+	// done once the stage finished without an error, waiting before.
+	State StepState
+}
+
+// Instructions lists the instructions of a stage the build reached (one
+// step of which BuildKit reported), nil for other stages.
+func (p *Progress) Instructions(stage int) []InstructionProgress {
+	if p.graph == nil || stage < 0 || stage >= len(p.Stages) || len(p.Stages[stage].Steps) == 0 {
+		return nil
+	}
+	sp := p.Stages[stage]
+	ins := p.graph.Stages[stage].Instructions
+	out := make([]InstructionProgress, len(ins))
+	for i, in := range ins {
+		out[i] = InstructionProgress{Number: i + 1, Count: len(ins), Instruction: in}
+		for _, s := range sp.Steps {
+			if s.Line != 0 && s.Line == in.StartLine && !isFromStep(s) {
+				out[i].Steps = append(out[i].Steps, s)
+			}
+		}
+		out[i].State = instructionState(out[i].Steps, sp.State)
+	}
+	return out
+}
+
+// Instruction returns the instruction a step of a stage runs, false for a
+// step of no stage, the FROM step of a pulled base, and a step whose line
+// is unknown.
+func (p *Progress) Instruction(s *Step) (InstructionProgress, bool) {
+	if s == nil || s.Stage < 0 || s.Line == 0 || isFromStep(s) {
+		return InstructionProgress{}, false
+	}
+	for _, in := range p.Instructions(s.Stage) {
+		if in.Instruction.StartLine == s.Line {
+			return in, true
+		}
+	}
+	return InstructionProgress{}, false
+}
+
+// isFromStep reports whether a step is the FROM of its stage, or an ONBUILD
+// trigger of its base: their Line is the FROM line.
+func isFromStep(s *Step) bool {
+	kw, _, _ := strings.Cut(s.Text, " ")
+	return kw == "FROM" || kw == "ONBUILD"
+}
+
+func instructionState(steps []*Step, stage StepState) StepState {
+	if len(steps) == 0 {
+		if stage == StepDone || stage == StepCached {
+			return StepDone
+		}
+		return StepWaiting
+	}
+	var errored, running, canceled, waiting, done bool
+	for _, s := range steps {
+		switch s.State {
+		case StepError:
+			errored = true
+		case StepRunning:
+			running = true
+		case StepCanceled:
+			canceled = true
+		case StepWaiting:
+			waiting = true
+		case StepDone:
+			done = true
+		}
+	}
+	switch {
+	case errored:
+		return StepError
+	case running:
+		return StepRunning
+	case canceled:
+		return StepCanceled
+	case waiting:
+		return StepWaiting
+	case done:
+		return StepDone
+	}
+	return StepCached
 }
 
 // Elapsed is the build's duration so far: from the first start of any step

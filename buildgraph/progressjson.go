@@ -273,16 +273,7 @@ func (j *JSONProgress) Finish(p *Progress, buildErr error, now time.Time) error 
 		ss := peStageSummary{Index: sp.Index, Name: sp.Name, State: sp.State,
 			Started: peTime(sp.Started), Completed: peTime(sp.Completed),
 			DurationMs: sp.Duration(now).Milliseconds()}
-		for _, s := range sp.Steps {
-			ss.Steps.Total++
-			switch s.State {
-			case StepCached:
-				ss.Steps.Cached++
-				ss.Steps.Done++
-			case StepDone:
-				ss.Steps.Done++
-			}
-		}
+		ss.Steps.Cached, ss.Steps.Done, ss.Steps.Total = p.StageCounts(sp.Index)
 		ev.Stages = append(ev.Stages, ss)
 	}
 	if failed != nil {

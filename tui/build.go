@@ -34,6 +34,7 @@ type buildRun struct {
 	id      int
 	targets []string // BuildKit's names of the targets
 	noCache bool
+	spill   *logSpill // the whole logs of the steps that print much
 
 	started time.Time
 	ended   time.Time

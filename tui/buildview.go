@@ -3,6 +3,8 @@ package tui
 import (
 	"errors"
 	"fmt"
+	"regexp"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -18,8 +20,10 @@ import (
 	"github.com/stagescope/stagescope/pipeline"
 )
 
-// maxLogLines is how many lines of a step's log the viewport holds.
-const maxLogLines = 2000
+// maxLogLines stands for every line of a step's kept log: the viewport
+// holds all of them once the user scrolls or searches (a step keeps at most
+// buildgraph.MaxLogBytes).
+const maxLogLines = 1 << 30
 
 // maxLogLineBytes is how much of one log line the viewport holds: its end,
 // the freshest output of a line still being written.
@@ -58,6 +62,15 @@ type BuildView struct {
 	logsCount   int      // lines in the viewport
 	logsGen     int      // counts the contents the viewport was given
 	logsTail    []string // what the viewport was given while following
+	logsText    []string // what the viewport was given
+
+	// A search of the focused step's log: typing the query, then the
+	// query and the lines it matches (indexes in logsText), the current
+	// one at match.
+	searching bool
+	query     string
+	matches   []int
+	match     int
 
 	drawn *buildDrawings
 
@@ -109,11 +122,14 @@ type stepKey struct {
 type logsKey struct {
 	gen, y, x, w, h int
 	dark, follow    bool
+	query           string
+	match           int
 }
 
 // setLogLines gives the viewport new contents.
 func (v *BuildView) setLogLines(lines []string) {
 	v.logs.SetContentLines(lines)
+	v.logsText = lines
 	v.logsGen++
 	v.logsTail = nil
 	if v.follow && v.logsWant != maxLogLines {
@@ -135,13 +151,35 @@ func (v BuildView) KeyMap() BuildKeyMap { return v.keys }
 // Help lists the build screen's keys, the global cancel among them.
 func (v BuildView) Help(g GlobalKeyMap) (short []key.Binding, full [][]key.Binding) {
 	k := v.keys
-	short = []key.Binding{k.Up, k.Down, k.Pane, k.Logs, k.Rebuild, g.Cancel, k.Failed}
-	full = [][]key.Binding{{k.Up, k.Down, k.PageUp, k.PageDown, k.Top, k.Bottom}, {k.Pane, k.Logs, k.Follow, k.Failed, k.Rebuild}}
+	if v.searching {
+		enter := key.NewBinding(key.WithKeys("enter"), key.WithHelp("enter", "search"))
+		esc := key.NewBinding(key.WithKeys("esc"), key.WithHelp("esc", "cancel"))
+		return []key.Binding{enter, esc}, [][]key.Binding{{enter, esc}}
+	}
+	short = []key.Binding{k.Up, k.Down, k.Pane, k.Logs, k.Search, k.Next, k.Rebuild, g.Cancel, k.Failed}
+	if v.query != "" {
+		// A search is on: its keys first, so that they fit at 80 columns.
+		end := key.NewBinding(key.WithKeys("esc"), key.WithHelp("esc", "end search"))
+		short = []key.Binding{k.Next, end, k.Up, k.Down, k.Pane, k.Logs, k.Rebuild, g.Cancel, k.Failed}
+	}
+	full = [][]key.Binding{{k.Up, k.Down, k.PageUp, k.PageDown, k.Top, k.Bottom}, {k.Pane, k.Logs, k.Follow, k.Search, k.Next, k.Prev, k.Failed, k.Rebuild}}
 	return short, full
 }
 
-// Back leaves full-screen logs.
+// Captures takes every key while a search is typed.
+func (v BuildView) Captures() bool { return v.searching }
+
+// Claims takes n and N from the global keys while a search is on.
+func (v BuildView) Claims(k tea.KeyPressMsg) bool {
+	return key.Matches(k, v.keys.Next) || key.Matches(k, v.keys.Prev)
+}
+
+// Back ends a search, then leaves full-screen logs.
 func (v *BuildView) Back() bool {
+	if v.query != "" {
+		v.clearSearch()
+		return true
+	}
 	if !v.logsFull {
 		return false
 	}
@@ -175,6 +213,7 @@ func (v *BuildView) SetRun(r *buildRun) {
 	v.setLogLines(nil)
 	v.drawn.rows = nil
 	v.keys.Failed.SetEnabled(false)
+	v.clearSearch()
 }
 
 // Tick sets the clock and spinner frame for durations of running steps.
@@ -217,8 +256,38 @@ func (v *BuildView) Finished() {
 		v.follow = true
 	} else if v.run.Outcome != nil && v.run.Outcome.Err() != nil {
 		v.keys.Failed.SetEnabled(false)
+	} else if s := v.targetStep(); s != nil && !v.pinned {
+		v.focus = s.Vertex
 	}
 	v.refreshLogs()
+}
+
+// targetStep is the last step of the last target's stage that ran, the
+// step whose output a user looks at after a build (not BuildKit's export
+// of the image, which completes last); nil when none ran.
+func (v BuildView) targetStep() *buildgraph.Step {
+	p := v.run.Progress
+	for i := len(v.run.Plans) - 1; i >= 0; i-- {
+		stage := -1
+		for _, st := range v.g.Stages {
+			if st.Name == v.run.Plans[i].Target {
+				stage = st.Index
+			}
+		}
+		if stage < 0 && len(p.Stages) > 0 {
+			stage = len(p.Stages) - 1
+		}
+		if stage < 0 || stage >= len(p.Stages) {
+			continue
+		}
+		steps := p.Stages[stage].Steps
+		for j := len(steps) - 1; j >= 0; j-- {
+			if steps[j].Name != "" && steps[j].State.Finished() {
+				return steps[j]
+			}
+		}
+	}
+	return nil
 }
 
 // latest is the step that started last among running steps, else the one
@@ -245,10 +314,16 @@ func (v BuildView) latest() *buildgraph.Step {
 	return best
 }
 
-// row is one line of the steps list: a stage header or a step.
+// row is one line of the steps list: a stage header, a step, or an
+// instruction that runs no step of its own (CMD, ENV, "WORKDIR /").
 type row struct {
 	stage int // stage index, -1 for the group of other steps
 	step  *buildgraph.Step
+	// num/count number the row among the stage's instructions after FROM,
+	// the steps the header and the graph count; 0 when the step runs none
+	// (the FROM of a pulled base).
+	num, count int
+	instr      *buildgraph.InstructionProgress // a row of an instruction without a step
 }
 
 // rows lists what the steps pane shows: the stages the build touches (or
@@ -275,9 +350,32 @@ func (v BuildView) rows() []row {
 			continue
 		}
 		rows = append(rows, row{stage: sp.Index})
-		for _, s := range sp.Steps {
-			rows = append(rows, row{stage: sp.Index, step: s})
+		ins := p.Instructions(sp.Index)
+		of := map[*buildgraph.Step]int{}
+		for i, in := range ins {
+			for _, s := range in.Steps {
+				of[s] = i
+			}
 		}
+		next := 0 // the first instruction not listed yet
+		upTo := func(k int) {
+			for ; next < k; next++ {
+				if len(ins[next].Steps) == 0 {
+					rows = append(rows, row{stage: sp.Index, instr: &ins[next], num: next + 1, count: len(ins)})
+				}
+			}
+		}
+		for _, s := range sp.Steps {
+			i, ok := of[s]
+			if !ok {
+				rows = append(rows, row{stage: sp.Index, step: s})
+				continue
+			}
+			upTo(i)
+			next = max(next, i+1)
+			rows = append(rows, row{stage: sp.Index, step: s, num: i + 1, count: len(ins)})
+		}
+		upTo(len(ins))
 	}
 	var other []*buildgraph.Step
 	for _, s := range p.Other {
@@ -328,7 +426,20 @@ func (v *BuildView) Update(msg tea.Msg) (Screen, tea.Cmd) {
 	if !ok {
 		return v, nil
 	}
+	if v.searching {
+		v.typeQuery(k)
+		return v, nil
+	}
 	switch {
+	case key.Matches(k, v.keys.Search):
+		if v.run != nil {
+			v.searching, v.query, v.logsFocused = true, "", true
+			v.matches = nil
+		}
+	case key.Matches(k, v.keys.Next):
+		v.gotoMatch(1)
+	case key.Matches(k, v.keys.Prev):
+		v.gotoMatch(-1)
 	case key.Matches(k, v.keys.Pane):
 		v.logsFocused = !v.logsFocused
 	case key.Matches(k, v.keys.Logs):
@@ -342,12 +453,7 @@ func (v *BuildView) Update(msg tea.Msg) (Screen, tea.Cmd) {
 			v.logs.GotoBottom()
 		}
 	case key.Matches(k, v.keys.Failed):
-		if v.run != nil && v.run.Progress != nil {
-			if f := v.run.Progress.Failed(); f != nil {
-				v.focus, v.pinned = f.Vertex, true
-				v.refreshLogs()
-			}
-		}
+		v.toError()
 	case key.Matches(k, v.keys.Rebuild):
 		if v.run != nil {
 			var targets []string
@@ -484,12 +590,38 @@ func (v *BuildView) refreshLogs() {
 	if s.Vertex == v.logsOf && n == v.logsLen && want == v.logsWant {
 		return
 	}
-	lines := s.Logs.LinesCut(want, maxLogLineBytes)
+	// Paging a step whose memory dropped output reads its whole log from
+	// disk (logspill.go), unless that too hit its bound.
+	logs, note := s.Logs, ""
+	if s.Logs.Dropped() > 0 {
+		note = fmt.Sprintf("… %s of earlier output dropped: stagescope keeps the last %s of a step",
+			buildgraph.HumanSize(s.Logs.Dropped()), buildgraph.HumanSize(buildgraph.MaxLogBytes))
+		if sp, path, ok := v.run.spill.info(s.Vertex); ok {
+			switch {
+			case sp.full:
+				note += fmt.Sprintf("; its first %s are in %s", buildgraph.HumanSize(sp.sent), path)
+			case want != maxLogLines:
+				note += "; the whole of it is in " + path
+			default:
+				if whole, sp, path, ok := v.run.spill.whole(s.Vertex); ok {
+					logs = whole
+					note = "… the whole output, from " + path
+					if sp.lost > 0 {
+						note = fmt.Sprintf("… %s of earlier output dropped before the rest went to %s", buildgraph.HumanSize(sp.lost), path)
+					}
+				}
+			}
+		}
+	}
+	lines := logs.LinesCut(want, maxLogLineBytes)
 	for i, l := range lines {
 		lines[i] = clean(l)
 	}
-	if s.Logs.Dropped() > 0 && (!v.follow || len(lines) < want) {
-		lines = append([]string{v.styles.Faint.Render(fmt.Sprintf("… %s of earlier output dropped", buildgraph.HumanSize(s.Logs.Dropped())))}, lines...)
+	if note != "" && (!v.follow || len(lines) < want) {
+		lines = append([]string{v.styles.Faint.Render(clean(note))}, lines...)
+	}
+	if s.Logs.Clipped() && (!v.follow || len(lines) < want) {
+		lines = append([]string{v.styles.Faint.Render("… BuildKit stopped sending this step's output at its log limit")}, lines...)
 	}
 	v.logsWant = want
 	v.logs.SetHeight(v.logsHeight())
@@ -498,6 +630,131 @@ func (v *BuildView) refreshLogs() {
 		v.logs.GotoBottom()
 	}
 	v.logsOf, v.logsLen, v.logsCount = s.Vertex, n, len(lines)
+}
+
+// typeQuery takes a key of the search being typed: enter searches, esc
+// leaves the search.
+func (v *BuildView) typeQuery(k tea.KeyPressMsg) {
+	switch k.String() {
+	case "enter":
+		v.searching = false
+		v.search()
+	case "esc":
+		v.clearSearch()
+	case "backspace":
+		if r := []rune(v.query); len(r) > 0 {
+			v.query = string(r[:len(r)-1])
+		}
+	default:
+		if k.Text != "" {
+			v.query += k.Text
+		}
+	}
+}
+
+// clearSearch ends the search and its highlights.
+func (v *BuildView) clearSearch() {
+	v.searching, v.query, v.matches, v.match = false, "", nil, 0
+	v.keys.Next.SetEnabled(false)
+	v.keys.Prev.SetEnabled(false)
+	v.logs.ClearHighlights()
+}
+
+// search finds the query in the focused step's whole kept log and shows
+// the first match from the top of the pane on.
+func (v *BuildView) search() {
+	if v.query == "" {
+		v.clearSearch()
+		return
+	}
+	v.fullLogs()
+	v.follow = false
+	v.findMatches()
+	v.keys.Next.SetEnabled(true)
+	v.keys.Prev.SetEnabled(true)
+	if len(v.matches) == 0 {
+		return
+	}
+	top := v.logs.YOffset()
+	v.match = 0
+	for i, l := range v.matches {
+		if l >= top {
+			v.match = i
+			break
+		}
+	}
+	v.showLine(v.matches[v.match], v.query)
+}
+
+// findMatches lists the lines of the viewport that hold the query, in
+// any case.
+func (v *BuildView) findMatches() {
+	v.matches = nil
+	q := strings.ToLower(v.query)
+	for i, l := range v.logsText {
+		if strings.Contains(strings.ToLower(l), q) {
+			v.matches = append(v.matches, i)
+		}
+	}
+}
+
+// gotoMatch moves to the next (d = 1) or previous (d = -1) match, around
+// the ends.
+func (v *BuildView) gotoMatch(d int) {
+	if v.query == "" {
+		return
+	}
+	v.fullLogs()
+	v.follow = false
+	v.findMatches()
+	if len(v.matches) == 0 {
+		return
+	}
+	v.match = ((v.match+d)%len(v.matches) + len(v.matches)) % len(v.matches)
+	v.showLine(v.matches[v.match], v.query)
+}
+
+// errorLine matches a log line that reports an error.
+var errorLine = regexp.MustCompile(`(?i)\b(error|fatal|failed|failure|exception|panic|cannot|denied)\b`)
+
+// toError focuses the failing step and shows the first line of its log
+// that reports an error.
+func (v *BuildView) toError() {
+	if v.run == nil || v.run.Progress == nil {
+		return
+	}
+	if f := v.run.Progress.Failed(); f != nil {
+		v.focus, v.pinned = f.Vertex, true
+	}
+	v.follow = true
+	v.refreshLogs()
+	v.fullLogs()
+	for i, l := range v.logsText {
+		if m := errorLine.FindStringIndex(l); m != nil {
+			v.follow = false
+			v.logsFocused = true
+			v.showLine(i, l[m[0]:m[1]])
+			return
+		}
+	}
+}
+
+// showLine scrolls the log pane to show line i a third of the way down,
+// with the first occurrence of word on it highlighted.
+func (v *BuildView) showLine(i int, word string) {
+	off := 0
+	for _, l := range v.logsText[:i] {
+		off += len(l) + 1
+	}
+	line := v.logsText[i]
+	at := strings.Index(strings.ToLower(line), strings.ToLower(word))
+	if at < 0 {
+		at, word = 0, line
+	}
+	v.logs.SetYOffset(i)
+	v.logs.SetHighlights([][]int{{off + at, off + at + len(word)}})
+	v.logs.SetYOffset(max(i-v.logs.Height()/3, 0))
+	v.logsGen++
 }
 
 // fullLogs loads the whole kept window before the user scrolls, keeping the
@@ -541,7 +798,8 @@ func (v BuildView) logLines() []string {
 	}
 	lv := v.logs
 	lv.SetHeight(v.logsHeight())
-	key := logsKey{gen: v.logsGen, y: lv.YOffset(), x: lv.XOffset(), w: lv.Width(), h: lv.Height(), dark: v.styles.Dark, follow: v.follow}
+	key := logsKey{gen: v.logsGen, y: lv.YOffset(), x: lv.XOffset(), w: lv.Width(), h: lv.Height(), dark: v.styles.Dark, follow: v.follow,
+		query: v.query, match: v.match}
 	if v.drawn.logsKey == key && v.drawn.logs != nil {
 		return v.drawn.logs
 	}
@@ -596,11 +854,17 @@ func buildSummary(s Styles, r *buildRun, now time.Time, frame string) string {
 	if total > 0 {
 		parts = append(parts, fmt.Sprintf("%d/%d steps", done, total))
 	}
-	if cached > 0 {
-		parts = append(parts, fmt.Sprintf("%d cached", cached))
-	}
 	if r.noCache {
 		parts = append(parts, s.Warn.Render("no-cache"))
+	}
+	switch {
+	case cached > 0 && r.noCache:
+		// no-cache covers RUN, COPY and ADD; BuildKit still answers the
+		// directory of a WORKDIR from its cache. Say which, so the count
+		// does not read as no-cache failing.
+		parts = append(parts, fmt.Sprintf("%d still cached (%s)", cached, strings.Join(cachedKeywords(r.Progress), ", ")))
+	case cached > 0:
+		parts = append(parts, fmt.Sprintf("%d cached", cached))
 	}
 	if r.Outcome != nil {
 		for _, res := range r.Outcome.Results {
@@ -610,6 +874,20 @@ func buildSummary(s Styles, r *buildRun, now time.Time, frame string) string {
 		}
 	}
 	return " " + strings.Join(nonEmpty(parts), s.Faint.Render(" · "))
+}
+
+// cachedKeywords lists the keywords of the cached steps of stages, once
+// each, in order.
+func cachedKeywords(p *buildgraph.Progress) []string {
+	var out []string
+	for _, sp := range p.Stages {
+		for _, in := range p.Instructions(sp.Index) {
+			if in.State == buildgraph.StepCached && !slices.Contains(out, in.Instruction.Keyword) {
+				out = append(out, in.Instruction.Keyword)
+			}
+		}
+	}
+	return out
 }
 
 func nonEmpty(ss []string) []string {
@@ -634,11 +912,15 @@ func (v BuildView) viewSteps(h int) []string {
 	var out []string
 	for i := off; i < len(rows) && len(out) < h; i++ {
 		r := rows[i]
+		if r.instr != nil {
+			out = append(out, v.instructionRow(r))
+			continue
+		}
 		if r.step == nil {
 			out = append(out, v.stageRow(r.stage))
 			continue
 		}
-		line := v.stepRow(r.step, i == cur)
+		line := v.stepRow(r, i == cur)
 		out = append(out, line)
 	}
 	for len(out) < h {
@@ -679,7 +961,8 @@ func (v BuildView) stageRow(i int) string {
 
 // stepRow draws a step's row, or takes its last drawing when nothing the
 // row shows has changed: most rows are finished steps.
-func (v BuildView) stepRow(st *buildgraph.Step, focused bool) string {
+func (v BuildView) stepRow(r row, focused bool) string {
+	st := r.step
 	s := v.styles
 	_, glyph := s.State(st.State)
 	if st.State == buildgraph.StepRunning && v.frame != "" {
@@ -695,32 +978,82 @@ func (v BuildView) stepRow(st *buildgraph.Step, focused bool) string {
 	}
 	key := stepKey{
 		state: st.State, name: st.Name, text: st.Text, right: right, glyph: glyph,
-		index: st.Index, count: st.Count, warnings: len(st.Warnings),
+		index: r.num, count: r.count, warnings: len(st.Warnings),
 		current: st.Current, total: st.Total,
 		focused: focused, dark: s.Dark, width: v.width, wait: v.waitLabel(),
 	}
 	if d, ok := v.drawn.rows[st]; ok && d.key == key {
 		return d.row
 	}
-	row := v.drawStepRow(st, glyph, focused)
+	line := v.drawStepRow(r, glyph, focused)
 	if v.drawn.rows == nil {
 		v.drawn.rows = map[*buildgraph.Step]stepDrawing{}
 	}
-	v.drawn.rows[st] = stepDrawing{key: key, row: row}
-	return row
+	v.drawn.rows[st] = stepDrawing{key: key, row: line}
+	return line
 }
 
-func (v BuildView) drawStepRow(st *buildgraph.Step, glyph string, focused bool) string {
+// loadsContext names the context a step of no stage loads, for the steps
+// BuildKit repeats per context ("[context golang] load .dockerignore",
+// "[internal] load .dockerignore"): "context golang", "build context";
+// "" for other steps.
+func loadsContext(st *buildgraph.Step) string {
+	if !strings.HasPrefix(st.Name, "[") {
+		return ""
+	}
+	label, _, ok := strings.Cut(st.Name[1:], "]")
+	if !ok {
+		return ""
+	}
+	switch {
+	case strings.HasPrefix(label, "context "):
+		return label
+	case label == "internal" && st.Text == "load .dockerignore":
+		return "build context"
+	}
+	return ""
+}
+
+// stepNumber is "i/N " of a row among its stage's instructions, "" for a
+// row of none.
+func stepNumber(r row) string {
+	if r.count == 0 {
+		return ""
+	}
+	w := len(strconv.Itoa(r.count))
+	return fmt.Sprintf("%*d/%d ", w, r.num, r.count)
+}
+
+// instructionRow draws an instruction that runs no step of its own: it
+// sets the image's config (CMD, ENV, ...), or it is "WORKDIR /", or
+// BuildKit ran its step once for another stage. It is done once its stage
+// is.
+func (v BuildView) instructionRow(r row) string {
+	s := v.styles
+	in := r.instr
+	style, glyph := s.State(in.State)
+	right := ""
+	if in.State == buildgraph.StepWaiting {
+		right = s.Waiting.Render(v.waitLabel())
+	}
+	text := clean(buildgraph.FirstLine(in.Instruction.Text))
+	left := "   " + style.Render(glyph) + " " + s.Muted.Render(stepNumber(r)) + s.Faint.Render(text)
+	return pad(left, v.width-10) + padLeft(right, 9) + " "
+}
+
+func (v BuildView) drawStepRow(r row, glyph string, focused bool) string {
+	st := r.step
 	s := v.styles
 	style, _ := s.State(st.State)
-	num := ""
-	if st.Count > 0 {
-		w := len(strconv.Itoa(st.Count))
-		num = fmt.Sprintf("%*d/%d ", w, st.Index, st.Count)
-	}
+	num := stepNumber(r)
 	text := clean(st.Text)
 	if text == "" {
 		text = clean(st.Name)
+	}
+	if st.Stage < 0 {
+		if c := loadsContext(st); c != "" {
+			text += s.Muted.Render(" · " + clean(c))
+		}
 	}
 	var right string
 	switch st.State {
@@ -777,14 +1110,22 @@ func (v BuildView) logsTitle() string {
 	st := v.focusedStep()
 	title := "Logs"
 	if st != nil {
-		title += " · " + clean(st.Name)
+		title += " · " + v.stepTitle(st)
 	}
 	mark := " "
 	if v.logsFocused {
 		mark = "▌"
 	}
 	right := ""
-	if st != nil && st.Logs.Len() > 0 {
+	switch {
+	case v.searching:
+		title = "/" + v.query + "▏"
+	case v.query != "" && len(v.matches) == 0:
+		right = "no match"
+	case v.query != "":
+		right = fmt.Sprintf("%d/%d", v.match+1, len(v.matches))
+	}
+	if st != nil && st.Logs.Len() > 0 && right == "" {
 		if v.follow {
 			right = "following"
 		} else {
@@ -798,11 +1139,57 @@ func (v BuildView) logsTitle() string {
 	return pad(style.Render(mark+truncate(title, v.width-14)), v.width-12) + padLeft(s.Faint.Render(right), 11) + " "
 }
 
+// stepTitle names a step for the log pane's title, numbered as its row
+// is; BuildKit's own i/N, which counts otherwise, comes last.
+func (v BuildView) stepTitle(st *buildgraph.Step) string {
+	if st.Stage < 0 || st.Stage >= len(v.run.Progress.Stages) {
+		t := clean(st.Text)
+		if c := loadsContext(st); c != "" {
+			t += " · " + clean(c)
+		}
+		if t == "" {
+			t = clean(st.Name)
+		}
+		return t
+	}
+	t := clean(v.run.Progress.Stages[st.Stage].Name) + " "
+	if in, ok := v.run.Progress.Instruction(st); ok {
+		t += fmt.Sprintf("%d/%d ", in.Number, in.Count)
+	}
+	t += clean(st.Text)
+	if st.Count > 0 {
+		t += fmt.Sprintf(" · BuildKit's step %d/%d", st.Index, st.Count)
+	}
+	return t
+}
+
 // errorBox describes a failed focused step: the error, the exit code and
 // the Dockerfile lines around its instruction.
 func (v BuildView) errorBox(width int) []string {
+	return v.fitBox(v.drawErrorBox(width))
+}
+
+// fitBox cuts the error box to two thirds of the log pane, so that the step's
+// output keeps room at 80×24; the cut says how many lines it hides.
+func (v BuildView) fitBox(box []string) []string {
+	pane := v.height - 1 - v.stepsHeight() - 1
+	if v.stepsHeight() > 0 {
+		pane--
+	}
+	limit := max(pane*2/3, 5)
+	if len(box) <= limit {
+		return box
+	}
+	hidden := len(box) - limit + 1
+	return append(box[:limit-1:limit-1], " "+v.styles.Faint.Render(fmt.Sprintf("  … %d more lines of the Dockerfile", hidden)))
+}
+
+func (v BuildView) drawErrorBox(width int) []string {
 	s := v.styles
 	st := v.focusedStep()
+	if be := v.stepless(); be != nil {
+		return v.steplessBox(be, width)
+	}
 	if st == nil || st.State != buildgraph.StepError {
 		return nil
 	}
@@ -837,6 +1224,57 @@ func (v BuildView) errorBox(width int) []string {
 		}
 	}
 	for _, l := range buildgraph.Excerpt(source, line, end) {
+		text := clean(l.Text)
+		if l.Marked {
+			out = append(out, " "+s.Marked.Render(truncate(fmt.Sprintf("▶%4d │ %s", l.Number, text), width-2)))
+		} else {
+			out = append(out, " "+s.LineNo.Render(fmt.Sprintf(" %4d │ ", l.Number))+truncate(text, width-10))
+		}
+	}
+	return out
+}
+
+// stepless is the error of a build that failed with no failed step, such
+// as a Dockerfile BuildKit's frontend cannot parse (edited since it was
+// loaded: r sends the file as it is on disk); nil otherwise.
+func (v BuildView) stepless() *engine.BuildError {
+	if v.run == nil || v.run.Outcome == nil || v.run.canceled || v.run.Progress.Failed() != nil {
+		return nil
+	}
+	var be *engine.BuildError
+	if err := v.run.Outcome.Err(); err == nil || errors.Is(err, errCanceled) || !errors.As(err, &be) {
+		return nil
+	}
+	return be
+}
+
+// steplessBox shows a build error of no step like a failed step's: the
+// message with the file and line it points at, and the lines there (from
+// the Dockerfile BuildKit read, which may differ from the one shown).
+func (v BuildView) steplessBox(be *engine.BuildError, width int) []string {
+	s := v.styles
+	msg := clean(buildgraph.FirstLine(be.Err.Error()))
+	msg = strings.TrimPrefix(msg, "failed to solve: ")
+	data, start, end, ok := be.Location()
+	if ok {
+		file := "Dockerfile"
+		for _, src := range be.Sources {
+			if n := src.GetInfo().GetFilename(); n != "" {
+				file = clean(n)
+				break
+			}
+		}
+		msg = fmt.Sprintf("%s:%d: %s", file, start, msg)
+	}
+	out := []string{" " + s.Failed.Render(truncate("✗ "+msg, width-2))}
+	if !ok {
+		return out
+	}
+	source := v.source
+	if len(data) > 0 {
+		source = buildgraph.SourceLines(data)
+	}
+	for _, l := range buildgraph.Excerpt(source, start, end) {
 		text := clean(l.Text)
 		if l.Marked {
 			out = append(out, " "+s.Marked.Render(truncate(fmt.Sprintf("▶%4d │ %s", l.Number, text), width-2)))

@@ -242,7 +242,8 @@ func (v CompareView) table() []string {
 	barW := v.width - 2 - nameW - sizeW - timeW - relW - stepsW - 5
 	barW = min(max(barW, 4), 60)
 	if barW == 60 {
-		relW = v.width - 2 - nameW - sizeW - timeW - barW - stepsW - 5
+		// The columns stay together; what is left is margin on the right.
+		relW = min(v.width-2-nameW-sizeW-timeW-barW-stepsW-5, 28)
 	}
 	hdr := " " + pad("target", nameW) + " " + padLeft("size", sizeW) + " " + pad("", barW) + " "
 	if relW > 0 {
@@ -263,7 +264,7 @@ func (v CompareView) table() []string {
 		if r.saved != nil {
 			name += " (saved)"
 		}
-		sizeText := "?"
+		sizeText := "-"
 		if n >= 0 {
 			sizeText = buildgraph.HumanSize(n)
 		}
@@ -316,7 +317,30 @@ func (v CompareView) table() []string {
 		}
 		out = append(out, line)
 	}
+	if why := v.unknownWhy(); why != "" {
+		out = append(out, s.Muted.Render(truncate(" - "+why, v.width)))
+	}
 	return out
+}
+
+// unknownWhy says in one line (after the measure, "compressed: …") why a size the table shows as "-" is
+// unknown (Docker's classic store knows no compressed size before a
+// push), "" when every size is known.
+func (v CompareView) unknownWhy() string {
+	for _, r := range v.rows {
+		if r.size(v.measure) >= 0 || r.result.Error != "" || r.result.Size == nil {
+			continue
+		}
+		note := r.result.Size.UncompressedNote
+		if v.measure == buildgraph.MeasureCompressed {
+			note = r.result.Size.CompressedNote
+		}
+		if note == "" {
+			note = "the image store does not tell it"
+		}
+		return fmt.Sprintf("%s: %s", v.measure, clean(note))
+	}
+	return ""
 }
 
 // details explains the focused target: where the weight comes from and
@@ -360,13 +384,23 @@ func (v CompareView) details(h int) []string {
 		}
 		return max(l.Size, 0)
 	}
+	known := func(l buildgraph.Layer) bool {
+		if v.measure == buildgraph.MeasureCompressed {
+			return l.Compressed >= 0
+		}
+		return l.Size >= 0
+	}
 	type part struct {
 		label string
 		n     int64
 	}
 	var parts []part
 	b := r.result.Breakdown
-	if b != nil && b.Matched {
+	switch {
+	case total < 0:
+		// The table said why once; a breakdown of unknowns would read 0B.
+		out = append(out, s.Muted.Render(fmt.Sprintf("  %s sizes unknown here; s shows the %s ones", v.measure, otherMeasure(v.measure))))
+	case b != nil && b.Matched:
 		var base, own int64
 		copied := map[string]int64{}
 		var order []string
@@ -388,7 +422,7 @@ func (v CompareView) details(h int) []string {
 			parts = append(parts, part{"copied from " + clean(src), copied[src]})
 		}
 		parts = append(parts, part{"own instructions", own})
-	} else {
+	default:
 		out = append(out, s.Muted.Render("  the image history does not line up with the Dockerfile; layers only"))
 	}
 	labelW := 12
@@ -433,6 +467,9 @@ func (v CompareView) details(h int) []string {
 			where = fmt.Sprintf("%s line %d", clean(l.StageName), l.Line)
 		}
 		sizeText := buildgraph.HumanSize(layerSize(l))
+		if !known(l) {
+			sizeText = "-"
+		}
 		if l.Empty {
 			sizeText = "—"
 		}
@@ -457,4 +494,12 @@ func shortAgo(d time.Duration) string {
 		return fmt.Sprintf("%dh ago", int(d.Hours()))
 	}
 	return fmt.Sprintf("%dd ago", int(d.Hours()/24))
+}
+
+// otherMeasure is the measure s switches to.
+func otherMeasure(m buildgraph.Measure) buildgraph.Measure {
+	if m == buildgraph.MeasureCompressed {
+		return buildgraph.MeasureUncompressed
+	}
+	return buildgraph.MeasureCompressed
 }

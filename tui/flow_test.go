@@ -51,7 +51,7 @@ func TestFlowBuildAndCompare(t *testing.T) {
 	sess.delay = time.Millisecond
 	hist := &memHistory{}
 	tm, _ := startProgram(t, sess, hist)
-	waitFor(t, tm, "replay://") // connected
+	waitFor(t, tm, "● buildkitd") // connected
 	sendKeys(tm, "k", "enter")
 	waitFor(t, tm, "283MB")
 	sendKeys(tm, "esc", "j", "b")
@@ -78,7 +78,7 @@ func TestFlowCancel(t *testing.T) {
 	sess := helloSession(t)
 	sess.hold = 40
 	tm, _ := startProgram(t, sess, nil)
-	waitFor(t, tm, "replay://")
+	waitFor(t, tm, "● buildkitd")
 	sendKeys(tm, "enter")
 	waitFor(t, tm, "load from client")
 	sendKeys(tm, "ctrl+c")

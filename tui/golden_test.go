@@ -58,7 +58,7 @@ func runIntents(m *Model, cmd tea.Cmd) {
 		return
 	}
 	switch msg := cmd().(type) {
-	case buildTargetsMsg, showLogsMsg, retryMsg, connectMsg, savedMsg:
+	case buildTargetsMsg, showLogsMsg, retryMsg, connectMsg, savedMsg, noticeMsg:
 		_, next := m.Update(msg)
 		runIntents(m, next)
 	}
@@ -239,6 +239,27 @@ func TestScreens(t *testing.T) {
 			press(t, m, "enter")
 			drain(t, m, -1)
 		}},
+		// The Dockerfile was edited into a syntax error before r: BuildKit's
+		// frontend fails after the steps that load it succeeded, with no
+		// step of its own; the error shows like a failed step's.
+		{"build-syntax-error", func(t *testing.T) modelOpts {
+			o := hello(t)
+			edited := strings.Replace(string(o.proj.Source), "RUN go build", "RUNN go build", 1)
+			sess := o.session.(*replaySession)
+			sess.streams[""] = stream(t, "hello-final")[:6]
+			sess.fail = map[string]error{"": &engine.BuildError{
+				Err:      errors.New("failed to solve: dockerfile parse error on line 5: unknown instruction: RUNN (did you mean RUN?)"),
+				ExitCode: -1,
+				Sources: []*errdefs.Source{{
+					Info:   &pb.SourceInfo{Filename: "Dockerfile", Data: []byte(edited)},
+					Ranges: []*pb.Range{{Start: &pb.Position{Line: 5}, End: &pb.Position{Line: 5}}},
+				}},
+			}}
+			return o
+		}, func(t *testing.T, m *Model) {
+			press(t, m, "enter")
+			drain(t, m, -1)
+		}},
 		{"build-logs-untrusted", func(t *testing.T) modelOpts {
 			return modelOpts{proj: project(t, "log-heavy", "busybox"), session: &replaySession{
 				kind:    "buildkitd",
@@ -250,6 +271,14 @@ func TestScreens(t *testing.T) {
 			// Focus the RUN step and show its logs full screen.
 			press(t, m, "g", "l", "g")
 		}},
+		// A search in the failed step's log: the match and its count.
+		{"build-logs-search", failing, func(t *testing.T, m *Model) {
+			press(t, m, "enter")
+			drain(t, m, -1)
+			press(t, m, "l", "/", "r", "e", "a", "l", "l", "y", "enter")
+		}},
+		// A filter kept with enter: esc clears it, and the help says so.
+		{"graph-filter-kept", hello, func(t *testing.T, m *Model) { press(t, m, "/", "b", "u", "enter") }},
 		{"compare-empty", hello, func(t *testing.T, m *Model) { press(t, m, "c") }},
 		{"compare", hello, func(t *testing.T, m *Model) {
 			press(t, m, "k", "enter")
@@ -259,6 +288,29 @@ func TestScreens(t *testing.T) {
 			press(t, m, "c")
 		}},
 		{"compare-compressed", hello, func(t *testing.T, m *Model) {
+			press(t, m, "enter")
+			drain(t, m, -1)
+			press(t, m, "esc", "k", "enter")
+			drain(t, m, -1)
+			press(t, m, "c", "s")
+		}},
+		// Docker's classic store knows no compressed size: "-" and why,
+		// once, not "?" and a breakdown of 0B 0%.
+		{"compare-compressed-unknown", func(t *testing.T) modelOpts {
+			o := hello(t)
+			sess := o.session.(*replaySession)
+			for ref, size := range sess.sizes {
+				c := *size
+				c.Compressed, c.CompressedNote, c.Store = buildgraph.Unknown, "not known to Docker's classic image store before a push", "docker classic image store"
+				c.Layers = append([]buildgraph.Layer(nil), size.Layers...)
+				for i := range c.Layers {
+					c.Layers[i].Compressed = buildgraph.Unknown
+				}
+				sess.sizes[ref] = &c
+			}
+			sess.kind = "docker"
+			return o
+		}, func(t *testing.T, m *Model) {
 			press(t, m, "enter")
 			drain(t, m, -1)
 			press(t, m, "esc", "k", "enter")
@@ -353,7 +405,7 @@ func TestLogsNeutralised(t *testing.T) {
 
 // TestLogsFollowAndScroll checks the log pane over a long log: following
 // shows the newest lines, scrolling reaches older ones (the viewport then
-// holds the whole kept window), and G returns to following.
+// holds the whole kept log), and G returns to following.
 func TestLogsFollowAndScroll(t *testing.T) {
 	var b strings.Builder
 	for i := 1; i <= 3000; i++ {
@@ -381,8 +433,8 @@ func TestLogsFollowAndScroll(t *testing.T) {
 	}
 	press(t, m, "g")
 	screen = ansi.Strip(m.render())
-	if want := fmt.Sprintf("line %04d", 3000-maxLogLines+1); !strings.Contains(screen, want) {
-		t.Fatalf("the top of the kept window should be %q:\n%s", want, screen)
+	if want := "line 0001"; !strings.Contains(screen, want) {
+		t.Fatalf("the top of the logs should be their first line %q:\n%s", want, screen)
 	}
 	press(t, m, "G")
 	screen = ansi.Strip(m.render())

@@ -117,13 +117,24 @@ func (v GraphView) Help(g GlobalKeyMap) (short []key.Binding, full [][]key.Bindi
 		full = [][]key.Binding{{k.Up, k.Down, k.Top, k.Bottom}, {ek.PageUp, ek.PageDown, ek.Close}, {k.Build, k.Logs, k.Filter}}
 		return short, full
 	}
-	short = []key.Binding{k.Up, k.Down, k.Build, k.Explain, k.Filter, k.Pane, g.BuildAll}
-	full = [][]key.Binding{{k.Up, k.Down, k.Top, k.Bottom, k.Pane, k.NextEdge, k.PrevEdge, k.Follow}, {k.Build, k.Explain, k.Logs, k.Filter, k.Layout, k.Only}}
+	short = []key.Binding{k.Up, k.Down, k.Build, k.Explain, k.Filter, k.Clear, k.Pane, g.BuildAll}
+	full = [][]key.Binding{{k.Up, k.Down, k.Top, k.Bottom, k.Pane, k.NextEdge, k.PrevEdge, k.Follow}, {k.Build, k.Rebuild, k.Explain, k.Logs, k.Filter, k.Clear, k.Layout, k.Only}}
 	return short, full
 }
 
 // Captures: the filter input takes every key while it is typed in.
 func (v GraphView) Captures() bool { return v.filtering }
+
+// Back clears a filter kept with enter (the explain panel closes first).
+func (v *GraphView) Back() bool {
+	if v.explaining || v.filtering || v.filter.Value() == "" {
+		return false
+	}
+	v.filter.SetValue("")
+	v.keys.Clear.SetEnabled(false)
+	v.applyFilter()
+	return true
+}
 
 // Status is the running build's summary, else what enter does.
 func (v GraphView) Status(build func() string) string {
@@ -277,8 +288,12 @@ func (v *GraphView) applyFilter() {
 		if v.only >= 0 && !slices.Contains(v.onlyStages, s.Index) {
 			continue
 		}
-		if q == "" || strings.Contains(strings.ToLower(s.Name), q) ||
-			strings.Contains(strings.ToLower(s.Base.Ref), q) {
+		// Names match; bases only when asked: "from:golang".
+		match := strings.Contains(strings.ToLower(s.Name), q)
+		if base, ok := strings.CutPrefix(q, "from:"); ok {
+			match = strings.Contains(strings.ToLower(s.Base.Ref), strings.TrimSpace(base))
+		}
+		if q == "" || match {
 			v.shown = append(v.shown, s.Index)
 		}
 	}
@@ -380,6 +395,8 @@ func (v *GraphView) Update(msg tea.Msg) (Screen, tea.Cmd) {
 			return v, nil
 		case key.Matches(k, v.keys.Accept):
 			v.stopFilter()
+			// esc clears the kept filter.
+			v.keys.Clear.SetEnabled(v.filter.Value() != "")
 			return v, nil
 		case key.Matches(k, v.keys.Up), key.Matches(k, v.keys.Down):
 			if k.String() == "up" || k.String() == "down" {
@@ -447,6 +464,16 @@ func (v *GraphView) Update(msg tea.Msg) (Screen, tea.Cmd) {
 		return v, func() tea.Msg { return buildTargetsMsg{targets: []string{t}} }
 	case key.Matches(k, v.keys.Logs):
 		return v, func() tea.Msg { return showLogsMsg{} }
+	case key.Matches(k, v.keys.Rebuild):
+		if v.run == nil {
+			msg := "Nothing to rebuild yet: enter builds the focused stage, a builds every target."
+			return v, func() tea.Msg { return noticeMsg{text: msg} }
+		}
+		var targets []string
+		for _, p := range v.run.Plans {
+			targets = append(targets, p.Target)
+		}
+		return v, func() tea.Msg { return buildTargetsMsg{targets: targets} }
 	case key.Matches(k, v.keys.Layout):
 		v.mode = layoutCompact
 		if v.layout.Compact {
@@ -1037,10 +1064,17 @@ func (v GraphView) detailLines(width int) ([]string, int) {
 	if v.closureErr != nil {
 		add(s.Error.Render(clean(v.closureErr.Error())))
 	}
-	if f.Doc != "" {
+	switch {
+	case f.Doc != "":
 		lines = append(lines, "")
 		for _, l := range strings.Split(f.Doc, "\n") {
 			add(s.Accent.Render(clean(l)))
+		}
+	case len(f.Comments) > 0:
+		// The comment above FROM, as the explain panel shows it.
+		lines = append(lines, "")
+		for _, l := range wrapLines(clean(strings.Join(f.Comments, " ")), max(inner, 10), "") {
+			add(s.Accent.Render(l))
 		}
 	}
 	lines = append(lines, "", "  "+s.PaneTitle.Render("Instructions"))
@@ -1194,7 +1228,7 @@ func (f *filterInput) Update(k tea.KeyPressMsg) bool {
 func (f filterInput) View(s Styles, editing bool) string {
 	text := clean(string(f.value))
 	if editing {
-		return s.Accent.Render("/") + text + s.Accent.Render("▏") + s.Faint.Render("  enter keeps · esc clears")
+		return s.Accent.Render("/") + text + s.Accent.Render("▏") + s.Faint.Render("  stage names; from:… bases · enter keeps · esc clears")
 	}
-	return s.Muted.Render("filter: " + text)
+	return s.Muted.Render("filter: " + text + " (esc clears)")
 }

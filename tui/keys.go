@@ -57,6 +57,8 @@ type GraphKeyMap struct {
 	NextEdge key.Binding
 	PrevEdge key.Binding
 	Follow   key.Binding
+	// Rebuild builds again what the last build built.
+	Rebuild key.Binding
 }
 
 // DefaultGraphKeyMap returns the graph screen's keys.
@@ -78,6 +80,7 @@ func DefaultGraphKeyMap() GraphKeyMap {
 		NextEdge: key.NewBinding(key.WithKeys("]"), key.WithHelp("]", "next edge")),
 		PrevEdge: key.NewBinding(key.WithKeys("["), key.WithHelp("[", "prev edge")),
 		Follow:   key.NewBinding(key.WithKeys("f"), key.WithHelp("f", "follow edge")),
+		Rebuild:  key.NewBinding(key.WithKeys("r"), key.WithHelp("r", "rebuild")),
 	}
 }
 
@@ -94,6 +97,11 @@ type BuildKeyMap struct {
 	Follow   key.Binding
 	Rebuild  key.Binding
 	Failed   key.Binding
+	// Search searches the focused step's log; Next and Prev go between
+	// its matches while a search is on.
+	Search key.Binding
+	Next   key.Binding
+	Prev   key.Binding
 }
 
 // DefaultBuildKeyMap returns the build screen's keys.
@@ -109,7 +117,10 @@ func DefaultBuildKeyMap() BuildKeyMap {
 		Logs:     key.NewBinding(key.WithKeys("l"), key.WithHelp("l", "logs full screen")),
 		Follow:   key.NewBinding(key.WithKeys("f"), key.WithHelp("f", "follow logs")),
 		Rebuild:  key.NewBinding(key.WithKeys("r"), key.WithHelp("r", "rebuild")),
-		Failed:   key.NewBinding(key.WithKeys("e"), key.WithHelp("e", "failed step"), key.WithDisabled()),
+		Failed:   key.NewBinding(key.WithKeys("e"), key.WithHelp("e", "first error"), key.WithDisabled()),
+		Search:   key.NewBinding(key.WithKeys("/"), key.WithHelp("/", "search logs")),
+		Next:     key.NewBinding(key.WithKeys("n"), key.WithHelp("n/N", "next/prev match"), key.WithDisabled()),
+		Prev:     key.NewBinding(key.WithKeys("N"), key.WithHelp("N", "prev match"), key.WithDisabled()),
 	}
 }
 

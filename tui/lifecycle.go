@@ -109,6 +109,9 @@ func (m *Model) shutdown() {
 	}
 	m.closed = true
 	m.run.stop()
+	if m.run != nil {
+		m.run.spill.close()
+	}
 	m.cancel()
 	if m.session != nil {
 		_ = m.session.Close()
@@ -210,8 +213,12 @@ func (m *Model) startBuild(targets []string) tea.Cmd {
 		m.setNotice("", false)
 	}
 	m.run.stop()
+	if m.run != nil {
+		m.run.spill.close()
+	}
 	m.nextID++
 	r := &buildRun{id: m.nextID, noCache: m.noCache, started: m.now()}
+	r.spill = newLogSpill(r.id)
 	for _, pl := range plans {
 		r.targets = append(r.targets, pl.Target)
 	}
@@ -234,8 +241,11 @@ func (m *Model) buildEvents(events []pipeline.Event) tea.Cmd {
 	updated := false
 	for _, ev := range events {
 		r.Apply(ev)
-		switch ev.(type) {
-		case pipeline.Status, pipeline.MeasureProgress:
+		switch ev := ev.(type) {
+		case pipeline.Status:
+			r.spill.add(r.Progress, ev.Status)
+			updated = true
+		case pipeline.MeasureProgress:
 			updated = true
 		case pipeline.SolveEnded:
 			r.ended = m.now()

@@ -145,6 +145,9 @@ func (m *Model) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 	case focusRequest:
 		m.focusOn(msg.focusScreen())
 		return m, m.updateFocused(msg)
+	case noticeMsg:
+		m.setNotice(msg.text, msg.alert)
+		return m, nil
 	}
 	if cmd, ok := m.updateBuild(msg); ok {
 		return m, cmd
@@ -230,7 +233,7 @@ func (m *Model) handleKey(k tea.KeyPressMsg) (tea.Model, tea.Cmd) {
 		}
 		return m, nil
 	}
-	if m.focused().Captures() {
+	if m.focused().Captures() || m.focused().Claims(k) {
 		return m, m.updateFocused(k)
 	}
 	switch {
@@ -356,10 +359,11 @@ func (m *Model) drawHeader() string {
 	if m.showHelp {
 		left += s.ActiveTab.Render("Help")
 	}
-	var eng string
+	var eng, short string
 	switch {
 	case m.session != nil:
 		eng = s.Good.Render("●") + " " + s.Muted.Render(m.session.Describe())
+		short = s.Good.Render("●") + " " + s.Muted.Render(m.session.Kind())
 	case m.connecting:
 		eng = s.Warn.Render("○") + " " + s.Muted.Render("connecting…")
 	case m.connErr != nil:
@@ -367,13 +371,29 @@ func (m *Model) drawHeader() string {
 	default:
 		eng = s.Muted.Render("○ no engine")
 	}
+	if short == "" {
+		short = eng
+	}
 	if m.noCache {
 		eng = s.Warn.Render("no-cache") + "  " + eng
+		short = s.Warn.Render("no-cache") + "  " + short
 	}
-	file := s.Muted.Render(clean(m.opts.Project.Dockerfile))
-	room := m.width - lipgloss.Width(left) - lipgloss.Width(eng) - 3
-	if room > 8 {
-		left += "  " + truncate(file, room)
+	// The file name comes first: the engine's address gives way to it,
+	// down to the engine's kind; a long path keeps its end.
+	file := clean(m.opts.Project.Dockerfile)
+	room := m.width - lipgloss.Width(left) - 4 // two spaces before the file, one after, one at the end
+	if lipgloss.Width(file)+lipgloss.Width(eng) > room {
+		if w := room - lipgloss.Width(file); w > lipgloss.Width(short)+4 {
+			eng = truncate(eng, w)
+		} else {
+			eng = short
+		}
+	}
+	if w := room - lipgloss.Width(eng); lipgloss.Width(file) > w {
+		file = truncateLeft(file, w)
+	}
+	if lipgloss.Width(file) > 8 {
+		left += "  " + s.Muted.Render(file)
 	}
 	gap := max(m.width-lipgloss.Width(left)-lipgloss.Width(eng)-1, 1)
 	return truncate(left+strings.Repeat(" ", gap)+eng+" ", m.width)
@@ -437,16 +457,116 @@ func (m *Model) helpLine() string {
 	}
 	if k.String() != m.helpKey {
 		m.helpKey = k.String()
-		m.helpDrawn = truncate(" "+m.help.ShortHelpView(short), m.width)
+		m.helpDrawn = truncate(" "+m.shortHelpView(m.fitShort(short)), m.width)
 	}
 	return m.helpDrawn
+}
+
+func (m *Model) shortHelpView(bs []key.Binding) string {
+	h := m.help
+	h.SetWidth(0)
+	return h.ShortHelpView(bs)
+}
+
+// fitShort picks the keys of the short help that fit the width: cancel,
+// help and quit always, then the screen's keys in their order of
+// importance as long as they fit.
+func (m *Model) fitShort(short []key.Binding) []key.Binding {
+	var enabled []key.Binding
+	for _, b := range short {
+		if b.Enabled() {
+			enabled = append(enabled, b)
+		}
+	}
+	fits := func(bs []key.Binding) bool { return lipgloss.Width(m.shortHelpView(bs))+1 <= m.width }
+	if fits(enabled) {
+		return enabled
+	}
+	g := m.keys
+	essential := func(b key.Binding) bool {
+		for _, e := range []key.Binding{g.Cancel, g.Help, g.Quit} {
+			if b.Help() == e.Help() {
+				return true
+			}
+		}
+		return false
+	}
+	keep := make([]bool, len(enabled))
+	pick := func() []key.Binding {
+		var out []key.Binding
+		for i, b := range enabled {
+			if keep[i] {
+				out = append(out, b)
+			}
+		}
+		return out
+	}
+	for i, b := range enabled {
+		keep[i] = essential(b)
+	}
+	for i := range enabled {
+		if keep[i] {
+			continue
+		}
+		keep[i] = true
+		if !fits(pick()) {
+			keep[i] = false
+		}
+	}
+	return pick()
+}
+
+// fullHelpView lays the columns of the full help side by side, starting a
+// new band of columns below when the next one does not fit the width: at
+// 80 columns no key is left out.
+func (m *Model) fullHelpView(groups [][]key.Binding) string {
+	st := m.help.Styles
+	var blocks []string
+	for _, g := range groups {
+		kw := 0
+		for _, b := range g {
+			if b.Enabled() {
+				kw = max(kw, lipgloss.Width(b.Help().Key))
+			}
+		}
+		var lines []string
+		for _, b := range g {
+			if b.Enabled() {
+				lines = append(lines, st.FullKey.Render(pad(b.Help().Key, kw))+" "+st.FullDesc.Render(b.Help().Desc))
+			}
+		}
+		if len(lines) > 0 {
+			blocks = append(blocks, strings.Join(lines, "\n"))
+		}
+	}
+	const gap = "    "
+	var bands []string
+	var band []string
+	w := 0
+	for _, b := range blocks {
+		bw := lipgloss.Width(b)
+		if len(band) > 0 && w+len(gap)+bw > m.width-2 {
+			bands = append(bands, lipgloss.JoinHorizontal(lipgloss.Top, band...))
+			band, w = nil, 0
+		}
+		if len(band) > 0 {
+			band = append(band, gap)
+			w += len(gap)
+		}
+		band = append(band, b)
+		w += bw
+	}
+	if len(band) > 0 {
+		bands = append(bands, lipgloss.JoinHorizontal(lipgloss.Top, band...))
+	}
+	return strings.Join(bands, "\n\n")
 }
 
 func (m *Model) viewHelp() string {
 	s := m.styles
 	_, full := m.bindings()
 	lines := []string{"", " " + s.Bold.Render("Keys of the "+m.focused().Title()+" screen") + s.Muted.Render("  (esc or ? closes)"), ""}
-	for _, l := range strings.Split(m.help.FullHelpView(full), "\n") {
+	for _, l := range strings.Split(m.fullHelpView(full), "\n") {
 		lines = append(lines, "  "+l)
 	}
 	lines = append(lines, "",

@@ -52,6 +52,10 @@ type Screen interface {
 	// Captures reports whether the screen takes every key, the global ones
 	// too (a text input has the keyboard).
 	Captures() bool
+	// Claims reports whether the screen takes this key before the global
+	// keys, for a while (n after a search in the logs is the next match,
+	// not no-cache); its help then lists the key.
+	Claims(k tea.KeyPressMsg) bool
 	// Status is the status line while no notice is shown; build draws the
 	// summary of the build that runs, "" when none runs.
 	Status(build func() string) string
@@ -66,6 +70,7 @@ func (baseScreen) ShowKey() key.Binding                               { return k
 func (baseScreen) Help(GlobalKeyMap) ([]key.Binding, [][]key.Binding) { return nil, nil }
 func (baseScreen) Back() bool                                         { return false }
 func (baseScreen) Captures() bool                                     { return false }
+func (baseScreen) Claims(tea.KeyPressMsg) bool                        { return false }
 func (baseScreen) Status(build func() string) string                  { return build() }
 
 // focusRequest is a message that brings a screen to the front before the
@@ -73,6 +78,13 @@ func (baseScreen) Status(build func() string) string                  { return b
 type focusRequest interface {
 	tea.Msg
 	focusScreen() string // the screen's title
+}
+
+// noticeMsg is a sentence a screen has for the status line: why a key did
+// nothing, for one.
+type noticeMsg struct {
+	text  string
+	alert bool
 }
 
 // Events of the session, sent to every screen as the build lifecycle

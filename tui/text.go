@@ -34,6 +34,18 @@ func truncate(s string, width int) string {
 	return ansi.Truncate(s, width, "…")
 }
 
+// truncateLeft cuts plain s to width cells from the left, with an
+// ellipsis: the end of a path is what tells it apart.
+func truncateLeft(s string, width int) string {
+	if width <= 0 {
+		return ""
+	}
+	if cells(s) <= width {
+		return s
+	}
+	return ansi.TruncateLeft(s, cells(s)-width+1, "…")
+}
+
 // pad truncates or pads s with spaces to exactly width cells.
 func pad(s string, width int) string {
 	s, w := cut(s, width)
