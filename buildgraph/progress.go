@@ -244,7 +244,6 @@ func (sp *StageProgress) Duration(now time.Time) time.Duration {
 
 func (sp *StageProgress) refresh() {
 	sp.Started, sp.Completed = time.Time{}, time.Time{}
-	var errored, running, canceled, waiting, done bool
 	var last time.Time
 	for _, s := range sp.Steps {
 		if !s.Started.IsZero() && (sp.Started.IsZero() || s.Started.Before(sp.Started)) {
@@ -253,33 +252,8 @@ func (sp *StageProgress) refresh() {
 		if s.Completed.After(last) {
 			last = s.Completed
 		}
-		switch s.State {
-		case StepError:
-			errored = true
-		case StepRunning:
-			running = true
-		case StepCanceled:
-			canceled = true
-		case StepWaiting:
-			waiting = true
-		case StepDone:
-			done = true
-		}
 	}
-	switch {
-	case errored:
-		sp.State = StepError
-	case running:
-		sp.State = StepRunning
-	case canceled:
-		sp.State = StepCanceled
-	case waiting || len(sp.Steps) == 0:
-		sp.State = StepWaiting
-	case done:
-		sp.State = StepDone
-	default:
-		sp.State = StepCached
-	}
+	sp.State = foldStates(sp.Steps)
 	if sp.State.Finished() {
 		sp.Completed = last
 	}
@@ -710,6 +684,13 @@ func instructionState(steps []*Step, stage StepState) StepState {
 		}
 		return StepWaiting
 	}
+	return foldStates(steps)
+}
+
+// foldStates is the one state that stands for several steps: an error
+// wins over running, running over canceled, canceled over waiting,
+// waiting over done and done over cached. No steps at all are waiting.
+func foldStates(steps []*Step) StepState {
 	var errored, running, canceled, waiting, done bool
 	for _, s := range steps {
 		switch s.State {
@@ -732,7 +713,7 @@ func instructionState(steps []*Step, stage StepState) StepState {
 		return StepRunning
 	case canceled:
 		return StepCanceled
-	case waiting:
+	case waiting || len(steps) == 0:
 		return StepWaiting
 	case done:
 		return StepDone
