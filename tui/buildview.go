@@ -1223,15 +1223,7 @@ func (v BuildView) drawErrorBox(width int) []string {
 			}
 		}
 	}
-	for _, l := range buildgraph.Excerpt(source, line, end) {
-		text := clean(l.Text)
-		if l.Marked {
-			out = append(out, " "+s.Marked.Render(truncate(fmt.Sprintf("▶%4d │ %s", l.Number, text), width-2)))
-		} else {
-			out = append(out, " "+s.LineNo.Render(fmt.Sprintf(" %4d │ ", l.Number))+truncate(text, width-10))
-		}
-	}
-	return out
+	return append(out, v.excerpt(source, line, end, width)...)
 }
 
 // stepless is the error of a build that failed with no failed step, such
@@ -1274,7 +1266,15 @@ func (v BuildView) steplessBox(be *engine.BuildError, width int) []string {
 	if len(data) > 0 {
 		source = buildgraph.SourceLines(data)
 	}
-	for _, l := range buildgraph.Excerpt(source, start, end) {
+	return append(out, v.excerpt(source, start, end, width)...)
+}
+
+// excerpt draws the lines first..last of source with two lines of context
+// on each side, the lines themselves marked.
+func (v BuildView) excerpt(source []string, first, last, width int) []string {
+	s := v.styles
+	var out []string
+	for _, l := range buildgraph.Excerpt(source, first, last) {
 		text := clean(l.Text)
 		if l.Marked {
 			out = append(out, " "+s.Marked.Render(truncate(fmt.Sprintf("▶%4d │ %s", l.Number, text), width-2)))
