@@ -8,10 +8,11 @@ import (
 	"github.com/stagescope/stagescope/buildgraph"
 	"github.com/stagescope/stagescope/engine"
 	"github.com/stagescope/stagescope/internal/crash"
+	"github.com/stagescope/stagescope/internal/fakes"
 )
 
 // panicSession panics while measuring, in the run's own goroutine.
-type panicSession struct{ *fakeSession }
+type panicSession struct{ *fakes.Session }
 
 func (panicSession) Measure(context.Context, *engine.Result, func(int64, int64)) (*buildgraph.ImageSize, error) {
 	panic("measure bug")

@@ -15,6 +15,7 @@ import (
 
 	"github.com/stagescope/stagescope/buildgraph"
 	"github.com/stagescope/stagescope/engine"
+	"github.com/stagescope/stagescope/internal/fakes"
 	"github.com/stagescope/stagescope/internal/history"
 	"github.com/stagescope/stagescope/internal/recorder"
 )
@@ -56,135 +57,29 @@ func recorded(t testing.TB, name, base string) *Project {
 	return p
 }
 
-// fakeSession replays recorded streams as an engine would send them.
-type fakeSession struct {
-	streams map[string][]*client.SolveStatus // by request target
-	fail    map[string]error
-	sizes   map[string]*buildgraph.ImageSize // by request target
-	hold    bool                             // stop after the first update until canceled
-	// together, when set, makes each Measure wait until as many are
-	// measuring at once.
-	together *sync.WaitGroup
+// The images of the hello-final recording, by tag.
+const (
+	helloBuilder = "stagescope/hello-final:builder"
+	helloFinal   = "stagescope/hello-final:stage-1"
+)
 
-	mu       sync.Mutex
-	measured []string
-}
-
-func (s *fakeSession) Kind() string     { return "buildkitd" }
-func (s *fakeSession) Describe() string { return "buildkitd fake://" }
-func (s *fakeSession) Close() error     { return nil }
-
-func (s *fakeSession) Build(ctx context.Context, req engine.BuildRequest, ch chan *client.SolveStatus) (*engine.Result, error) {
-	defer close(ch)
-	ss, ok := s.streams[req.Target]
-	if !ok {
-		return nil, fmt.Errorf("no recording for %q", req.Target)
-	}
-	for i, st := range ss {
-		if s.hold && i == 1 {
-			<-ctx.Done()
-			return nil, ctx.Err()
-		}
-		select {
-		case ch <- st:
-		case <-ctx.Done():
-			return nil, ctx.Err()
-		}
-	}
-	if err := s.fail[req.Target]; err != nil {
-		return nil, err
-	}
-	return &engine.Result{Image: req.Tags[0], Digest: req.Target, Duration: 2 * time.Second}, nil
-}
-
-func (s *fakeSession) BuildAll(ctx context.Context, reqs []engine.BuildRequest, status []chan *client.SolveStatus) ([]*engine.Result, []error) {
-	res := make([]*engine.Result, len(reqs))
-	errs := make([]error, len(reqs))
-	var wg sync.WaitGroup
-	for i := range reqs {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			res[i], errs[i] = s.Build(ctx, reqs[i], status[i])
-		}()
-	}
-	wg.Wait()
-	return res, errs
-}
-
-func (s *fakeSession) Measure(_ context.Context, res *engine.Result, progress func(done, total int64)) (*buildgraph.ImageSize, error) {
-	s.mu.Lock()
-	s.measured = append(s.measured, res.Digest)
-	s.mu.Unlock()
-	size, ok := s.sizes[res.Digest]
-	if !ok {
-		return nil, errors.New("no size for " + res.Digest + "\nsecond line")
-	}
-	progress(0, size.Compressed)
-	if s.together != nil {
-		s.together.Done()
-		all := make(chan struct{})
-		go func() { s.together.Wait(); close(all) }()
-		select {
-		case <-all:
-		case <-time.After(5 * time.Second):
-			return nil, errors.New("measured alone: the other target waits for this one")
-		}
-	}
-	progress(size.Compressed, size.Compressed)
-	c := *size
-	c.Layers = append([]buildgraph.Layer(nil), size.Layers...)
-	return &c, nil
-}
-
-func helloSession(t testing.TB) *fakeSession {
-	return &fakeSession{
-		streams: map[string][]*client.SolveStatus{"builder": stream(t, "hello-builder"), "": stream(t, "hello-final")},
-		sizes: map[string]*buildgraph.ImageSize{
-			"builder": {Uncompressed: 283_400_000, Compressed: 98_200_000, Layers: []buildgraph.Layer{
+func helloSession(t testing.TB) *fakes.Session {
+	return &fakes.Session{
+		Streams: map[string][]*client.SolveStatus{"builder": stream(t, "hello-builder"), "": stream(t, "hello-final")},
+		Sizes: map[string]*buildgraph.ImageSize{
+			helloBuilder: {Uncompressed: 283_400_000, Compressed: 98_200_000, Layers: []buildgraph.Layer{
 				{CreatedBy: "golang toolchain", Size: 274_000_000},
 				{CreatedBy: "WORKDIR /app # buildkit"},
 				{CreatedBy: "COPY hellodocker.go . # buildkit", Size: 1_200},
 				{CreatedBy: "RUN /bin/sh -c go build -o hello hellodocker.go # buildkit", Size: 9_398_800},
 			}},
-			"": {Uncompressed: 2_400_000, Compressed: 1_150_000, Layers: []buildgraph.Layer{
+			helloFinal: {Uncompressed: 2_400_000, Compressed: 1_150_000, Layers: []buildgraph.Layer{
 				{CreatedBy: "WORKDIR /app # buildkit"},
 				{CreatedBy: "COPY /app/hello . # buildkit", Size: 2_400_000},
 				{CreatedBy: `ENTRYPOINT ["./hello"]`, Empty: true},
 			}},
 		},
 	}
-}
-
-type memHistory struct {
-	mu      sync.Mutex
-	saved   map[string]buildgraph.SavedSize
-	records []*history.Record
-}
-
-func (h *memHistory) Load(string) (map[string]buildgraph.SavedSize, error) {
-	h.mu.Lock()
-	defer h.mu.Unlock()
-	out := map[string]buildgraph.SavedSize{}
-	for k, v := range h.saved {
-		out[k] = v
-	}
-	return out, nil
-}
-
-func (h *memHistory) Record(recs []*history.Record) error {
-	h.mu.Lock()
-	defer h.mu.Unlock()
-	if h.saved == nil {
-		h.saved = map[string]buildgraph.SavedSize{}
-	}
-	for _, r := range recs {
-		h.records = append(h.records, r)
-		if r.Size != nil {
-			h.saved[buildgraph.SavedKey(r.Engine.Kind, r.Target)] = buildgraph.SavedSize{Uncompressed: r.Size.Uncompressed, Compressed: r.Size.Compressed, At: r.Time, Engine: r.Engine.Kind}
-		}
-	}
-	return nil
 }
 
 // follow reads a run's events to the end as a face does, folding each in,
@@ -236,7 +131,7 @@ func plans(t *testing.T, p *Project, targets ...string) []*Plan {
 func TestRunMeasuresAndRecords(t *testing.T) {
 	proj := recorded(t, "hello-final", "golang")
 	sess := helloSession(t)
-	hist := &memHistory{saved: map[string]buildgraph.SavedSize{
+	hist := &fakes.History{Saved: map[string]buildgraph.SavedSize{
 		"buildkitd/builder": {Uncompressed: 280_000_000, Engine: "buildkitd"},
 		"docker/stage-1":    {Uncompressed: 1, Engine: "docker"},
 	}}
@@ -279,16 +174,16 @@ func TestRunMeasuresAndRecords(t *testing.T) {
 	if b.Breakdown == nil || len(b.Breakdown.LeftBehind) != 0 {
 		t.Errorf("builder leaves nothing behind: %+v", b.Breakdown)
 	}
-	if got := hist.saved["buildkitd/stage-1"]; got.Uncompressed != 2_400_000 || !got.At.Equal(t0) || got.Engine != "buildkitd" {
-		t.Errorf("recorded %+v", hist.saved)
+	if got := hist.Saved["buildkitd/stage-1"]; got.Uncompressed != 2_400_000 || !got.At.Equal(t0) || got.Engine != "buildkitd" {
+		t.Errorf("recorded %+v", hist.Saved)
 	}
-	if got := hist.saved["buildkitd/builder"]; got.Uncompressed != 283_400_000 {
-		t.Errorf("recorded %+v", hist.saved)
+	if got := hist.Saved["buildkitd/builder"]; got.Uncompressed != 283_400_000 {
+		t.Errorf("recorded %+v", hist.Saved)
 	}
-	if len(hist.records) != 2 || r.Outcome.Records[1] != hist.records[1] {
-		t.Fatalf("records %+v", hist.records)
+	if len(hist.Records) != 2 || r.Outcome.Records[1] != hist.Records[1] {
+		t.Fatalf("records %+v", hist.Records)
 	}
-	rec := hist.records[1]
+	rec := hist.Records[1]
 	if rec.Target != "stage-1" || rec.Outcome != history.Succeeded || rec.Engine.Kind != "buildkitd" ||
 		!strings.HasPrefix(rec.DockerfileDigest, "sha256:") || rec.Size == nil || rec.Breakdown == nil || len(rec.Size.Layers) != 3 ||
 		rec.Contexts["golang"] != "/bases/golang" || rec.StepsTotal != f.StepsTotal {
@@ -317,14 +212,14 @@ func TestRunRecordsOutcomes(t *testing.T) {
 	proj.Base.Secrets = []string{"id=tok,src=/home/me/tok", "id=envtok,env=TOK"}
 	proj.Base.SSH = []string{"default"}
 	sess := helloSession(t)
-	sess.fail = map[string]error{"builder": &engine.BuildError{Err: errors.New("exit code 3"), ExitCode: 3}}
-	hist := &memHistory{}
+	sess.Fail = map[string]error{"builder": &engine.BuildError{Err: errors.New("exit code 3"), ExitCode: 3}}
+	hist := &fakes.History{}
 	r := Start(context.Background(), sess, proj, plans(t, proj, "builder", ""), Options{History: hist})
 	follow(t, r)
-	if len(hist.records) != 2 {
-		t.Fatalf("records %+v", hist.records)
+	if len(hist.Records) != 2 {
+		t.Fatalf("records %+v", hist.Records)
 	}
-	b, f := hist.records[0], hist.records[1]
+	b, f := hist.Records[0], hist.Records[1]
 	if b.Outcome != history.Failed || b.Error == "" || f.Outcome != history.Succeeded || f.Size != nil {
 		t.Errorf("outcomes %s %q, %s", b.Outcome, b.Error, f.Outcome)
 	}
@@ -336,16 +231,16 @@ func TestRunRecordsOutcomes(t *testing.T) {
 	}
 
 	sess = helloSession(t)
-	sess.hold = true
-	hist = &memHistory{}
+	sess.Hold, sess.Abrupt = 1, true
+	hist = &fakes.History{}
 	r = Start(context.Background(), sess, proj, plans(t, proj, ""), Options{History: hist})
 	<-r.Events()
 	r.Cancel()
 	follow(t, r)
-	if len(hist.records) != 1 || hist.records[0].Outcome != history.Canceled {
-		t.Fatalf("canceled: %+v", hist.records)
+	if len(hist.Records) != 1 || hist.Records[0].Outcome != history.Canceled {
+		t.Fatalf("canceled: %+v", hist.Records)
 	}
-	for _, s := range hist.records[0].Steps {
+	for _, s := range hist.Records[0].Steps {
 		if s.State == string(buildgraph.StepRunning) {
 			t.Errorf("a step still runs in the record: %+v", s)
 		}
@@ -357,7 +252,7 @@ func TestRunRecordsOutcomes(t *testing.T) {
 func TestRunWithoutMeasuring(t *testing.T) {
 	proj := recorded(t, "hello-final", "golang")
 	sess := helloSession(t)
-	hist := &memHistory{}
+	hist := &fakes.History{}
 	r := Start(context.Background(), sess, proj, plans(t, proj, "builder"), Options{History: hist})
 	kinds := follow(t, r)
 	if strings.Join(kinds, ",") != "pipeline.Status,pipeline.SolveEnded,pipeline.Done" {
@@ -367,8 +262,8 @@ func TestRunWithoutMeasuring(t *testing.T) {
 	if o.Err() != nil || o.Built[0] == nil || o.Built[0].Image != "stagescope/hello-final:builder" {
 		t.Fatalf("outcome %+v", o)
 	}
-	if o.Results[0].Size != nil || len(sess.measured) != 0 || len(hist.saved) != 0 || len(hist.records) != 1 || hist.records[0].Size != nil {
-		t.Errorf("measured or recorded without being asked: %+v %v %v", o.Results[0], sess.measured, hist.saved)
+	if o.Results[0].Size != nil || len(sess.Measured()) != 0 || len(hist.Saved) != 0 || len(hist.Records) != 1 || hist.Records[0].Size != nil {
+		t.Errorf("measured or recorded without being asked: %+v %v %v", o.Results[0], sess.Measured(), hist.Saved)
 	}
 	if f := r.Progress.Failed(); f != nil || len(r.Progress.Steps()) == 0 {
 		t.Errorf("step model: failed %v, %d steps", f, len(r.Progress.Steps()))
@@ -380,8 +275,8 @@ func TestRunWithoutMeasuring(t *testing.T) {
 func TestRunFailures(t *testing.T) {
 	proj := recorded(t, "hello-final", "golang")
 	sess := helloSession(t)
-	sess.fail = map[string]error{"builder": &engine.BuildError{Err: errors.New("exit code 3\ndetail"), ExitCode: 3}}
-	delete(sess.sizes, "")
+	sess.Fail = map[string]error{"builder": &engine.BuildError{Err: errors.New("exit code 3\ndetail"), ExitCode: 3}}
+	delete(sess.Sizes, helloFinal)
 	r := Start(context.Background(), sess, proj, plans(t, proj, "builder", ""), Options{Measure: true})
 	follow(t, r)
 	o := r.Outcome
@@ -392,7 +287,7 @@ func TestRunFailures(t *testing.T) {
 	if o.Results[0].Error != "build failed: exit code 3" {
 		t.Errorf("builder error %q", o.Results[0].Error)
 	}
-	if o.Results[1].Error != "measuring: no size for " || o.Results[1].Size != nil {
+	if o.Results[1].Error != "measuring: no size recorded for "+helloFinal || o.Results[1].Size != nil {
 		t.Errorf("stage-1: %+v", o.Results[1])
 	}
 }
@@ -402,7 +297,7 @@ func TestRunFailures(t *testing.T) {
 func TestRunCancelAndStop(t *testing.T) {
 	proj := recorded(t, "hello-final", "golang")
 	sess := helloSession(t)
-	sess.hold = true
+	sess.Hold, sess.Abrupt = 1, true
 	r := Start(context.Background(), sess, proj, plans(t, proj, ""), Options{Measure: true})
 	ev := <-r.Events()
 	if _, ok := ev.(Status); !ok {
@@ -514,8 +409,8 @@ func TestRunPreviousFromRecords(t *testing.T) {
 func TestRunMeasuresTogether(t *testing.T) {
 	proj := recorded(t, "hello-final", "golang")
 	sess := helloSession(t)
-	sess.together = &sync.WaitGroup{}
-	sess.together.Add(2) // a Measure waits for the other: sequential measuring never ends
+	sess.Together = &sync.WaitGroup{}
+	sess.Together.Add(2) // a Measure waits for the other: sequential measuring never ends
 	r := Start(context.Background(), sess, proj, plans(t, proj, "builder", "stage-1"), Options{Measure: true})
 	progressed := map[int]bool{}
 	for ev := range r.Events() {
@@ -536,7 +431,7 @@ func TestRunMeasuresTogether(t *testing.T) {
 		t.Fatal(r.Outcome.Err())
 	}
 	done, total, _ := r.MeasureTotals()
-	if want := sess.sizes["builder"].Compressed + sess.sizes[""].Compressed; total == 0 || done != total || total != want {
+	if want := sess.Sizes[helloBuilder].Compressed + sess.Sizes[helloFinal].Compressed; total == 0 || done != total || total != want {
 		t.Errorf("measured %d of %d bytes, want %d of %d", done, total, want, want)
 	}
 }

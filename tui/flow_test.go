@@ -13,6 +13,7 @@ import (
 	"github.com/charmbracelet/x/exp/teatest/v2"
 	"github.com/moby/buildkit/client"
 
+	"github.com/stagescope/stagescope/internal/fakes"
 	"github.com/stagescope/stagescope/pipeline"
 )
 
@@ -48,8 +49,8 @@ func sendKeys(tm *teatest.TestModel, keys ...string) {
 // recorded status streams through the engine's status channel.
 func TestFlowBuildAndCompare(t *testing.T) {
 	sess := helloSession(t)
-	sess.delay = time.Millisecond
-	hist := &memHistory{}
+	sess.Delay = time.Millisecond
+	hist := &fakes.History{}
 	tm, _ := startProgram(t, sess, hist)
 	waitFor(t, tm, "● buildkitd") // connected
 	sendKeys(tm, "k", "enter")
@@ -67,8 +68,8 @@ func TestFlowBuildAndCompare(t *testing.T) {
 			t.Errorf("compare screen lacks %q:\n%s", want, out)
 		}
 	}
-	if len(hist.saved) != 2 || hist.saved["buildkitd/builder"].Uncompressed != 283_400_000 {
-		t.Errorf("saved results %v, want builder and stage-1 under buildkitd/", hist.saved)
+	if len(hist.Saved) != 2 || hist.Saved["buildkitd/builder"].Uncompressed != 283_400_000 {
+		t.Errorf("saved results %v, want builder and stage-1 under buildkitd/", hist.Saved)
 	}
 }
 
@@ -76,7 +77,7 @@ func TestFlowBuildAndCompare(t *testing.T) {
 // build and keeps the program, the second quits.
 func TestFlowCancel(t *testing.T) {
 	sess := helloSession(t)
-	sess.hold = 40
+	sess.Hold = 40
 	tm, _ := startProgram(t, sess, nil)
 	waitFor(t, tm, "● buildkitd")
 	sendKeys(tm, "enter")
@@ -98,7 +99,7 @@ func TestFlowCancel(t *testing.T) {
 // first's updates and outcome must not touch the second.
 func TestStaleMessagesDropped(t *testing.T) {
 	sess := helloSession(t)
-	sess.hold = 30
+	sess.Hold = 30
 	m, _ := newModel(t, modelOpts{proj: project(t, "hello-final", "golang"), session: sess}, 100, 30)
 	press(t, m, "enter")
 	first := m.run

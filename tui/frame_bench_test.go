@@ -13,6 +13,7 @@ import (
 	"github.com/moby/buildkit/client"
 
 	"github.com/stagescope/stagescope/buildgraph"
+	"github.com/stagescope/stagescope/internal/fakes"
 	"github.com/stagescope/stagescope/pipeline"
 )
 
@@ -26,9 +27,9 @@ import (
 func BenchmarkBuildFrame(b *testing.B) {
 	for _, size := range []struct{ w, h int }{{120, 40}, {200, 60}} {
 		b.Run(fmtSize(size.w, size.h), func(b *testing.B) {
-			m, clock := newModel(b, modelOpts{proj: project(b, "log-heavy", "busybox"), session: &replaySession{
-				kind:    "buildkitd",
-				streams: map[string][]*client.SolveStatus{"": stream(b, "log-heavy")},
+			m, clock := newModel(b, modelOpts{proj: project(b, "log-heavy", "busybox"), session: &fakes.Session{
+				Engine:  "buildkitd",
+				Streams: map[string][]*client.SolveStatus{"": stream(b, "log-heavy")},
 			}}, size.w, size.h)
 			press(b, m, "b")
 			drain(b, m, 20)
@@ -80,9 +81,9 @@ func fmtSize(w, h int) string { return fmt.Sprintf("%dx%d", w, h) }
 func TestKeptDrawingsMatchFresh(t *testing.T) {
 	for _, name := range []string{"log-heavy", "hello"} {
 		t.Run(name, func(t *testing.T) {
-			o := modelOpts{proj: project(t, "log-heavy", "busybox"), session: &replaySession{
-				kind:    "buildkitd",
-				streams: map[string][]*client.SolveStatus{"": stream(t, "log-heavy")},
+			o := modelOpts{proj: project(t, "log-heavy", "busybox"), session: &fakes.Session{
+				Engine:  "buildkitd",
+				Streams: map[string][]*client.SolveStatus{"": stream(t, "log-heavy")},
 			}}
 			if name == "hello" {
 				o = modelOpts{proj: project(t, "hello-final", "golang"), session: helloSession(t)}

@@ -17,6 +17,7 @@ import (
 
 	"github.com/stagescope/stagescope/buildgraph"
 	"github.com/stagescope/stagescope/engine"
+	"github.com/stagescope/stagescope/internal/fakes"
 	"github.com/stagescope/stagescope/pipeline"
 )
 
@@ -157,10 +158,10 @@ func TestScreens(t *testing.T) {
 		return modelOpts{proj: project(t, "hello-final", "golang"), session: helloSession(t)}
 	}
 	failing := func(t *testing.T) modelOpts {
-		return modelOpts{proj: project(t, "failing", "busybox"), session: &replaySession{
-			kind:    "buildkitd",
-			streams: map[string][]*client.SolveStatus{"test": stream(t, "failing")},
-			fail: map[string]error{"test": &engine.BuildError{
+		return modelOpts{proj: project(t, "failing", "busybox"), session: &fakes.Session{
+			Engine:  "buildkitd",
+			Streams: map[string][]*client.SolveStatus{"test": stream(t, "failing")},
+			Fail: map[string]error{"test": &engine.BuildError{
 				Err: errors.New("process did not complete successfully"), ExitCode: 3,
 				Step: `[test 2/3] RUN echo "about to fail" && echo "really failing" >&2 && exit 3`,
 			}},
@@ -187,7 +188,7 @@ func TestScreens(t *testing.T) {
 				}
 			}},
 		{"graph-during-build", hello, func(t *testing.T, m *Model) {
-			m.session.(*replaySession).hold = 60
+			m.session.(*fakes.Session).Hold = 60
 			press(t, m, "enter")
 			drain(t, m, 60)
 			press(t, m, "esc")
@@ -199,12 +200,12 @@ func TestScreens(t *testing.T) {
 			return o
 		}, func(t *testing.T, m *Model) { press(t, m, "enter") }},
 		{"build-running", hello, func(t *testing.T, m *Model) {
-			m.session.(*replaySession).hold = 60
+			m.session.(*fakes.Session).Hold = 60
 			press(t, m, "enter")
 			drain(t, m, 60)
 		}},
 		{"build-canceled", hello, func(t *testing.T, m *Model) {
-			m.session.(*replaySession).hold = 60
+			m.session.(*fakes.Session).Hold = 60
 			press(t, m, "enter")
 			drain(t, m, 60)
 			press(t, m, "x")
@@ -222,10 +223,10 @@ func TestScreens(t *testing.T) {
 		// no stage: the Dockerfile lines come from the error's location.
 		{"build-failed-base", func(t *testing.T) modelOpts {
 			proj := project(t, "bad-base", "busybox")
-			return modelOpts{proj: proj, session: &replaySession{
-				kind:    "buildkitd",
-				streams: map[string][]*client.SolveStatus{"app": stream(t, "bad-base")},
-				fail: map[string]error{"app": &engine.BuildError{
+			return modelOpts{proj: proj, session: &fakes.Session{
+				Engine:  "buildkitd",
+				Streams: map[string][]*client.SolveStatus{"app": stream(t, "bad-base")},
+				Fail: map[string]error{"app": &engine.BuildError{
 					Err:      errors.New("failed to resolve source metadata for example.invalid/runtime:1"),
 					ExitCode: -1,
 					Step:     "[internal] load metadata for example.invalid/runtime:1",
@@ -245,9 +246,9 @@ func TestScreens(t *testing.T) {
 		{"build-syntax-error", func(t *testing.T) modelOpts {
 			o := hello(t)
 			edited := strings.Replace(string(o.proj.Source), "RUN go build", "RUNN go build", 1)
-			sess := o.session.(*replaySession)
-			sess.streams[""] = stream(t, "hello-final")[:6]
-			sess.fail = map[string]error{"": &engine.BuildError{
+			sess := o.session.(*fakes.Session)
+			sess.Streams[""] = stream(t, "hello-final")[:6]
+			sess.Fail = map[string]error{"": &engine.BuildError{
 				Err:      errors.New("failed to solve: dockerfile parse error on line 5: unknown instruction: RUNN (did you mean RUN?)"),
 				ExitCode: -1,
 				Sources: []*errdefs.Source{{
@@ -261,9 +262,9 @@ func TestScreens(t *testing.T) {
 			drain(t, m, -1)
 		}},
 		{"build-logs-untrusted", func(t *testing.T) modelOpts {
-			return modelOpts{proj: project(t, "log-heavy", "busybox"), session: &replaySession{
-				kind:    "buildkitd",
-				streams: map[string][]*client.SolveStatus{"": stream(t, "log-heavy")},
+			return modelOpts{proj: project(t, "log-heavy", "busybox"), session: &fakes.Session{
+				Engine:  "buildkitd",
+				Streams: map[string][]*client.SolveStatus{"": stream(t, "log-heavy")},
 			}}
 		}, func(t *testing.T, m *Model) {
 			press(t, m, "enter")
@@ -298,17 +299,17 @@ func TestScreens(t *testing.T) {
 		// once, not "?" and a breakdown of 0B 0%.
 		{"compare-compressed-unknown", func(t *testing.T) modelOpts {
 			o := hello(t)
-			sess := o.session.(*replaySession)
-			for ref, size := range sess.sizes {
+			sess := o.session.(*fakes.Session)
+			for ref, size := range sess.Sizes {
 				c := *size
 				c.Compressed, c.CompressedNote, c.Store = buildgraph.Unknown, "not known to Docker's classic image store before a push", "docker classic image store"
 				c.Layers = append([]buildgraph.Layer(nil), size.Layers...)
 				for i := range c.Layers {
 					c.Layers[i].Compressed = buildgraph.Unknown
 				}
-				sess.sizes[ref] = &c
+				sess.Sizes[ref] = &c
 			}
-			sess.kind = "docker"
+			sess.Engine = "docker"
 			return o
 		}, func(t *testing.T, m *Model) {
 			press(t, m, "enter")
@@ -319,7 +320,7 @@ func TestScreens(t *testing.T) {
 		}},
 		{"compare-saved", func(t *testing.T) modelOpts {
 			o := hello(t)
-			o.history = &memHistory{saved: map[string]buildgraph.SavedSize{
+			o.history = &fakes.History{Saved: map[string]buildgraph.SavedSize{
 				"buildkitd/builder": {Uncompressed: 280_000_000, Compressed: 97_000_000, At: t0.Add(-26 * 3600e9), Engine: "buildkitd"},
 				"docker/stage-1":    {Uncompressed: 2_000_000, Compressed: 1_000_000, At: t0.Add(-3600e9), Engine: "docker"},
 			}}
@@ -387,7 +388,7 @@ func TestLogsNeutralised(t *testing.T) {
 		{Logs: []*client.VertexLog{{Vertex: digest.Digest(d), Stream: 1, Data: []byte(evil)}}},
 	}
 	proj := project(t, "log-heavy", "busybox")
-	sess := &replaySession{kind: "buildkitd", streams: map[string][]*client.SolveStatus{"": ss}}
+	sess := &fakes.Session{Engine: "buildkitd", Streams: map[string][]*client.SolveStatus{"": ss}}
 	m, _ := newModel(t, modelOpts{proj: proj, session: sess}, 100, 30)
 	press(t, m, "enter")
 	drain(t, m, 2)
@@ -418,7 +419,7 @@ func TestLogsFollowAndScroll(t *testing.T) {
 		{Logs: []*client.VertexLog{{Vertex: digest.Digest(d), Stream: 1, Data: []byte(b.String())}}},
 	}
 	proj := project(t, "log-heavy", "busybox")
-	sess := &replaySession{kind: "buildkitd", streams: map[string][]*client.SolveStatus{"": ss}}
+	sess := &fakes.Session{Engine: "buildkitd", Streams: map[string][]*client.SolveStatus{"": ss}}
 	m, _ := newModel(t, modelOpts{proj: proj, session: sess}, 100, 30)
 	press(t, m, "enter")
 	drain(t, m, 2)

@@ -1,9 +1,6 @@
 package tui
 
 import (
-	"context"
-	"errors"
-	"fmt"
 	"os"
 	"path/filepath"
 	"sync"
@@ -15,7 +12,7 @@ import (
 
 	"github.com/stagescope/stagescope/buildgraph"
 	"github.com/stagescope/stagescope/engine"
-	"github.com/stagescope/stagescope/internal/history"
+	"github.com/stagescope/stagescope/internal/fakes"
 	"github.com/stagescope/stagescope/internal/recorder"
 	"github.com/stagescope/stagescope/pipeline"
 )
@@ -83,102 +80,15 @@ func project(t testing.TB, name, base string) *pipeline.Project {
 	}
 }
 
-// replaySession is an engine that replays recorded status streams through
-// the channel a real build would use.
-type replaySession struct {
-	kind    string
-	streams map[string][]*client.SolveStatus // by BuildRequest.Target
-	// hold, when > 0, stops each stream after that many updates until the
-	// build is canceled; the running steps are then reported canceled.
-	hold  int
-	fail  map[string]error
-	sizes map[string]*buildgraph.ImageSize // by image tag
-	delay time.Duration                    // between updates
-}
-
-func (s *replaySession) Kind() string     { return s.kind }
-func (s *replaySession) Describe() string { return s.kind + " replay://recorded" }
-func (s *replaySession) Close() error     { return nil }
-
-func (s *replaySession) Build(ctx context.Context, req engine.BuildRequest, ch chan *client.SolveStatus) (*engine.Result, error) {
-	defer close(ch)
-	ss, ok := s.streams[req.Target]
-	if !ok {
-		return nil, fmt.Errorf("no recording for target %q", req.Target)
-	}
-	running := map[string]*client.Vertex{}
-	for i, st := range ss {
-		if s.hold > 0 && i == s.hold {
-			<-ctx.Done()
-			// BuildKit reports the steps that ran as canceled.
-			var vs []*client.Vertex
-			at := t0
-			for _, v := range running {
-				c := *v
-				c.Completed, c.Error = &at, "context canceled"
-				vs = append(vs, &c)
-			}
-			ch <- &client.SolveStatus{Vertexes: vs}
-			return nil, ctx.Err()
-		}
-		for _, v := range st.Vertexes {
-			if v.Started != nil && v.Completed == nil {
-				running[v.Digest.String()] = v
-			} else if v.Completed != nil {
-				delete(running, v.Digest.String())
-			}
-		}
-		select {
-		case ch <- st:
-		case <-ctx.Done():
-			return nil, ctx.Err()
-		}
-		if s.delay > 0 {
-			time.Sleep(s.delay)
-		}
-	}
-	if err := s.fail[req.Target]; err != nil {
-		return nil, err
-	}
-	return &engine.Result{Image: req.Tags[0], Duration: 12300 * time.Millisecond}, nil
-}
-
-func (s *replaySession) BuildAll(ctx context.Context, reqs []engine.BuildRequest, status []chan *client.SolveStatus) ([]*engine.Result, []error) {
-	res := make([]*engine.Result, len(reqs))
-	errs := make([]error, len(reqs))
-	var wg sync.WaitGroup
-	for i := range reqs {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			res[i], errs[i] = s.Build(ctx, reqs[i], status[i])
-		}()
-	}
-	wg.Wait()
-	return res, errs
-}
-
-func (s *replaySession) Measure(_ context.Context, res *engine.Result, progress func(done, total int64)) (*buildgraph.ImageSize, error) {
-	size, ok := s.sizes[res.Image]
-	if !ok {
-		return nil, errors.New("no size recorded for " + res.Image)
-	}
-	progress(0, size.Compressed)
-	progress(size.Compressed, size.Compressed)
-	c := *size
-	c.Layers = append([]buildgraph.Layer(nil), size.Layers...)
-	return &c, nil
-}
-
 // helloSession replays the hello-multistage builds.
-func helloSession(t testing.TB) *replaySession {
-	return &replaySession{
-		kind: "buildkitd",
-		streams: map[string][]*client.SolveStatus{
+func helloSession(t testing.TB) *fakes.Session {
+	return &fakes.Session{
+		Engine: "buildkitd",
+		Streams: map[string][]*client.SolveStatus{
 			"builder": stream(t, "hello-builder"),
 			"":        stream(t, "hello-final"),
 		},
-		sizes: map[string]*buildgraph.ImageSize{
+		Sizes: map[string]*buildgraph.ImageSize{
 			"stagescope/hello-final:builder": {
 				Ref: "stagescope/hello-final:builder", Uncompressed: 283_400_000, Compressed: 98_200_000, Store: "buildkitd content store",
 				Layers: []buildgraph.Layer{
@@ -198,36 +108,6 @@ func helloSession(t testing.TB) *replaySession {
 			},
 		},
 	}
-}
-
-// memHistory is an in-memory History.
-type memHistory struct {
-	mu    sync.Mutex
-	saved map[string]buildgraph.SavedSize
-}
-
-func (h *memHistory) Load(string) (map[string]buildgraph.SavedSize, error) {
-	h.mu.Lock()
-	defer h.mu.Unlock()
-	out := map[string]buildgraph.SavedSize{}
-	for k, v := range h.saved {
-		out[k] = v
-	}
-	return out, nil
-}
-
-func (h *memHistory) Record(recs []*history.Record) error {
-	h.mu.Lock()
-	defer h.mu.Unlock()
-	if h.saved == nil {
-		h.saved = map[string]buildgraph.SavedSize{}
-	}
-	for _, r := range recs {
-		if r.Size != nil {
-			h.saved[buildgraph.SavedKey(r.Engine.Kind, r.Target)] = buildgraph.SavedSize{Uncompressed: r.Size.Uncompressed, Compressed: r.Size.Compressed, At: r.Time, Engine: r.Engine.Kind}
-		}
-	}
-	return nil
 }
 
 // screenText is the model's frame without styles.

@@ -15,6 +15,7 @@ import (
 	digest "github.com/opencontainers/go-digest"
 
 	"github.com/stagescope/stagescope/engine"
+	"github.com/stagescope/stagescope/internal/fakes"
 )
 
 // TestStepCountsAgree checks that the graph, the build's header and its
@@ -85,9 +86,9 @@ func chattyModel(t *testing.T, lines []string, fail bool) *Model {
 			&client.SolveStatus{Vertexes: []*client.Vertex{{Digest: exp, Name: "exporting to image", Started: &done, Completed: &later}}})
 	}
 	proj := project(t, "log-heavy", "busybox")
-	sess := &replaySession{kind: "buildkitd", streams: map[string][]*client.SolveStatus{"": ss}}
+	sess := &fakes.Session{Engine: "buildkitd", Streams: map[string][]*client.SolveStatus{"": ss}}
 	if fail {
-		sess.fail = map[string]error{"": &engine.BuildError{Err: errors.New(end.Error), ExitCode: 1, Step: end.Name}}
+		sess.Fail = map[string]error{"": &engine.BuildError{Err: errors.New(end.Error), ExitCode: 1, Step: end.Name}}
 	}
 	m, _ := newModel(t, modelOpts{proj: proj, session: sess}, 80, 24)
 	press(t, m, "enter")
@@ -177,7 +178,7 @@ func TestFocusAfterBuild(t *testing.T) {
 // lists every key of the screen.
 func TestSmallTerminalComplete(t *testing.T) {
 	m, _ := newModel(t, modelOpts{proj: project(t, "hello-final", "golang"), session: helloSession(t)}, 80, 24)
-	m.session.(*replaySession).hold = 60
+	m.session.(*fakes.Session).Hold = 60
 	press(t, m, "enter")
 	drain(t, m, 60)
 	lines := strings.Split(ansi.Strip(m.render()), "\n")
@@ -226,7 +227,7 @@ func TestCompareWideColumnsClose(t *testing.T) {
 }
 
 // longAddr is an engine with a long address.
-type longAddr struct{ *replaySession }
+type longAddr struct{ *fakes.Session }
 
 func (longAddr) Describe() string {
 	return "buildkitd unix:///run/user/1000/buildkit/a/very/long/socket/path/buildkitd.sock"
