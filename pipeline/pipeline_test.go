@@ -17,33 +17,15 @@ import (
 	"github.com/stagescope/stagescope/engine"
 	"github.com/stagescope/stagescope/internal/fakes"
 	"github.com/stagescope/stagescope/internal/history"
-	"github.com/stagescope/stagescope/internal/recorder"
 )
 
 var t0 = time.Date(2026, 11, 27, 7, 22, 30, 0, time.UTC)
-
-// statusDir holds status streams recorded from real builds.
-var statusDir = filepath.Join("..", "buildgraph", "testdata", "status")
-
-func stream(t testing.TB, name string) []*client.SolveStatus {
-	t.Helper()
-	f, err := os.Open(filepath.Join(statusDir, name, "status.jsonl"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer f.Close()
-	ss, err := recorder.Replay(f)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return ss
-}
 
 // recorded is the project of a recording, its base replaced by a named
 // context as the recordings were made.
 func recorded(t testing.TB, name, base string) *Project {
 	t.Helper()
-	file := filepath.Join(statusDir, name, "Dockerfile")
+	file := filepath.Join(fakes.StatusDir, name, "Dockerfile")
 	src, err := os.ReadFile(file)
 	if err != nil {
 		t.Fatal(err)
@@ -65,7 +47,7 @@ const (
 
 func helloSession(t testing.TB) *fakes.Session {
 	return &fakes.Session{
-		Streams: map[string][]*client.SolveStatus{"builder": stream(t, "hello-builder"), "": stream(t, "hello-final")},
+		Streams: map[string][]*client.SolveStatus{"builder": fakes.Stream(t, "hello-builder"), "": fakes.Stream(t, "hello-final")},
 		Sizes: map[string]*buildgraph.ImageSize{
 			helloBuilder: {Uncompressed: 283_400_000, Compressed: 98_200_000, Layers: []buildgraph.Layer{
 				{CreatedBy: "golang toolchain", Size: 274_000_000},

@@ -114,7 +114,7 @@ func TestStaleMessagesDropped(t *testing.T) {
 	}
 	before := len(second.Progress.Steps())
 	var stale []pipeline.Event
-	for _, s := range stream(t, "hello-final") {
+	for _, s := range fakes.Stream(t, "hello-final") {
 		stale = append(stale, pipeline.Status{Status: s})
 	}
 	m.Update(eventsMsg{id: first.id, events: stale})

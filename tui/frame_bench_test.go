@@ -29,7 +29,7 @@ func BenchmarkBuildFrame(b *testing.B) {
 		b.Run(fmtSize(size.w, size.h), func(b *testing.B) {
 			m, clock := newModel(b, modelOpts{proj: project(b, "log-heavy", "busybox"), session: &fakes.Session{
 				Engine:  "buildkitd",
-				Streams: map[string][]*client.SolveStatus{"": stream(b, "log-heavy")},
+				Streams: map[string][]*client.SolveStatus{"": fakes.Stream(b, "log-heavy")},
 			}}, size.w, size.h)
 			press(b, m, "b")
 			drain(b, m, 20)
@@ -83,7 +83,7 @@ func TestKeptDrawingsMatchFresh(t *testing.T) {
 		t.Run(name, func(t *testing.T) {
 			o := modelOpts{proj: project(t, "log-heavy", "busybox"), session: &fakes.Session{
 				Engine:  "buildkitd",
-				Streams: map[string][]*client.SolveStatus{"": stream(t, "log-heavy")},
+				Streams: map[string][]*client.SolveStatus{"": fakes.Stream(t, "log-heavy")},
 			}}
 			if name == "hello" {
 				o = modelOpts{proj: project(t, "hello-final", "golang"), session: helloSession(t)}

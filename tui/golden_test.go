@@ -160,7 +160,7 @@ func TestScreens(t *testing.T) {
 	failing := func(t *testing.T) modelOpts {
 		return modelOpts{proj: project(t, "failing", "busybox"), session: &fakes.Session{
 			Engine:  "buildkitd",
-			Streams: map[string][]*client.SolveStatus{"test": stream(t, "failing")},
+			Streams: map[string][]*client.SolveStatus{"test": fakes.Stream(t, "failing")},
 			Fail: map[string]error{"test": &engine.BuildError{
 				Err: errors.New("process did not complete successfully"), ExitCode: 3,
 				Step: `[test 2/3] RUN echo "about to fail" && echo "really failing" >&2 && exit 3`,
@@ -225,7 +225,7 @@ func TestScreens(t *testing.T) {
 			proj := project(t, "bad-base", "busybox")
 			return modelOpts{proj: proj, session: &fakes.Session{
 				Engine:  "buildkitd",
-				Streams: map[string][]*client.SolveStatus{"app": stream(t, "bad-base")},
+				Streams: map[string][]*client.SolveStatus{"app": fakes.Stream(t, "bad-base")},
 				Fail: map[string]error{"app": &engine.BuildError{
 					Err:      errors.New("failed to resolve source metadata for example.invalid/runtime:1"),
 					ExitCode: -1,
@@ -247,7 +247,7 @@ func TestScreens(t *testing.T) {
 			o := hello(t)
 			edited := strings.Replace(string(o.proj.Source), "RUN go build", "RUNN go build", 1)
 			sess := o.session.(*fakes.Session)
-			sess.Streams[""] = stream(t, "hello-final")[:6]
+			sess.Streams[""] = fakes.Stream(t, "hello-final")[:6]
 			sess.Fail = map[string]error{"": &engine.BuildError{
 				Err:      errors.New("failed to solve: dockerfile parse error on line 5: unknown instruction: RUNN (did you mean RUN?)"),
 				ExitCode: -1,
@@ -264,7 +264,7 @@ func TestScreens(t *testing.T) {
 		{"build-logs-untrusted", func(t *testing.T) modelOpts {
 			return modelOpts{proj: project(t, "log-heavy", "busybox"), session: &fakes.Session{
 				Engine:  "buildkitd",
-				Streams: map[string][]*client.SolveStatus{"": stream(t, "log-heavy")},
+				Streams: map[string][]*client.SolveStatus{"": fakes.Stream(t, "log-heavy")},
 			}}
 		}, func(t *testing.T, m *Model) {
 			press(t, m, "enter")

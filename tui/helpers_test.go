@@ -13,7 +13,6 @@ import (
 	"github.com/stagescope/stagescope/buildgraph"
 	"github.com/stagescope/stagescope/engine"
 	"github.com/stagescope/stagescope/internal/fakes"
-	"github.com/stagescope/stagescope/internal/recorder"
 	"github.com/stagescope/stagescope/pipeline"
 )
 
@@ -38,31 +37,12 @@ func (c *testClock) Set(t time.Time) {
 	c.mu.Unlock()
 }
 
-// statusDir holds the status streams recorded from real builds (see
-// internal/recorder), shared with buildgraph's replay tests.
-var statusDir = filepath.Join("..", "buildgraph", "testdata", "status")
-
-// stream reads a recorded status stream.
-func stream(t testing.TB, name string) []*client.SolveStatus {
-	t.Helper()
-	f, err := os.Open(filepath.Join(statusDir, name, "status.jsonl"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer f.Close()
-	ss, err := recorder.Replay(f)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return ss
-}
-
 // project parses the recording's Dockerfile with base replaced by a
 // named context, as the recordings were made. Its images are tagged
 // stagescope/<recording>:<target>.
 func project(t testing.TB, name, base string) *pipeline.Project {
 	t.Helper()
-	file := filepath.Join(statusDir, name, "Dockerfile")
+	file := filepath.Join(fakes.StatusDir, name, "Dockerfile")
 	src, err := os.ReadFile(file)
 	if err != nil {
 		t.Fatal(err)
@@ -85,8 +65,8 @@ func helloSession(t testing.TB) *fakes.Session {
 	return &fakes.Session{
 		Engine: "buildkitd",
 		Streams: map[string][]*client.SolveStatus{
-			"builder": stream(t, "hello-builder"),
-			"":        stream(t, "hello-final"),
+			"builder": fakes.Stream(t, "hello-builder"),
+			"":        fakes.Stream(t, "hello-final"),
 		},
 		Sizes: map[string]*buildgraph.ImageSize{
 			"stagescope/hello-final:builder": {

@@ -7,7 +7,10 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"os"
+	"path/filepath"
 	"sync"
+	"testing"
 	"time"
 
 	"github.com/moby/buildkit/client"
@@ -15,7 +18,29 @@ import (
 	"github.com/stagescope/stagescope/buildgraph"
 	"github.com/stagescope/stagescope/engine"
 	"github.com/stagescope/stagescope/internal/history"
+	"github.com/stagescope/stagescope/internal/recorder"
 )
+
+// StatusDir holds the status streams recorded from real builds (see
+// internal/recorder), one folder each with its Dockerfile, as seen from a
+// package folder one level below the module's root, where go test runs
+// that package's tests.
+var StatusDir = filepath.Join("..", "buildgraph", "testdata", "status")
+
+// Stream reads the status stream recorded as name.
+func Stream(t testing.TB, name string) []*client.SolveStatus {
+	t.Helper()
+	f, err := os.Open(filepath.Join(StatusDir, name, "status.jsonl"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	ss, err := recorder.Replay(f)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return ss
+}
 
 // At is the time the canceled steps of a held build complete.
 var At = time.Date(2026, 11, 27, 7, 22, 30, 0, time.UTC)
