@@ -2,12 +2,14 @@ package main
 
 import (
 	"encoding/json"
+	"os"
 	"path/filepath"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/stagescope/stagescope/internal/history"
+	"github.com/stagescope/stagescope/internal/testengine"
 )
 
 // twoStagesRecord is a build of two independent stages, sleeping 3 s and
@@ -95,4 +97,75 @@ func TestHistoryTimelineUsage(t *testing.T) {
 	if code != exitBadInput || stdout != "" || !strings.Contains(stderr, "--timeline") {
 		t.Errorf("exit %d, %q %q", code, stdout, stderr)
 	}
+}
+
+// On a real buildkitd: two independent stages sleeping 3 s and 1 s and a
+// final stage copying from both. The critical path runs through the
+// 3-second stage, and had it taken no time the build would have ended
+// about 2 s sooner: the 1-second stage then bounds it.
+func TestTimelineOnBuildKit(t *testing.T) {
+	if testing.Short() {
+		t.Skip("engine test")
+	}
+	env := map[string]string{"BUILDKIT_HOST": testengine.BuildKit(t), "XDG_STATE_HOME": t.TempDir()}
+	busybox := "busybox=" + testengine.Bases(t)["busybox"]
+	dir := t.TempDir()
+	df := "FROM scratch AS slow\nCOPY --from=busybox / /\nRUN sleep 3 && echo slow > /slow\n\n" +
+		"FROM scratch AS fast\nCOPY --from=busybox / /\nRUN sleep 1 && echo fast > /fast\n\n" +
+		"FROM scratch\nCOPY --from=slow /slow /\nCOPY --from=fast /fast /\n"
+	if err := os.WriteFile(filepath.Join(dir, "Dockerfile"), []byte(df), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	code, _, stderr := stagescope(t, env, "build", dir, "--build-context", busybox, "--no-cache", "--progress", "quiet")
+	if code != exitOK || strings.Contains(stderr, "not recorded") {
+		t.Fatalf("build: exit %d\n%s", code, stderr)
+	}
+	code, stdout, stderr := stagescope(t, env, "history", "--format", "json", "--limit", "1")
+	var list struct {
+		Records []history.Summary `json:"records"`
+	}
+	if err := json.Unmarshal([]byte(stdout), &list); code != exitOK || err != nil || len(list.Records) != 1 {
+		t.Fatalf("history: exit %d %v %s", code, err, stderr)
+	}
+	code, stdout, stderr = stagescope(t, env, "history", "show", list.Records[0].ID[:8], "--timeline", "--format", "json")
+	var tl timelineJSON
+	if err := json.Unmarshal([]byte(stdout), &tl); code != exitOK || err != nil {
+		t.Fatalf("show --timeline: exit %d %v %s", code, err, stderr)
+	}
+	t.Logf("%s", stdout)
+	slowRun := false
+	for _, s := range tl.CriticalPath {
+		slowRun = slowRun || (s.StageName == "slow" && strings.HasPrefix(s.Text, "RUN sleep 3"))
+		if strings.HasPrefix(s.Text, "RUN sleep 1") {
+			t.Errorf("the 1-second step is on the critical path: %+v", s)
+		}
+	}
+	if !slowRun {
+		t.Errorf("the critical path does not run through RUN sleep 3: %+v", tl.CriticalPath)
+	}
+	found := 0
+	for _, st := range tl.Stages {
+		switch st.Name {
+		case "slow":
+			found++
+			if !st.OnPath || st.SavesSeconds < 1.3 || st.SavesSeconds > 2.7 {
+				t.Errorf("the 3-second stage: %+v, want on the path, saving 2 s (±0.7 s)", st)
+			}
+		case "fast":
+			found++
+			// Its COPY --from=busybox is the same vertex as the slow
+			// stage's, which BuildKit runs once: that may be on the path.
+			if st.SavesSeconds > 0.3 {
+				t.Errorf("the 1-second stage: %+v, want it to save next to nothing", st)
+			}
+		}
+	}
+	if found != 2 {
+		t.Errorf("stages %+v: want slow and fast", tl.Stages)
+	}
+	code, stdout, _ = stagescope(t, env, "history", "show", list.Records[0].ID[:8], "--timeline", "--steps")
+	if code != exitOK || !strings.Contains(stdout, "* slow") || !strings.Contains(stdout, "  fast") {
+		t.Errorf("text timeline: exit %d\n%s", code, stdout)
+	}
+	t.Logf("\n%s", stdout)
 }
