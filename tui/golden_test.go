@@ -318,6 +318,26 @@ func TestScreens(t *testing.T) {
 			drain(t, m, -1)
 			press(t, m, "c", "s")
 		}},
+		// The build on a time axis, from the build screen and, with its
+		// steps, from the compare screen.
+		{"timeline", hello, func(t *testing.T, m *Model) {
+			press(t, m, "enter")
+			drain(t, m, -1)
+			press(t, m, "T")
+		}},
+		{"timeline-steps", hello, func(t *testing.T, m *Model) {
+			press(t, m, "enter")
+			drain(t, m, -1)
+			press(t, m, "c", "T", "s")
+		}},
+		// While the build runs: the axis ends at the latest time known.
+		{"timeline-running", hello, func(t *testing.T, m *Model) {
+			m.session.(*replaySession).hold = 60
+			press(t, m, "enter")
+			drain(t, m, 60)
+			press(t, m, "T", "s")
+		}},
+		{"timeline-empty", hello, func(t *testing.T, m *Model) { press(t, m, "T") }},
 		{"compare-saved", func(t *testing.T) modelOpts {
 			o := hello(t)
 			o.history = &fakes.History{Saved: map[string]buildgraph.SavedSize{

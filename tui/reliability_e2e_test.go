@@ -205,7 +205,9 @@ func TestE2EEngineLossAndInterrupt(t *testing.T) {
 	x := startTUI(t, "loss", fmt.Sprintf("stty -a > %q; env BUILDKIT_HOST=%q XDG_STATE_HOME=%q TERM=xterm-256color %q %q --build-context busybox=%q; echo EXITED $?; stty -a > %q; sleep 120",
 		before, addr, filepath.Join(work, "state"), bin, dir, busybox, after))
 
-	x.waitFor(`● buildkitd unix://`, 30*time.Second)
+	// Connected; at 120 columns the long temporary Dockerfile path leaves
+	// the header no room for the address after the screens' tabs.
+	x.waitFor(`● buildkitd`, 30*time.Second)
 	x.waitFor(`enter builds stage-0`, 5*time.Second)
 
 	// The engine dies during the step.
@@ -218,7 +220,7 @@ func TestE2EEngineLossAndInterrupt(t *testing.T) {
 	// The engine is back: r reconnects and builds again.
 	startBuildkitd(t, sock)
 	x.run("send-keys", "-t", "e2e", "r")
-	x.waitFor(`● buildkitd unix://`, 30*time.Second)
+	x.waitFor(`● buildkitd`, 30*time.Second)
 	if within(2*time.Minute, sleeping) < 0 {
 		t.Fatalf("the rebuild did not start the step again:\n%s", x.screen())
 	}

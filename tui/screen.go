@@ -16,6 +16,7 @@ var screens = []func(opts Options, s Styles) Screen{
 	newGraphScreen,
 	newBuildScreen,
 	newCompareScreen,
+	newTimelineScreen,
 }
 
 // Screen is one screen of the TUI. The root model holds the screens, gives

@@ -177,6 +177,7 @@ func dash(s string) string {
 
 func newHistoryShowCmd() *cobra.Command {
 	var format string
+	var timeline, steps bool
 	cmd := &cobra.Command{
 		Use:   "show ID",
 		Short: "Show one build record: its settings, steps and sizes",
@@ -184,6 +185,13 @@ func newHistoryShowCmd() *cobra.Command {
 its start (from the build's first step), duration, state, stage and
 Dockerfile line, and the image's layers when it was measured. ID is the
 record's id or any unique prefix of it.
+
+With --timeline, the build on a time axis instead: a row per stage (and,
+with --steps, per step), cached steps as markers, the critical path (the
+chain of steps, following their inputs, that ends last) marked, and for
+each stage how much sooner the build would have ended had it taken no
+time, computed over the recorded graph of steps. --format json gives the
+same (criticalPath, stages; see docs/history-json.md).
 
 Exit code 2 when no record, or more than one, has an id starting with ID;
 the sentence names the candidates.`,
@@ -205,6 +213,16 @@ the sentence names the candidates.`,
 			if err != nil {
 				return historyError(err)
 			}
+			if !timeline && steps {
+				return usagef("--steps draws the steps on the timeline: give --timeline too")
+			}
+			if timeline {
+				if format == "json" {
+					return writeJSON(cmd.OutOrStdout(), timelineOf(rec))
+				}
+				printTimeline(cmd.OutOrStdout(), rec, steps)
+				return nil
+			}
 			if format == "json" {
 				return writeJSON(cmd.OutOrStdout(), struct {
 					SchemaVersion int             `json:"schemaVersion"`
@@ -216,6 +234,8 @@ the sentence names the candidates.`,
 		},
 	}
 	cmd.Flags().StringVar(&format, "format", "text", "output: text or json")
+	cmd.Flags().BoolVar(&timeline, "timeline", false, "the build on a time axis, with its critical path")
+	cmd.Flags().BoolVar(&steps, "steps", false, "with --timeline, a row for every step under its stage")
 	return cmd
 }
 

@@ -181,3 +181,19 @@ func sha256Hex(s string) string {
 	sum := sha256.Sum256([]byte(s))
 	return hex.EncodeToString(sum[:])
 }
+
+// CriticalPath is the record's critical path and what each stage cost
+// the build (buildgraph.Critical); steps still running when the record
+// was made end when the build did.
+func (r *Record) CriticalPath() buildgraph.CriticalPath {
+	steps := make([]buildgraph.TimedStep, 0, len(r.Steps))
+	for _, s := range r.Steps {
+		steps = append(steps, buildgraph.TimedStep{Vertex: s.Vertex, Inputs: s.Inputs, Stage: s.Stage,
+			Started: s.Started, Completed: s.Completed, Cached: s.Cached})
+	}
+	var end time.Time
+	if r.Duration > 0 {
+		end = r.Time.Add(r.Duration)
+	}
+	return buildgraph.Critical(steps, end)
+}

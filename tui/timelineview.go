@@ -1,0 +1,301 @@
+package tui
+
+import (
+	"fmt"
+	"sort"
+	"strings"
+	"time"
+
+	"charm.land/bubbles/v2/key"
+	tea "charm.land/bubbletea/v2"
+
+	"github.com/stagescope/stagescope/buildgraph"
+)
+
+// timelineTitle names the timeline screen.
+const timelineTitle = "Timeline"
+
+// TimelineKeyMap is the timeline screen's keys.
+type TimelineKeyMap struct {
+	Show, Steps, Up, Down key.Binding
+}
+
+// DefaultTimelineKeyMap returns the timeline screen's default keys.
+func DefaultTimelineKeyMap() TimelineKeyMap {
+	return TimelineKeyMap{
+		Show:  key.NewBinding(key.WithKeys("T"), key.WithHelp("T", "timeline")),
+		Steps: key.NewBinding(key.WithKeys("s"), key.WithHelp("s", "steps/stages")),
+		Up:    key.NewBinding(key.WithKeys("up", "k"), key.WithHelp("↑/k", "up")),
+		Down:  key.NewBinding(key.WithKeys("down", "j"), key.WithHelp("↓/j", "down")),
+	}
+}
+
+// TimelineView draws the current build on a time axis: a row per stage
+// (per step when expanded), cached steps as markers, the critical path
+// marked, and what each stage costs the build. While the build runs, the
+// axis grows.
+type TimelineView struct {
+	baseScreen
+	keys   TimelineKeyMap
+	styles Styles
+
+	width, height int
+	run           *buildRun
+	now           time.Time
+	steps         bool
+	off           int
+}
+
+func newTimelineScreen(_ Options, s Styles) Screen {
+	return &TimelineView{keys: DefaultTimelineKeyMap(), styles: s}
+}
+
+// Title names the screen.
+func (v *TimelineView) Title() string { return timelineTitle }
+
+// ShowKey is T, which brings the timeline forward.
+func (v *TimelineView) ShowKey() key.Binding { return v.keys.Show }
+
+// Help lists the timeline's keys.
+func (v *TimelineView) Help(GlobalKeyMap) (short []key.Binding, full [][]key.Binding) {
+	k := v.keys
+	return []key.Binding{k.Steps, k.Up, k.Down}, [][]key.Binding{{k.Steps, k.Up, k.Down}}
+}
+
+// SetStyles switches the styles.
+func (v *TimelineView) SetStyles(s Styles) { v.styles = s }
+
+// SetSize sets the size of the body.
+func (v *TimelineView) SetSize(w, h int) { v.width, v.height = w, h }
+
+// Update takes the timeline's keys and the session's build events.
+func (v *TimelineView) Update(msg tea.Msg) (Screen, tea.Cmd) {
+	switch msg := msg.(type) {
+	case buildStartedMsg:
+		v.run, v.off = msg.run, 0
+	case frameMsg:
+		v.now = msg.now
+	case tea.KeyPressMsg:
+		switch {
+		case key.Matches(msg, v.keys.Steps):
+			v.steps, v.off = !v.steps, 0
+		case key.Matches(msg, v.keys.Up):
+			v.off = max(v.off-1, 0)
+		case key.Matches(msg, v.keys.Down):
+			v.off++
+		}
+	}
+	return v, nil
+}
+
+// tlRow is one row of the timeline: a stage or, indented, a step.
+type tlRow struct {
+	label  string
+	took   time.Duration
+	onPath bool
+	saves  string
+	spans  []*buildgraph.Step
+}
+
+// View draws the body.
+func (v *TimelineView) View() string {
+	lines := v.lines()
+	for len(lines) < v.height {
+		lines = append(lines, "")
+	}
+	return strings.Join(lines[:max(v.height, 0)], "\n")
+}
+
+func (v *TimelineView) lines() []string {
+	s := v.styles
+	if v.run == nil || v.run.Progress == nil {
+		return []string{"", s.Muted.Render(" No build yet: build a target and its timeline shows here.")}
+	}
+	p := v.run.Progress
+	now := v.now
+	if !v.run.ended.IsZero() && (now.IsZero() || now.After(v.run.ended)) {
+		now = v.run.ended
+	}
+	var timed []buildgraph.TimedStep
+	for _, st := range p.Steps() {
+		in := make([]string, len(st.Inputs))
+		for i, d := range st.Inputs {
+			in[i] = string(d)
+		}
+		timed = append(timed, buildgraph.TimedStep{Vertex: string(st.Vertex), Inputs: in, Stage: st.Stage,
+			Started: st.Started, Completed: st.Completed, Cached: st.Cached()})
+	}
+	cp := buildgraph.Critical(timed, now)
+	if len(cp.Steps) == 0 {
+		return []string{"", s.Muted.Render(" No step has started yet.")}
+	}
+	onPath := map[string]bool{}
+	for _, ps := range cp.Steps {
+		onPath[ps.Vertex] = true
+	}
+	names := map[int]string{}
+	for _, sp := range p.Stages {
+		names[sp.Index] = sp.Name
+	}
+	byStage := map[int][]*buildgraph.Step{}
+	for _, st := range p.Steps() {
+		if !st.Started.IsZero() {
+			byStage[st.Stage] = append(byStage[st.Stage], st)
+		}
+	}
+	for _, list := range byStage {
+		sort.SliceStable(list, func(i, j int) bool { return list[i].Started.Before(list[j].Started) })
+	}
+	end := cp.Start.Add(cp.End)
+	var rows []tlRow
+	add := func(idx int, label, saves string, took time.Duration, on bool) {
+		rows = append(rows, tlRow{label: label, took: took, onPath: on, saves: saves, spans: byStage[idx]})
+		if !v.steps {
+			return
+		}
+		for _, st := range byStage[idx] {
+			stEnd := st.Completed
+			if stEnd.IsZero() {
+				stEnd = end
+			}
+			text := st.Text
+			if idx < 0 || text == "" {
+				text = st.Name
+			}
+			rows = append(rows, tlRow{label: "  " + text, took: max(stEnd.Sub(st.Started), 0), onPath: onPath[string(st.Vertex)],
+				spans: []*buildgraph.Step{st}})
+		}
+	}
+	if list := byStage[-1]; len(list) > 0 {
+		on := false
+		for _, st := range list {
+			on = on || onPath[string(st.Vertex)]
+		}
+		add(-1, "(no stage)", "", spanDuration(list, end), on)
+	}
+	var pathStages []string
+	for _, sv := range cp.Stages {
+		name := names[sv.Stage]
+		if name == "" {
+			name = fmt.Sprintf("stage %d", sv.Stage)
+		}
+		add(sv.Stage, name, savedSecs(sv.Saves), sv.Duration, sv.OnPath)
+		if sv.OnPath {
+			pathStages = append(pathStages, fmt.Sprintf("%s (saves %s)", name, savedSecs(sv.Saves)))
+		}
+	}
+
+	labelW := len("STAGE")
+	for _, r := range rows {
+		labelW = max(labelW, len([]rune(clean(r.label))))
+	}
+	labelW = min(labelW, max(v.width/4, 12))
+	axisW := max(v.width-(2+labelW+1+6+1+1+7), 10)
+	scale := max(cp.End, time.Millisecond)
+	col := func(d time.Duration) int { return min(max(int(int64(d)*int64(axisW)/int64(scale)), 0), axisW-1) }
+
+	if len(pathStages) == 0 {
+		pathStages = []string{"no stage yet (BuildKit's own steps)"}
+	}
+	head := fmt.Sprintf(" Critical path %s: %s", duration(cp.End), strings.Join(pathStages, " → "))
+	legend := fmt.Sprintf(" %s critical path  %s ran  %s cached  saves: how much sooner it ends had the stage taken no time",
+		s.Accent.Render("█"), s.Done.Render("━"), s.Cached.Render("◆"))
+	out := []string{truncate(head, v.width), truncate(legend, v.width)}
+	// The axis: labels at ticks.
+	tick := tlTick(cp.End)
+	axis := []rune(strings.Repeat(" ", axisW+6))
+	marks := []rune(strings.Repeat("─", axisW))
+	for t := time.Duration(0); t <= cp.End; t += tick {
+		c := col(t)
+		marks[c] = '┬'
+		label := []rune(fmt.Sprintf("%gs", t.Seconds()))
+		if c+len(label) <= len(axis) {
+			copy(axis[c:], label)
+		}
+	}
+	indent := strings.Repeat(" ", 2+labelW+1+6+1)
+	out = append(out, s.Muted.Render(truncate(strings.TrimRight(indent+string(axis), " "), v.width)))
+	out = append(out, s.Muted.Render(truncate(fmt.Sprintf("  %-*s %6s %s saves", labelW, "STAGE", "TIME", string(marks)), v.width)))
+	body := max(v.height-len(out), 1)
+	v.off = min(v.off, max(len(rows)-body, 0))
+	for i := v.off; i < len(rows) && i < v.off+body; i++ {
+		r := rows[i]
+		bar := make([]string, axisW)
+		kind := make([]byte, axisW) // 0 empty, 1 cached, 2 ran, 3 path
+		for _, st := range r.spans {
+			a := st.Started.Sub(cp.Start)
+			b := cp.End
+			if !st.Completed.IsZero() {
+				b = st.Completed.Sub(cp.Start)
+			}
+			if st.Cached() || b <= a {
+				if c := col(a); kind[c] == 0 {
+					kind[c] = 1
+				}
+				continue
+			}
+			k := byte(2)
+			if onPath[string(st.Vertex)] {
+				k = 3
+			}
+			for c := col(a); c <= max(col(a), col(b-1)); c++ {
+				kind[c] = max(kind[c], k)
+			}
+		}
+		for c, k := range kind {
+			switch k {
+			case 0:
+				bar[c] = " "
+			case 1:
+				bar[c] = s.Cached.Render("◆")
+			case 2:
+				bar[c] = s.Done.Render("━")
+			default:
+				bar[c] = s.Accent.Render("█")
+			}
+		}
+		star := " "
+		if r.onPath {
+			star = s.Accent.Render("*")
+		}
+		label := pad(clean(r.label), labelW)
+		line := fmt.Sprintf("%s %s %6s %s %s", star, label, duration(r.took), strings.Join(bar, ""), r.saves)
+		out = append(out, truncate(strings.TrimRight(line, " "), v.width))
+	}
+	if len(rows) > v.off+body {
+		out[len(out)-1] = s.Muted.Render(fmt.Sprintf("  … %d more rows (↓)", len(rows)-(v.off+body)+1))
+	}
+	return out
+}
+
+func spanDuration(steps []*buildgraph.Step, end time.Time) time.Duration {
+	var first, last time.Time
+	for _, st := range steps {
+		e := st.Completed
+		if e.IsZero() {
+			e = end
+		}
+		if first.IsZero() || st.Started.Before(first) {
+			first = st.Started
+		}
+		if e.After(last) {
+			last = e
+		}
+	}
+	return max(last.Sub(first), 0)
+}
+
+// tlTick is 1, 2 or 5 times a power of ten, for at most six labels.
+func tlTick(d time.Duration) time.Duration {
+	t := time.Millisecond
+	for {
+		for _, m := range []time.Duration{1, 2, 5} {
+			if d/(t*m) <= 5 {
+				return t * m
+			}
+		}
+		t *= 10
+	}
+}
+
+func savedSecs(d time.Duration) string { return fmt.Sprintf("%.1fs", max(d, 0).Seconds()) }
