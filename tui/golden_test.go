@@ -332,7 +332,7 @@ func TestScreens(t *testing.T) {
 		}},
 		// While the build runs: the axis ends at the latest time known.
 		{"timeline-running", hello, func(t *testing.T, m *Model) {
-			m.session.(*replaySession).hold = 60
+			m.session.(*fakes.Session).Hold = 60
 			press(t, m, "enter")
 			drain(t, m, 60)
 			press(t, m, "T", "s")
