@@ -94,6 +94,9 @@ type replaySession struct {
 	fail  map[string]error
 	sizes map[string]*buildgraph.ImageSize // by image tag
 	delay time.Duration                    // between updates
+	// holdMeasure stops Measure after 40% of the layers until the build
+	// is canceled.
+	holdMeasure bool
 }
 
 func (s *replaySession) Kind() string     { return s.kind }
@@ -158,10 +161,16 @@ func (s *replaySession) BuildAll(ctx context.Context, reqs []engine.BuildRequest
 	return res, errs
 }
 
-func (s *replaySession) Measure(_ context.Context, res *engine.Result, progress func(done, total int64)) (*buildgraph.ImageSize, error) {
+func (s *replaySession) Measure(ctx context.Context, res *engine.Result, progress func(done, total int64)) (*buildgraph.ImageSize, error) {
 	size, ok := s.sizes[res.Image]
 	if !ok {
 		return nil, errors.New("no size recorded for " + res.Image)
+	}
+	if s.holdMeasure {
+		// One call: the pipeline passes on at most one in MeasuringEvery.
+		progress(size.Compressed*2/5, size.Compressed)
+		<-ctx.Done()
+		return nil, ctx.Err()
 	}
 	progress(0, size.Compressed)
 	progress(size.Compressed, size.Compressed)
