@@ -1002,7 +1002,7 @@ func (v GraphView) stageDuration(i int) string {
 	if sp.State == buildgraph.StepCached {
 		return "cached"
 	}
-	return duration(sp.Completed.Sub(sp.Started))
+	return duration(sp.Duration(sp.Completed))
 }
 
 // baseLabel says what a stage starts from.
