@@ -113,7 +113,7 @@ func (v *CompareView) SetResults(results []buildgraph.TargetResult, saved map[st
 		if have[name] || kind == "" {
 			continue
 		}
-		if s, ok := saved[buildgraph.SavedKey(kind, name)]; ok {
+		if s, ok := buildgraph.LookupSaved(saved, kind, v.g, name); ok {
 			s := s
 			v.rows = append(v.rows, compareRow{result: buildgraph.TargetResult{Target: name}, saved: &s})
 		}
