@@ -36,6 +36,43 @@ type TargetResult struct {
 // (content store or image store), so results are kept by engine kind too.
 func SavedKey(engineKind, target string) string { return engineKind + "/" + target }
 
+// DefaultSavedKey is the key of the saved size of a Dockerfile's default
+// target, its last stage when that has no name: BuildKit calls it
+// "stage-N", and N changes when a stage is added above it, so its saved
+// results are also kept under this key, which survives the renumbering.
+func DefaultSavedKey(engineKind string) string { return SavedKey(engineKind, "") }
+
+// NumberedStage reports whether a target's name is BuildKit's name for a
+// stage without one ("stage-2"): a built target of that name was the
+// Dockerfile's last stage, the only unnamed stage that can be built.
+func NumberedStage(name string) bool {
+	n, ok := strings.CutPrefix(strings.ToLower(name), "stage-")
+	if !ok || n == "" {
+		return false
+	}
+	for _, c := range n {
+		if c < '0' || c > '9' {
+			return false
+		}
+	}
+	return true
+}
+
+// LookupSaved finds the saved size of target, a stage of g, for an engine
+// kind: the unnamed last stage by DefaultSavedKey, then, as for every other
+// target (and for records kept before that key), by SavedKey.
+func LookupSaved(saved map[string]SavedSize, engineKind string, g *Graph, target string) (SavedSize, bool) {
+	if g != nil && len(g.Stages) > 0 {
+		if last := g.Stages[len(g.Stages)-1]; !last.Named && strings.EqualFold(last.Name, target) {
+			if s, ok := saved[DefaultSavedKey(engineKind)]; ok {
+				return s, true
+			}
+		}
+	}
+	s, ok := saved[SavedKey(engineKind, target)]
+	return s, ok
+}
+
 // SavedSize is a measurement kept between runs.
 type SavedSize struct {
 	Uncompressed int64     `json:"uncompressed"`

@@ -84,3 +84,35 @@ func TestCompareRenderers(t *testing.T) {
 		})
 	}
 }
+
+func TestLookupSaved(t *testing.T) {
+	g, err := Parse([]byte("FROM scratch AS builder\nFROM scratch\nFROM scratch\nCOPY --from=builder / /\n"), Options{SkipLint: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	saved := map[string]SavedSize{
+		"docker/builder": {Uncompressed: 1},
+		"docker/stage-1": {Uncompressed: 2},
+		"docker/":        {Uncompressed: 3},
+	}
+	for _, tt := range []struct {
+		target string
+		want   int64
+		ok     bool
+	}{{"builder", 1, true}, {"stage-2", 3, true}, {"STAGE-2", 3, true}, {"stage-1", 2, true}, {"other", 0, false}} {
+		if got, ok := LookupSaved(saved, "docker", g, tt.target); ok != tt.ok || got.Uncompressed != tt.want {
+			t.Errorf("%s: %v %v", tt.target, got, ok)
+		}
+	}
+	// Records from before the default key: found by the stage's name.
+	delete(saved, "docker/")
+	saved["docker/stage-2"] = SavedSize{Uncompressed: 4}
+	if got, _ := LookupSaved(saved, "docker", g, "stage-2"); got.Uncompressed != 4 {
+		t.Errorf("old key: %v", got)
+	}
+	for name, want := range map[string]bool{"stage-1": true, "Stage-12": true, "stage-": false, "stage-x": false, "builder": false} {
+		if NumberedStage(name) != want {
+			t.Errorf("NumberedStage(%q)", name)
+		}
+	}
+}

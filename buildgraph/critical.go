@@ -1,6 +1,8 @@
 package buildgraph
 
 import (
+	"cmp"
+	"slices"
 	"sort"
 	"time"
 )
@@ -36,7 +38,9 @@ type StageSaving struct {
 	Stage int
 	// OnPath reports whether a step of the stage is on the critical path.
 	OnPath bool
-	// Duration is from the stage's first start to its last end.
+	// Duration is how long the stage's own steps ran: the time during
+	// which at least one of them was running, as StageProgress.Duration
+	// counts it; waiting for other stages is not the stage's.
 	Duration time.Duration
 	Saves    time.Duration
 }
@@ -94,28 +98,46 @@ func Critical(steps []TimedStep, now time.Time) CriticalPath {
 	for _, s := range cp.Steps {
 		onPath[s.Stage] = true
 	}
-	span := map[int][2]time.Duration{}
+	spans := map[int][][2]time.Duration{}
 	for _, n := range g.nodes {
 		if n.stage < 0 {
 			continue
 		}
-		sp, ok := span[n.stage]
-		if !ok {
-			sp = [2]time.Duration{n.start, n.end}
-		}
-		sp[0], sp[1] = min(sp[0], n.start), max(sp[1], n.end)
-		span[n.stage] = sp
+		spans[n.stage] = append(spans[n.stage], [2]time.Duration{n.start, n.end})
 	}
-	for st, sp := range span {
+	for st, sp := range spans {
 		e := g.ends(st)
 		end := time.Duration(0)
 		for _, x := range e {
 			end = max(end, x)
 		}
-		cp.Stages = append(cp.Stages, StageSaving{Stage: st, OnPath: onPath[st], Duration: sp[1] - sp[0], Saves: cp.End - end})
+		cp.Stages = append(cp.Stages, StageSaving{Stage: st, OnPath: onPath[st], Duration: merged(sp), Saves: cp.End - end})
 	}
 	sort.Slice(cp.Stages, func(i, j int) bool { return cp.Stages[i].Stage < cp.Stages[j].Stage })
 	return cp
+}
+
+// merged is the length of the union of intervals.
+func merged(iv [][2]time.Duration) time.Duration {
+	iv = slices.Clone(iv)
+	slices.SortFunc(iv, func(a, b [2]time.Duration) int { return cmp.Compare(a[0], b[0]) })
+	var total time.Duration
+	var cur [2]time.Duration
+	for i, x := range iv {
+		switch {
+		case i == 0:
+			cur = x
+		case x[0] <= cur[1]:
+			cur[1] = max(cur[1], x[1])
+		default:
+			total += cur[1] - cur[0]
+			cur = x
+		}
+	}
+	if len(iv) > 0 {
+		total += cur[1] - cur[0]
+	}
+	return total
 }
 
 type timedNode struct {

@@ -229,17 +229,39 @@ type StageProgress struct {
 	Started, Completed time.Time
 }
 
-// Duration is how long the stage ran: from Started to Completed, or to now
-// while it runs; 0 before it starts.
+// Duration is how long the stage's own steps ran: the time during which at
+// least one of them was running (their intervals merged), to now for a step
+// that still runs; 0 before one starts. Time spent waiting for other stages
+// between its steps is not the stage's: a stage whose steps were cached
+// after a long wait for its base takes 0s.
 func (sp *StageProgress) Duration(now time.Time) time.Duration {
-	if sp.Started.IsZero() {
-		return 0
+	type span struct{ from, to time.Time }
+	var spans []span
+	for _, s := range sp.Steps {
+		if d := s.Duration(now); d > 0 {
+			spans = append(spans, span{s.Started, s.Started.Add(d)})
+		}
 	}
-	end := sp.Completed
-	if end.IsZero() {
-		end = now
+	slices.SortFunc(spans, func(a, b span) int { return a.from.Compare(b.from) })
+	var total time.Duration
+	var cur span
+	for i, x := range spans {
+		switch {
+		case i == 0:
+			cur = x
+		case !x.from.After(cur.to):
+			if x.to.After(cur.to) {
+				cur.to = x.to
+			}
+		default:
+			total += cur.to.Sub(cur.from)
+			cur = x
+		}
 	}
-	return max(end.Sub(sp.Started), 0)
+	if len(spans) > 0 {
+		total += cur.to.Sub(cur.from)
+	}
+	return total
 }
 
 func (sp *StageProgress) refresh() {

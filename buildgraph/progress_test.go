@@ -869,3 +869,32 @@ func TestProgressInputs(t *testing.T) {
 		t.Errorf("inputs after an update without them: %v", copyB.Inputs)
 	}
 }
+
+// A stage's time is that of its own steps: the final stage of hello-final
+// starts with WORKDIR at once, then waits 28s for builder before its COPY
+// is cached; it took well under a second, not 28s.
+func TestStageDurationOwnSteps(t *testing.T) {
+	p := replay(t, recorded{"hello-final", "", "golang"})
+	final := p.Stages[1]
+	if span := final.Completed.Sub(final.Started); span < 20*time.Second {
+		t.Fatalf("the recording no longer waits: span %v", span)
+	}
+	if d := final.Duration(final.Completed); d > 10*time.Millisecond {
+		t.Errorf("stage-1 took %v, its steps far less", d)
+	}
+	// builder's steps run one after another: its time is their sum.
+	b := p.Stages[0]
+	var sum time.Duration
+	for _, s := range b.Steps {
+		sum += s.Duration(b.Completed)
+	}
+	if d := b.Duration(b.Completed); d != sum {
+		t.Errorf("builder %v, its steps %v", d, sum)
+	}
+	// Overlapping steps count once: parallel's final stage.
+	p = replay(t, recorded{"parallel", "", "busybox"})
+	f := p.Stages[len(p.Stages)-1]
+	if d := f.Duration(f.Completed); d <= 0 || d > f.Completed.Sub(f.Started) {
+		t.Errorf("%s %v, span %v", f.Name, d, f.Completed.Sub(f.Started))
+	}
+}

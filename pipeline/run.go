@@ -63,7 +63,8 @@ type recordedEngine interface{ Recorded() history.Engine }
 // (internal/history.Store).
 type History interface {
 	// Load returns the newest measured size of each target of a
-	// Dockerfile per engine kind, keyed by buildgraph.SavedKey.
+	// Dockerfile per engine kind, keyed by buildgraph.SavedKey (and the
+	// unnamed last stage's also by buildgraph.DefaultSavedKey).
 	Load(dockerfile string) (map[string]buildgraph.SavedSize, error)
 	// Record stores the records of one run, one per target.
 	Record(recs []*history.Record) error
@@ -358,8 +359,7 @@ func (j job) finish(ctx context.Context, r *Run, results []*engine.Result, errs 
 		res := &out.Results[i]
 		res.Target = p.Target
 		res.StepsCached, _, res.StepsTotal = counts[i].Counts()
-		key := buildgraph.SavedKey(kind, p.Target)
-		if prev, ok := saved[key]; ok {
+		if prev, ok := buildgraph.LookupSaved(saved, kind, p.Graph, p.Target); ok {
 			res.Previous = &prev
 		}
 		switch {

@@ -9,6 +9,7 @@ import (
 	tea "charm.land/bubbletea/v2"
 
 	"github.com/stagescope/stagescope/buildgraph"
+	"github.com/stagescope/stagescope/pipeline"
 )
 
 // compareRow is one target of the comparison: built in this session, or
@@ -50,6 +51,8 @@ type CompareView struct {
 	layersOff     int
 	engine        string
 	now           time.Time
+	run           *buildRun // the current build, nil before any
+	frame         string    // the spinner's frame while it runs
 }
 
 // NewCompareView returns an empty comparison.
@@ -110,7 +113,7 @@ func (v *CompareView) SetResults(results []buildgraph.TargetResult, saved map[st
 		if have[name] || kind == "" {
 			continue
 		}
-		if s, ok := saved[buildgraph.SavedKey(kind, name)]; ok {
+		if s, ok := buildgraph.LookupSaved(saved, kind, v.g, name); ok {
 			s := s
 			v.rows = append(v.rows, compareRow{result: buildgraph.TargetResult{Target: name}, saved: &s})
 		}
@@ -134,8 +137,12 @@ func (v CompareView) Focused() string {
 
 // Update handles the compare screen's keys, and the results to compare.
 func (v *CompareView) Update(msg tea.Msg) (Screen, tea.Cmd) {
-	if r, ok := msg.(resultsMsg); ok {
+	switch r := msg.(type) {
+	case resultsMsg:
 		v.SetResults(r.results, r.saved, r.kind, r.engine, r.focus, r.now)
+		return v, nil
+	case buildStateMsg:
+		v.run, v.frame = r.run, r.frame
 		return v, nil
 	}
 	k, ok := msg.(tea.KeyPressMsg)
@@ -182,6 +189,15 @@ func (v *CompareView) Update(msg tea.Msg) (Screen, tea.Cmd) {
 // View draws the comparison.
 func (v CompareView) View() string {
 	s := v.styles
+	measuring := v.run != nil && v.run.Phase == pipeline.Measuring
+	if len(v.rows) == 0 && measuring {
+		// The build is done and its images are being read: their sizes
+		// come, not "nothing to compare".
+		what := strings.Join(v.run.targets, ", ")
+		lines := []string{"", "  " + s.Running.Render(strings.TrimSpace(v.frame+" "+measuringText(v.run.Run)))}
+		lines = append(lines, wrapLines("Reading the layers of the images just built ("+clean(what)+") to measure them; the size of every target appears here when measuring ends.", v.width-4, "  ")...)
+		return fit(lines, v.width, v.height)
+	}
 	if len(v.rows) == 0 {
 		msg := "Nothing to compare yet. Pick a stage on the graph (esc) and press enter or b to build it, or press a to build every target; the size of every image built appears here."
 		return fit(wrapLines(msg, v.width-4, "  "), v.width, v.height)
@@ -195,6 +211,9 @@ func (v CompareView) View() string {
 		head += s.Faint.Render(" · " + v.engine)
 	}
 	lines := []string{truncate(head, v.width)}
+	if measuring {
+		lines = append(lines, truncate(" "+s.Running.Render(strings.TrimSpace(v.frame+" "+measuringText(v.run.Run)))+s.Faint.Render(" · "+clean(strings.Join(v.run.targets, ", "))), v.width))
+	}
 	lines = append(lines, v.table()...)
 	lines = append(lines, s.Faint.Render(strings.Repeat("─", v.width)))
 	lines = append(lines, v.details(v.height-len(lines))...)

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"strings"
 	"testing"
+	"time"
 
 	tea "charm.land/bubbletea/v2"
 	"github.com/charmbracelet/x/ansi"
@@ -288,6 +289,23 @@ func TestScreens(t *testing.T) {
 			drain(t, m, -1)
 			press(t, m, "c")
 		}},
+		// Measuring after the first build: how far it is, not "nothing to
+		// compare yet".
+		{"compare-measuring", hello, func(t *testing.T, m *Model) {
+			m.session.(*fakes.Session).HoldMeasure = true
+			press(t, m, "enter")
+			drainToMeasuring(t, m)
+			press(t, m, "c")
+		}},
+		// Measuring with sizes of an earlier build on the table.
+		{"compare-measuring-more", hello, func(t *testing.T, m *Model) {
+			press(t, m, "k", "enter")
+			drain(t, m, -1)
+			m.session.(*fakes.Session).HoldMeasure = true
+			press(t, m, "esc", "j", "enter")
+			drainToMeasuring(t, m)
+			press(t, m, "c")
+		}},
 		{"compare-compressed", hello, func(t *testing.T, m *Model) {
 			press(t, m, "enter")
 			drain(t, m, -1)
@@ -366,6 +384,26 @@ func TestScreens(t *testing.T) {
 			})
 		}
 	}
+}
+
+// drainToMeasuring applies the current build's events until its images
+// are being measured, with a measuring time of 2.1s whatever the clock.
+func drainToMeasuring(t testing.TB, m *Model) {
+	t.Helper()
+	r := m.run
+	for ev := range r.Events() {
+		if mp, ok := ev.(pipeline.MeasureProgress); ok {
+			mp.Elapsed = 2100 * time.Millisecond
+			m.Update(eventsMsg{id: r.id, events: []pipeline.Event{mp}})
+			if mp.Done > 0 {
+				m.tickViews()
+				return
+			}
+			continue
+		}
+		m.Update(eventsMsg{id: r.id, events: []pipeline.Event{ev}})
+	}
+	t.Fatal("the build ended before measuring")
 }
 
 // checkFrame checks that a frame fills the terminal exactly and no line

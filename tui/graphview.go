@@ -155,7 +155,7 @@ func (v *GraphView) syncBuild(msg buildStateMsg) {
 	sizes := map[int]int64{}
 	for _, t := range v.g.Targets() {
 		name := v.g.Stages[t.Stage].Name
-		if s, ok := msg.saved[buildgraph.SavedKey(msg.kind, name)]; ok && msg.kind != "" {
+		if s, ok := buildgraph.LookupSaved(msg.saved, msg.kind, v.g, name); ok && msg.kind != "" {
 			sizes[t.Stage] = s.Uncompressed
 		}
 	}
@@ -1002,7 +1002,7 @@ func (v GraphView) stageDuration(i int) string {
 	if sp.State == buildgraph.StepCached {
 		return "cached"
 	}
-	return duration(sp.Completed.Sub(sp.Started))
+	return duration(sp.Duration(sp.Completed))
 }
 
 // baseLabel says what a stage starts from.

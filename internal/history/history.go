@@ -688,8 +688,10 @@ func (s *Store) Prune(p Prune) ([]Summary, error) {
 
 // Load returns, for each target of a Dockerfile and each kind of engine,
 // the size of the newest record that has one, keyed by
-// buildgraph.SavedKey: what "last time" compares with. A missing store is
-// no error.
+// buildgraph.SavedKey: what "last time" compares with. A Dockerfile's
+// unnamed last stage ("stage-N") is also kept under
+// buildgraph.DefaultSavedKey, newest first, so that its size is found after
+// a stage inserted above it renumbered it. A missing store is no error.
 func (s *Store) Load(dockerfile string) (map[string]buildgraph.SavedSize, error) {
 	out := map[string]buildgraph.SavedSize{}
 	prefix := []byte(absPath(dockerfile) + "\x00")
@@ -700,11 +702,17 @@ func (s *Store) Load(dockerfile string) (map[string]buildgraph.SavedSize, error)
 			if !ok || sum.Uncompressed == nil {
 				continue
 			}
-			key := buildgraph.SavedKey(sum.Engine, sum.Target)
-			if prev, ok := out[key]; ok && !sum.Time.After(prev.At) {
-				continue
+			size := buildgraph.SavedSize{Uncompressed: *sum.Uncompressed, Compressed: *sum.Compressed, At: sum.Time, Engine: sum.Engine}
+			keys := []string{buildgraph.SavedKey(sum.Engine, sum.Target)}
+			if buildgraph.NumberedStage(sum.Target) {
+				// The unnamed last stage, whatever its number then.
+				keys = append(keys, buildgraph.DefaultSavedKey(sum.Engine))
 			}
-			out[key] = buildgraph.SavedSize{Uncompressed: *sum.Uncompressed, Compressed: *sum.Compressed, At: sum.Time, Engine: sum.Engine}
+			for _, key := range keys {
+				if prev, ok := out[key]; !ok || sum.Time.After(prev.At) {
+					out[key] = size
+				}
+			}
 		}
 		return nil
 	})

@@ -566,3 +566,45 @@ func TestSummaryForm(t *testing.T) {
 		}
 	}
 }
+
+// The unnamed last stage was stage-1, then a stage inserted above it made it
+// stage-2: its newest size is also under the default key, and the old keys
+// are still read.
+func TestLoadDefaultTargetRenumbered(t *testing.T) {
+	s := newStore(t)
+	measured := func(r *Record, size int64) *Record {
+		r.Engine.Kind = "buildkitd"
+		r.Size = &buildgraph.ImageSize{Uncompressed: size, Compressed: size / 2}
+		return r
+	}
+	if err := s.Record([]*Record{
+		measured(sample("app", "stage-1", t0, 1), 100),
+		measured(sample("app", "stage-1", t0.Add(time.Hour), 1), 150),
+		measured(sample("app", "builder", t0.Add(2*time.Hour), 1), 900),
+	}); err != nil {
+		t.Fatal(err)
+	}
+	got, err := s.Load("/src/app/Dockerfile")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got["buildkitd/stage-1"].Uncompressed != 150 || got[buildgraph.DefaultSavedKey("buildkitd")].Uncompressed != 150 ||
+		got["buildkitd/builder"].Uncompressed != 900 || len(got) != 3 {
+		t.Errorf("loaded %+v", got)
+	}
+	g, err := buildgraph.Parse([]byte("FROM scratch AS builder\nFROM scratch\nCOPY --from=builder / /\nFROM scratch\nCOPY --from=1 / /\n"), buildgraph.Options{SkipLint: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if prev, ok := buildgraph.LookupSaved(got, "buildkitd", g, "stage-2"); !ok || prev.Uncompressed != 150 {
+		t.Errorf("stage-2 previous %+v %v", prev, ok)
+	}
+	// A newer build of stage-2 is what the default target compares with.
+	if err := s.Record([]*Record{measured(sample("app", "stage-2", t0.Add(3*time.Hour), 1), 120)}); err != nil {
+		t.Fatal(err)
+	}
+	got, _ = s.Load("/src/app/Dockerfile")
+	if prev, _ := buildgraph.LookupSaved(got, "buildkitd", g, "stage-2"); prev.Uncompressed != 120 {
+		t.Errorf("stage-2 previous after its own build %+v", prev)
+	}
+}
