@@ -171,7 +171,8 @@ func (v *TimelineView) lines() []string {
 		for _, st := range list {
 			on = on || onPath[string(st.Vertex)]
 		}
-		add(-1, "(no stage)", "", spanDuration(list, end), on)
+		// As for a stage: the time while one of its steps ran.
+		add(-1, "(no stage)", "", (&buildgraph.StageProgress{Steps: list}).Duration(end), on)
 	}
 	var pathStages []string
 	for _, sv := range cp.Stages {
@@ -266,23 +267,6 @@ func (v *TimelineView) lines() []string {
 		out[len(out)-1] = s.Muted.Render(fmt.Sprintf("  … %d more rows (↓)", len(rows)-(v.off+body)+1))
 	}
 	return out
-}
-
-func spanDuration(steps []*buildgraph.Step, end time.Time) time.Duration {
-	var first, last time.Time
-	for _, st := range steps {
-		e := st.Completed
-		if e.IsZero() {
-			e = end
-		}
-		if first.IsZero() || st.Started.Before(first) {
-			first = st.Started
-		}
-		if e.After(last) {
-			last = e
-		}
-	}
-	return max(last.Sub(first), 0)
 }
 
 // tlTick is 1, 2 or 5 times a power of ten, for at most six labels.
