@@ -395,8 +395,10 @@ func newHistoryPruneCmd() *cobra.Command {
 		Short: "Delete build records",
 		Long: `Delete build records: those named by id (or unique id prefix), those
 started before --older-than, all but the newest --keep of each Dockerfile
-and target, or --all. --file and --target narrow any of these. At least one
-of IDs, --older-than, --keep and --all is required.`,
+and target, or --all. With --older-than or --all, --keep is a floor: the
+newest N of each Dockerfile and target stay. Records named by id go
+whatever else is given. --file and --target narrow any of these. At least
+one of IDs, --older-than, --keep and --all is required.`,
 		Example: `  stagescope history prune --older-than 30d
   stagescope history prune --keep 5 -f Dockerfile
   stagescope history prune 3f2a9c 81b0e4`,

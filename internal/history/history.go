@@ -610,8 +610,12 @@ func (s *Store) Resolve(prefixes []string) ([]string, error) {
 	return out, err
 }
 
-// Prune selects records to delete. Every field that is set narrows the
-// selection; at least one of IDs, Before, Keep and All must be set.
+// Prune selects records to delete; at least one of IDs, Before, Keep and
+// All must be set. Records named in IDs are deleted whatever else is set.
+// Before and All select records; Keep alone selects all but the newest
+// Keep of each Dockerfile and target, and given with Before or All it
+// protects those newest ones from them. Dockerfile and Target narrow all
+// of these.
 type Prune struct {
 	// IDs are whole ids (see Resolve).
 	IDs []string
@@ -620,7 +624,7 @@ type Prune struct {
 	// Before deletes records that started before it.
 	Before time.Time
 	// Keep deletes all but the newest Keep records of each Dockerfile and
-	// target.
+	// target; with Before or All, it keeps those newest ones.
 	Keep int
 	// All deletes every record that Dockerfile and Target select.
 	All bool
@@ -656,22 +660,22 @@ func (s *Store) Prune(p Prune) ([]Summary, error) {
 				all = append(all, sum)
 			}
 		}
-		seen := map[string]int{} // Dockerfile \0 target → newer ones kept
+		seen := map[string]int{} // Dockerfile \0 target → newer records
 		for _, sum := range all {
 			group := sum.Dockerfile + "\x00" + strings.ToLower(sum.Target)
-			del := p.All
-			if len(ids) > 0 && ids[sum.ID] {
-				del = true
-			}
-			if !p.Before.IsZero() && sum.Time.Before(p.Before) {
-				del = true
-			}
+			rank := seen[group] // 0 for the newest of its group
+			seen[group]++
+			del := p.All || (!p.Before.IsZero() && sum.Time.Before(p.Before))
 			if p.Keep > 0 {
-				if seen[group] >= p.Keep {
-					del = true
-				} else if !del {
-					seen[group]++
+				switch {
+				case rank < p.Keep:
+					del = false // among the newest Keep: kept
+				case !p.All && p.Before.IsZero():
+					del = true // Keep alone: all but the newest
 				}
+			}
+			if ids[sum.ID] {
+				del = true
 			}
 			if !del {
 				continue

@@ -608,3 +608,34 @@ func TestLoadDefaultTargetRenumbered(t *testing.T) {
 		t.Errorf("stage-2 previous after its own build %+v", prev)
 	}
 }
+
+// --keep is a floor when it is given with --older-than or --all: the
+// newest N of each Dockerfile and target stay, whatever else selects them;
+// only ids named one by one are deleted regardless.
+func TestPruneKeepProtects(t *testing.T) {
+	s := newStore(t)
+	var recs []*Record
+	for i := range 8 {
+		recs = append(recs, sample("app", "a", t0.Add(time.Duration(i)*24*time.Hour), 1))
+	}
+	if err := s.Record(recs); err != nil {
+		t.Fatal(err)
+	}
+	// Records of days 0–7; older than day 5 are days 0–4; the newest 5 are
+	// days 3–7: only days 0–2 go.
+	gone, err := s.Prune(Prune{Keep: 5, Before: t0.Add(5 * 24 * time.Hour)})
+	if err != nil || len(gone) != 3 {
+		t.Fatalf("keep 5 and older than day 5: deleted %d (%v), want 3", len(gone), err)
+	}
+	gone, err = s.Prune(Prune{Keep: 2, All: true})
+	if err != nil || len(gone) != 3 {
+		t.Fatalf("keep 2 of all: deleted %d (%v), want 3", len(gone), err)
+	}
+	gone, err = s.Prune(Prune{Keep: 2, IDs: []string{recs[7].ID}})
+	if err != nil || len(gone) != 1 || gone[0].ID != recs[7].ID {
+		t.Fatalf("an id named with --keep: %v %v", gone, err)
+	}
+	if left, _ := s.List(Filter{}); len(left) != 1 || left[0].ID != recs[6].ID {
+		t.Errorf("left %+v", left)
+	}
+}
