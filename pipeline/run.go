@@ -5,7 +5,6 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"errors"
-	"maps"
 	"strings"
 	"sync"
 	"time"
@@ -53,7 +52,7 @@ func (s engineSession) Measure(ctx context.Context, res *engine.Result, progress
 
 // Recorded describes the engine for the build records.
 func (s engineSession) Recorded() history.Engine {
-	return history.Engine{Kind: string(s.Engine.Kind), Address: s.Engine.Addr, Version: s.Engine.Version}
+	return history.Engine{Kind: string(s.Engine.Kind), Address: history.RedactURL(s.Engine.Addr), Version: s.Engine.Version}
 }
 
 // recordedEngine is a Session that says more of its engine than its kind.
@@ -455,7 +454,7 @@ func (j job) records(out *Outcome, counts []*buildgraph.Progress) []*history.Rec
 			Time: j.started, Finished: finished, Engine: eng,
 			Dockerfile: j.dockerfile, DockerfileDigest: "sha256:" + hex.EncodeToString(sum[:]),
 			Target: p.Target, Platform: req.Platform,
-			BuildArgs: history.RedactArgs(req.BuildArgs), Contexts: maps.Clone(req.Contexts),
+			BuildArgs: history.RedactArgs(req.BuildArgs), Contexts: history.RedactContexts(req.Contexts),
 			Secrets: ids(req.Secrets), SSH: ids(req.SSH), NoCache: req.NoCache,
 			Outcome: history.Succeeded, Error: res.Error, Image: res.Image, Duration: res.Duration,
 			StepsCached: res.StepsCached, StepsTotal: res.StepsTotal,

@@ -639,3 +639,26 @@ func TestPruneKeepProtects(t *testing.T) {
 		t.Errorf("left %+v", left)
 	}
 }
+
+// A password in a URL's user information never reaches the store: in a
+// build argument whatever its name, in a named context and in the engine's
+// address.
+func TestRedactURLUserinfo(t *testing.T) {
+	for in, want := range map[string]string{
+		"postgres://app:hunter2@db:5432/app":             "postgres://app:" + Redacted + "@db:5432/app",
+		"https://user:ghp_x@github.com/org/repo.git#main": "https://user:" + Redacted + "@github.com/org/repo.git#main",
+		"https://ghp_token@github.com/org/repo.git":       "https://" + Redacted + "@github.com/org/repo.git",
+		"tcp://10.0.0.1:1234":                             "tcp://10.0.0.1:1234",
+		"docker-image://alpine:3.19":                      "docker-image://alpine:3.19",
+		"./local/dir":                                     "./local/dir",
+		"plain value":                                     "plain value",
+	} {
+		if got := RedactURL(in); got != want {
+			t.Errorf("RedactURL(%q) = %q, want %q", in, got, want)
+		}
+	}
+	args := RedactArgs(map[string]string{"DATABASE_URL": "postgres://u:pw@db/x", "GITHUB_TOKEN": "t"})
+	if args["DATABASE_URL"] != "postgres://u:"+Redacted+"@db/x" || args["GITHUB_TOKEN"] != Redacted {
+		t.Errorf("RedactArgs: %v", args)
+	}
+}

@@ -4,7 +4,9 @@ import (
 	"crypto/rand"
 	"crypto/sha256"
 	"encoding/hex"
+	"net/url"
 	"regexp"
+	"strings"
 	"time"
 
 	"github.com/stagescope/stagescope/buildgraph"
@@ -150,7 +152,8 @@ var secretName = regexp.MustCompile(`(?i)secret|token|passw|pwd|passphrase|crede
 func SecretLike(name string) bool { return secretName.MatchString(name) }
 
 // RedactArgs copies build arguments with the values of secret-like names
-// replaced by Redacted.
+// replaced by Redacted, and a password in any URL's user information too
+// (RedactURL).
 func RedactArgs(args map[string]string) map[string]string {
 	if len(args) == 0 {
 		return nil
@@ -159,10 +162,45 @@ func RedactArgs(args map[string]string) map[string]string {
 	for k, v := range args {
 		if SecretLike(k) {
 			v = Redacted
+		} else {
+			v = RedactURL(v)
 		}
 		out[k] = v
 	}
 	return out
+}
+
+// RedactContexts copies named contexts with RedactURL applied to each
+// value (a Git URL can carry a token).
+func RedactContexts(contexts map[string]string) map[string]string {
+	if len(contexts) == 0 {
+		return nil
+	}
+	out := make(map[string]string, len(contexts))
+	for k, v := range contexts {
+		out[k] = RedactURL(v)
+	}
+	return out
+}
+
+// RedactURL replaces the password of a URL's user information, or a user
+// name given alone (often a token), with Redacted; any other value is
+// returned as it is.
+func RedactURL(v string) string {
+	if !strings.Contains(v, "://") || !strings.Contains(v, "@") {
+		return v
+	}
+	u, err := url.Parse(v)
+	if err != nil || u.User == nil {
+		return v
+	}
+	if _, ok := u.User.Password(); ok {
+		u.User = url.UserPassword(u.User.Username(), Redacted)
+	} else {
+		u.User = url.User(Redacted)
+	}
+	// url.URL escapes the marker's angle brackets; put them back.
+	return strings.Replace(u.String(), url.PathEscape(Redacted), Redacted, 1)
 }
 
 // NewID makes a record id: 32 random hex digits.
