@@ -645,7 +645,7 @@ func TestPruneKeepProtects(t *testing.T) {
 // address.
 func TestRedactURLUserinfo(t *testing.T) {
 	for in, want := range map[string]string{
-		"postgres://app:hunter2@db:5432/app":             "postgres://app:" + Redacted + "@db:5432/app",
+		"postgres://app:hunter2@db:5432/app":              "postgres://app:" + Redacted + "@db:5432/app",
 		"https://user:ghp_x@github.com/org/repo.git#main": "https://user:" + Redacted + "@github.com/org/repo.git#main",
 		"https://ghp_token@github.com/org/repo.git":       "https://" + Redacted + "@github.com/org/repo.git",
 		"tcp://10.0.0.1:1234":                             "tcp://10.0.0.1:1234",
