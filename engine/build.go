@@ -235,6 +235,18 @@ func (e *Engine) Build(ctx context.Context, req BuildRequest, status chan *clien
 
 // build runs one solve, in its own session or in shared (set up by BuildAll).
 func (e *Engine) build(ctx context.Context, req BuildRequest, status chan *client.SolveStatus, shared *session.Session) (*Result, error) {
+	// A panic before the status channel is handed to the relay still
+	// closes it, so whoever reads it (the pipeline) is not left waiting;
+	// the panic goes on to the caller's recover.
+	relaying := false
+	defer func() {
+		if r := recover(); r != nil {
+			if status != nil && !relaying {
+				close(status)
+			}
+			panic(r)
+		}
+	}()
 	opt, err := solveOpt(req)
 	if shared != nil {
 		opt.SharedSession, opt.SessionPreInitialized = shared, true
@@ -245,6 +257,7 @@ func (e *Engine) build(ctx context.Context, req BuildRequest, status chan *clien
 	}
 	if err != nil {
 		if status != nil {
+			relaying = true // closed here
 			close(status)
 		}
 		return nil, err
@@ -253,6 +266,7 @@ func (e *Engine) build(ctx context.Context, req BuildRequest, status chan *clien
 	watch := newFailureWatch()
 	inner := make(chan *client.SolveStatus)
 	relayed := make(chan struct{})
+	relaying = true
 	go func() {
 		watch.relay(inner, status)
 		close(relayed)

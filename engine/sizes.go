@@ -141,9 +141,9 @@ func (lr *layerReader) unpackedSizes(ctx context.Context, store content.Provider
 		done atomic.Int64
 	)
 	report := func(n int64) {
-		d := done.Add(n)
+		// The count is taken under the lock, so the calls see it grow.
 		mu.Lock()
-		progress(d, total)
+		progress(done.Add(n), total)
 		mu.Unlock()
 	}
 	report(0)

@@ -4,6 +4,7 @@ import (
 	"context"
 
 	"github.com/stagescope/stagescope/engine"
+	"github.com/stagescope/stagescope/internal/crash"
 )
 
 // Connecting is a connection to the engine made while the input is being
@@ -26,6 +27,7 @@ func ConnectAhead(ctx context.Context, opts engine.Options) *Connecting {
 	c := &Connecting{done: make(chan struct{}), cancel: cancel}
 	go func() {
 		defer close(c.done)
+		defer crash.Recover(&c.err) // runs before done is closed
 		c.sess, c.err = Connect(ctx, opts)
 	}()
 	return c
@@ -46,6 +48,7 @@ func (c *Connecting) Abandon() {
 		return
 	}
 	go func() {
+		defer func() { _ = recover() }() // closing an unused connection: nothing to report
 		<-c.done
 		if c.sess != nil {
 			_ = c.sess.Close()

@@ -308,6 +308,9 @@ func (m *Model) finished() {
 	case r.canceled || errors.Is(err, context.Canceled):
 		m.setNotice("The build was canceled.", true)
 	case errors.As(err, &lost):
+		if s := m.session; s != nil {
+			go func() { _ = s.Close() }() // its connection is gone; free what is left of it
+		}
 		m.session, m.connErr = nil, err
 		// The action first: the engine's address makes the cause long.
 		m.setNotice("Engine lost during the build; press r to reconnect and build again. ("+buildgraph.FirstLine(err.Error())+")", true)

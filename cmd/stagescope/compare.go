@@ -11,6 +11,7 @@ import (
 
 	"github.com/stagescope/stagescope/buildgraph"
 	"github.com/stagescope/stagescope/engine"
+	"github.com/stagescope/stagescope/internal/crash"
 	"github.com/stagescope/stagescope/pipeline"
 )
 
@@ -203,8 +204,9 @@ func runCompare(ctx context.Context, cmd *cobra.Command, opts engine.Options, pr
 		return nil, context.Cause(ctx)
 	}
 	for _, err := range o.Errs {
-		var lost *engine.LostError
-		if errors.As(err, &lost) {
+		// A bug (exit 70) and a lost engine (exit 3) end the command; a
+		// failed build is a row of the table.
+		if errors.As(err, new(*crash.Error)) || errors.As(err, new(*engine.LostError)) {
 			return nil, err
 		}
 	}
