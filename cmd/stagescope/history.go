@@ -205,6 +205,9 @@ the sentence names the candidates.`,
 			if format != "text" && format != "json" {
 				return usagef("--format %q: want text or json", format)
 			}
+			if !timeline && steps {
+				return usagef("--steps draws the steps on the timeline: give --timeline too")
+			}
 			store, err := historyStore()
 			if err != nil {
 				return err
@@ -212,9 +215,6 @@ the sentence names the candidates.`,
 			rec, err := store.Get(args[0])
 			if err != nil {
 				return historyError(err)
-			}
-			if !timeline && steps {
-				return usagef("--steps draws the steps on the timeline: give --timeline too")
 			}
 			if timeline {
 				if format == "json" {

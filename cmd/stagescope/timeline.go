@@ -222,12 +222,14 @@ func printTimeline(w io.Writer, r *history.Record, withSteps bool) {
 			if !s.Completed.IsZero() {
 				end = s.Completed.Sub(cp.Start)
 			}
-			if s.Cached || end <= start {
+			if s.Cached {
 				if c := col(start); bar[c] == ' ' {
 					bar[c] = markCached
 				}
 				continue
 			}
+			// A step that ran takes at least its one column, cached or not
+			// being BuildKit's word, not its duration's.
 			mark := markRan
 			if onPath[s.Vertex] {
 				mark = markPath

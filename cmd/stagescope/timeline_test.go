@@ -97,6 +97,11 @@ func TestHistoryTimelineUsage(t *testing.T) {
 	if code != exitBadInput || stdout != "" || !strings.Contains(stderr, "--timeline") {
 		t.Errorf("exit %d, %q %q", code, stdout, stderr)
 	}
+	// The misused flag is named first, whatever the id.
+	code, stdout, stderr = stagescope(t, env, "history", "show", "ffff", "--steps")
+	if code != exitBadInput || stdout != "" || !strings.Contains(stderr, "--timeline") {
+		t.Errorf("unknown id: exit %d, %q %q", code, stdout, stderr)
+	}
 }
 
 // On a real buildkitd: two independent stages sleeping 3 s and 1 s and a
@@ -168,4 +173,21 @@ func TestTimelineOnBuildKit(t *testing.T) {
 		t.Errorf("text timeline: exit %d\n%s", code, stdout)
 	}
 	t.Logf("\n%s", stdout)
+}
+
+// A step that ran but took no time is drawn as run, not with the cached
+// mark: cached is what BuildKit said, not a duration.
+func TestTimelineInstantStepIsNotCached(t *testing.T) {
+	at := time.Date(2026, 11, 30, 9, 0, 0, 0, time.UTC)
+	rec := &history.Record{ID: "aa", Time: at, Finished: at.Add(2 * time.Second), Steps: []history.Step{
+		{Vertex: "sha256:01", Stage: 0, StageName: "a", Name: "[a 1/2] RUN true", Text: "RUN true", Started: at, Completed: at, State: "done"},
+		{Vertex: "sha256:02", Stage: 0, StageName: "a", Name: "[a 2/2] RUN sleep 2", Text: "RUN sleep 2", Inputs: []string{"sha256:01"}, Started: at, Completed: at.Add(2 * time.Second), State: "done"},
+	}}
+	var b strings.Builder
+	printTimeline(&b, rec, true)
+	for _, line := range strings.Split(b.String(), "\n") {
+		if strings.Contains(line, "RUN true") && strings.ContainsRune(line, markCached) {
+			t.Errorf("an instant step that ran is drawn as cached:\n%s", b.String())
+		}
+	}
 }
