@@ -138,8 +138,12 @@ func localTime(t time.Time) string {
 	if t.IsZero() {
 		return "-"
 	}
-	return t.Local().Format("2006-01-02 15:04:05")
+	return t.In(displayZone).Format("2006-01-02 15:04:05")
 }
+
+// displayZone is where history shows times: the local zone. Tests set
+// their own rather than time.Local, which goroutines of other tests read.
+var displayZone = time.Local
 
 func seconds(d time.Duration) string { return fmt.Sprintf("%.1fs", d.Seconds()) }
 

@@ -36,9 +36,9 @@ var h0 = time.Date(2026, 11, 27, 7, 22, 30, 0, time.UTC)
 // returns the environment that points stagescope at it.
 func historyFixture(t *testing.T) map[string]string {
 	t.Helper()
-	saved := time.Local
-	time.Local = time.UTC
-	t.Cleanup(func() { time.Local = saved })
+	saved := displayZone
+	displayZone = time.UTC
+	t.Cleanup(func() { displayZone = saved })
 	state := t.TempDir()
 	store := history.Open(filepath.Join(state, "stagescope", history.FileName))
 	step := func(d, stage string, idx int, line int, text string, start, took float64, state string, inputs ...string) history.Step {
