@@ -168,7 +168,11 @@ func Run(ctx context.Context, opts Options, in io.Reader, out io.Writer) error {
 	if err == nil && m.interruptedQuit {
 		return ErrInterrupted
 	}
-	if errors.Is(err, tea.ErrProgramKilled) && ctx.Err() != nil {
+	// A signal from outside (SIGINT or SIGTERM: kill, systemctl, a
+	// closing terminal emulator) cancels ctx. Bubble Tea sees the signal
+	// too and may end the program as if the user had quit: the signal
+	// decides, so the exit code says interrupted either way.
+	if (err == nil || errors.Is(err, tea.ErrProgramKilled)) && ctx.Err() != nil {
 		return context.Cause(ctx)
 	}
 	return err
