@@ -152,7 +152,14 @@ func WriteJSON(w io.Writer, g *Graph, opts RenderOptions) error {
 	for _, a := range g.Args {
 		ja := jsonArg{Name: a.Name, FromBuildArg: a.FromBuildArg, Line: a.Line}
 		if a.HasValue {
-			ja.Value = &a.Value
+			// A value given with --build-arg is the user's: one named like
+			// a secret's is not printed (the Dockerfile's own defaults are
+			// in the file already).
+			v := a.Value
+			if a.FromBuildArg {
+				v = RedactArg(a.Name, v)
+			}
+			ja.Value = &v
 		}
 		doc.Args = append(doc.Args, ja)
 	}

@@ -4,9 +4,6 @@ import (
 	"crypto/rand"
 	"crypto/sha256"
 	"encoding/hex"
-	"net/url"
-	"regexp"
-	"strings"
 	"time"
 
 	"github.com/stagescope/stagescope/buildgraph"
@@ -142,14 +139,10 @@ func (r *Record) Summary() Summary {
 
 // Redacted replaces the value of a build argument whose name looks like a
 // secret's.
-const Redacted = "<redacted>"
-
-// secretName matches build argument names that look like they hold a
-// secret. It errs on the side of redacting.
-var secretName = regexp.MustCompile(`(?i)secret|token|passw|pwd|passphrase|credential|auth|private|key|cert|cookie|session|signature|salt`)
+const Redacted = buildgraph.Redacted
 
 // SecretLike reports whether a build argument's name looks like a secret's.
-func SecretLike(name string) bool { return secretName.MatchString(name) }
+func SecretLike(name string) bool { return buildgraph.SecretLike(name) }
 
 // RedactArgs copies build arguments with the values of secret-like names
 // replaced by Redacted, and a password in any URL's user information too
@@ -160,12 +153,7 @@ func RedactArgs(args map[string]string) map[string]string {
 	}
 	out := make(map[string]string, len(args))
 	for k, v := range args {
-		if SecretLike(k) {
-			v = Redacted
-		} else {
-			v = RedactURL(v)
-		}
-		out[k] = v
+		out[k] = buildgraph.RedactArg(k, v)
 	}
 	return out
 }
@@ -186,22 +174,7 @@ func RedactContexts(contexts map[string]string) map[string]string {
 // RedactURL replaces the password of a URL's user information, or a user
 // name given alone (often a token), with Redacted; any other value is
 // returned as it is.
-func RedactURL(v string) string {
-	if !strings.Contains(v, "://") || !strings.Contains(v, "@") {
-		return v
-	}
-	u, err := url.Parse(v)
-	if err != nil || u.User == nil {
-		return v
-	}
-	if _, ok := u.User.Password(); ok {
-		u.User = url.UserPassword(u.User.Username(), Redacted)
-	} else {
-		u.User = url.User(Redacted)
-	}
-	// url.URL escapes the marker's angle brackets; put them back.
-	return strings.Replace(u.String(), url.PathEscape(Redacted), Redacted, 1)
-}
+func RedactURL(v string) string { return buildgraph.RedactURL(v) }
 
 // NewID makes a record id: 32 random hex digits.
 func NewID() string {
