@@ -137,7 +137,9 @@ func (e *UnreachableError) Error() string {
 		cause, hint = c, h
 	}
 	if e.Builder != "" {
-		if !strings.HasPrefix(hint, "check --tls") {
+		if strings.HasPrefix(hint, "check --tls") {
+			hint = "check the builder's cacert, cert and key driver options (docker buildx inspect " + e.Builder + ") against the daemon's certificates"
+		} else {
 			hint = "start it (docker buildx inspect --bootstrap " + e.Builder + "), or choose another builder with --builder or BUILDX_BUILDER (stagescope engines lists them)"
 		}
 		what = "builder " + e.Builder
