@@ -304,3 +304,26 @@ func kubePod(ctx context.Context, d *kubeDeployment, timeout time.Duration) (str
 	sort.Strings(running)
 	return running[0], nil
 }
+
+// ConnectNode connects to node i of b, whatever the platforms it serves:
+// `stagescope engines` asks every node.
+func ConnectNode(ctx context.Context, b *Builder, i int, opts Options) (*Engine, error) {
+	if opts.ProbeTimeout == 0 {
+		opts.ProbeTimeout = DefaultProbeTimeout
+	}
+	e, err := connectNode(ctx, b, i, opts)
+	if e != nil {
+		e.layers = newLayerReader(&memMemo{})
+	}
+	return e, err
+}
+
+// NodeAddr is where node i of b answers, as far as it is known without
+// reaching it (a kubernetes node's pod is chosen when connecting).
+func (b *Builder) NodeAddr(i int) string {
+	t, err := nodeTarget(b, b.Nodes[i])
+	if err != nil {
+		return ""
+	}
+	return t.addr
+}

@@ -60,6 +60,12 @@ func (s engineSession) Measure(ctx context.Context, res *engine.Result, progress
 	return s.Engine.MeasureProgress(ctx, res, progress)
 }
 
+// BuilderNode names the buildx builder and node the session builds on
+// ("" when it is not a builder).
+func (s engineSession) BuilderNode() (builder, node string) {
+	return s.Engine.Builder, s.Engine.Node
+}
+
 // Recorded describes the engine for the build records.
 func (s engineSession) Recorded() history.Engine {
 	return history.Engine{Kind: string(s.Engine.Kind), Address: history.RedactURL(s.Engine.Addr), Version: s.Engine.Version}
