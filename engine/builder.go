@@ -327,3 +327,24 @@ func (b *Builder) NodeAddr(i int) string {
 	}
 	return t.addr
 }
+
+// Connect connects to the node of b that serves platform ("" for the first
+// node), as Connect does for a builder named by the command line: a caller
+// whose targets have platforms of their own (bake targets) resolves the
+// builder once (ResolveBuilder, or Candidates' Builder) and connects once
+// per platform.
+func (b *Builder) Connect(ctx context.Context, platform string, opts Options) (*Engine, error) {
+	if opts.ProbeTimeout == 0 {
+		opts.ProbeTimeout = DefaultProbeTimeout
+	}
+	opts.Platform = platform
+	e, err := connectBuilder(ctx, b, opts)
+	if e != nil {
+		memo := opts.LayerSizes
+		if memo == nil {
+			memo = &memMemo{}
+		}
+		e.layers = newLayerReader(memo)
+	}
+	return e, err
+}

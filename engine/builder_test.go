@@ -87,6 +87,15 @@ func TestRemoteBuilderOverMutualTLS(t *testing.T) {
 		t.Errorf("linux/amd64 went to node %s, want multi1", e.Node)
 	}
 	buildOn(t, e)
+	b, err := engine.ResolveBuilder("multi", engine.SourceBuilderFlag)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if e, err := b.Connect(context.Background(), "linux/amd64", engine.Options{}); err != nil || e.Node != "multi1" {
+		t.Errorf("Builder.Connect for linux/amd64: %v", err)
+	} else {
+		e.Close()
+	}
 
 	// With no platform asked for, the first node: it does not answer.
 	_, err = engine.Connect(context.Background(), engine.Options{Builder: "multi"})

@@ -67,7 +67,14 @@ func TestBuildOnRemoteBuilder(t *testing.T) {
 	testengine.UseBuildxBuilder(t, cfg, env["DOCKER_HOST"], "secure", false)
 	build("buildx current", "--platform", "linux/amd64")
 
-	code, stdout, stderr := stagescope(t, env, "engines", "--format", "json")
+	// compare names the builder and node in its engine.
+	code, stdout, stderr := stagescope(t, env, "compare", dir, "--all", "--build-context", busybox, "--format", "json", "--progress", "quiet")
+	var cmp struct{ Engine string }
+	if code != exitOK || json.Unmarshal([]byte(stdout), &cmp) != nil || cmp.Engine != "buildkitd "+d.Addr+" (builder secure, node secure0)" {
+		t.Errorf("compare: exit %d, engine %q\n%s", code, cmp.Engine, stderr)
+	}
+
+	code, stdout, stderr = stagescope(t, env, "engines", "--format", "json")
 	if code != exitOK {
 		t.Fatalf("engines: exit %d\n%s", code, stderr)
 	}

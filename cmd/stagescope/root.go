@@ -12,7 +12,8 @@ const exitCodesHelp = `Exit codes:
   0    success
   1    the build failed, or a target is over its --budget
   2    bad usage or bad input (flags, Dockerfile, paths)
-  3    no engine reachable, or the engine was lost
+  3    no engine reachable (or no such buildx builder), or the engine
+       was lost
   70   internal error: a bug in stagescope (the message names the file
        holding the details)
   130  interrupted`
