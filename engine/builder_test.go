@@ -185,9 +185,20 @@ func TestDockerContainerBuilder(t *testing.T) {
 		e.Close()
 	}
 
+	// "default", a Docker context and no store entry, is the docker
+	// driver's builder: that context's Docker.
+	e, err := engine.Connect(context.Background(), engine.Options{Builder: "default"})
+	if err != nil {
+		t.Fatalf("--builder default: %v", err)
+	}
+	if e.Kind != engine.KindDocker || e.Addr != host || e.Builder != "default" {
+		t.Errorf("--builder default: %s %s builder %q", e.Kind, e.Addr, e.Builder)
+	}
+	e.Close()
+
 	// A node whose container is gone: one sentence, about the builder.
 	testengine.WriteBuildxBuilder(t, cfg, "gone", "docker-container", testengine.BuildxNode{Name: "gone0", Endpoint: host})
-	_, err := engine.Connect(context.Background(), engine.Options{Builder: "gone"})
+	_, err = engine.Connect(context.Background(), engine.Options{Builder: "gone"})
 	var u *engine.UnreachableError
 	if !errors.As(err, &u) || strings.Contains(err.Error(), "\n") || !strings.Contains(err.Error(), "builder gone") {
 		t.Errorf("missing container: %v", err)

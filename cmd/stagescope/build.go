@@ -170,7 +170,10 @@ func runBuild(ctx context.Context, cmd *cobra.Command, conn *pipeline.Connecting
 		on := ""
 		if bn, ok := sess.(interface{ BuilderNode() (string, string) }); ok {
 			if b, n := bn.BuilderNode(); b != "" {
-				on = " on builder " + b + " (node " + n + ")"
+				on = " on builder " + b
+				if n != b {
+					on += " (node " + n + ")"
+				}
 			}
 		}
 		fmt.Fprintf(stderr, "built target %s %s in %.1fs%s\n", p.Target, where, res.Duration.Seconds(), on)
