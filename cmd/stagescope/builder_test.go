@@ -208,9 +208,18 @@ func TestCompletePlatforms(t *testing.T) {
 		t.Skip("engine test")
 	}
 	bk := testengine.BuildKit(t)
-	_, env := builderEnv(t, "")
+	cfg, env := builderEnv(t, "")
 	_, stdout, stderr := stagescope(t, env, "__complete", "build", "--addr", bk, "--platform", "linux/")
 	if !strings.Contains(stdout, "linux/amd64\n") {
 		t.Errorf("complete --platform on %s:\n%s%s", bk, stdout, stderr)
+	}
+	// A builder of several nodes: what any node serves (the first one
+	// does not answer here).
+	closed := "tcp://127.0.0.1:" + strconv.Itoa(testengine.FreePort(t))
+	testengine.WriteBuildxBuilder(t, cfg, "two", "remote",
+		testengine.BuildxNode{Name: "two0", Endpoint: closed}, testengine.BuildxNode{Name: "two1", Endpoint: bk})
+	_, stdout, stderr = stagescope(t, env, "__complete", "compare", "--builder", "two", "--platform", "")
+	if !strings.Contains(stdout, "linux/amd64\n") {
+		t.Errorf("complete --platform on builder two:\n%s%s", stdout, stderr)
 	}
 }

@@ -71,21 +71,38 @@ func completePlatforms(f *buildFlags) cobra.CompletionFunc {
 	return func(cmd *cobra.Command, _ []string, toComplete string) ([]cobra.Completion, cobra.ShellCompDirective) {
 		ctx, cancel := context.WithTimeout(cmd.Context(), 5*time.Second)
 		defer cancel()
-		e, err := engine.Connect(ctx, f.engine.options())
-		if err != nil {
-			return nil, cobra.ShellCompDirectiveNoFileComp
+		opts := f.engine.options()
+		var plats []string
+		if c := engine.Candidates(opts)[0]; c.Builder != nil && len(c.Builder.Nodes) > 1 {
+			// A builder of several nodes serves what any of them does.
+			for i := range c.Builder.Nodes {
+				plats = append(plats, enginePlatforms(ctx, func() (*engine.Engine, error) { return engine.ConnectNode(ctx, c.Builder, i, opts) })...)
+			}
+		} else {
+			plats = enginePlatforms(ctx, func() (*engine.Engine, error) { return engine.Connect(ctx, opts) })
 		}
-		defer e.Close()
-		d, err := e.Describe(ctx)
-		if err != nil {
-			return nil, cobra.ShellCompDirectiveNoFileComp
-		}
+		seen := map[string]bool{}
 		var out []cobra.Completion
-		for _, p := range d.Platforms {
-			if strings.HasPrefix(p, toComplete) {
+		for _, p := range plats {
+			if !seen[p] && strings.HasPrefix(p, toComplete) {
+				seen[p] = true
 				out = append(out, p)
 			}
 		}
 		return out, cobra.ShellCompDirectiveNoFileComp
 	}
+}
+
+// enginePlatforms is what the engine connect reaches says it serves.
+func enginePlatforms(ctx context.Context, connect func() (*engine.Engine, error)) []string {
+	e, err := connect()
+	if err != nil {
+		return nil
+	}
+	defer e.Close()
+	d, err := e.Describe(ctx)
+	if err != nil {
+		return nil
+	}
+	return d.Platforms
 }
