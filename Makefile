@@ -14,8 +14,11 @@ FUZZTIME_ORACLE ?= 10m
 
 all: build
 
+# stagescope --version says what git describe says of the work tree.
+VERSION  ?= $(shell git describe --tags --always --dirty 2>/dev/null || echo devel)
+
 build:
-	$(GO) build -o $(BIN) ./cmd/stagescope
+	$(GO) build -ldflags "-X github.com/stagescope/stagescope/internal/version.Version=$(VERSION)" -o $(BIN) ./cmd/stagescope
 
 # The main job: build stagescope, make sure an engine answers (BUILDKIT_HOST,
 # else Docker, else the private buildkitd), assemble the offline golang base,

@@ -43,8 +43,13 @@ const DefaultProbeTimeout = 2 * time.Second
 // Options says where to find an engine.
 type Options struct {
 	// Addr is a BuildKit address (unix://, tcp://, docker-container://,
-	// kube-pod://, ssh://). Empty means BUILDKIT_HOST, then Docker.
+	// kube-pod://, ssh://). Empty means the next source of Candidates.
 	Addr string
+	// Builder names a buildx builder (--builder); see Candidates.
+	Builder string
+	// Platform is the platform the builds are for (OS/ARCH[/VARIANT]):
+	// it chooses the node of a builder that has several.
+	Platform string
 	// DockerHost overrides DOCKER_HOST and Docker contexts when Addr and
 	// BUILDKIT_HOST are empty.
 	DockerHost string
@@ -87,6 +92,9 @@ type Engine struct {
 	// Version is the engine's version when it says (Docker's engine version,
 	// or buildkitd's); empty when the daemon does not implement Info.
 	Version string
+	// Builder and Node name the buildx builder and its node when the
+	// engine was reached through one.
+	Builder, Node string
 
 	bk *client.Client
 	be backend // what this kind of engine does its own way
@@ -100,6 +108,9 @@ type UnreachableError struct {
 	Kind Kind
 	Addr string
 	Err  error
+	// Builder and Node name the buildx builder and node that did not
+	// answer, when the engine was one.
+	Builder, Node string
 }
 
 func (e *UnreachableError) Error() string {
@@ -124,6 +135,17 @@ func (e *UnreachableError) Error() string {
 	}
 	if c, h, ok := dockerContainerCause(e.Addr, cause); ok {
 		cause, hint = c, h
+	}
+	if e.Builder != "" {
+		if strings.HasPrefix(hint, "check --tls") {
+			hint = "check the builder's cacert, cert and key driver options (docker buildx inspect " + e.Builder + ") against the daemon's certificates"
+		} else {
+			hint = "start it (docker buildx inspect --bootstrap " + e.Builder + "), or choose another builder with --builder or BUILDX_BUILDER (stagescope engines lists them)"
+		}
+		what = "builder " + e.Builder
+		if e.Node != "" && e.Node != e.Builder {
+			what += " (node " + e.Node + ")"
+		}
 	}
 	return fmt.Sprintf("cannot reach %s at %s (%s); %s", what, e.Addr, cause, hint)
 }
@@ -222,9 +244,14 @@ func ConnectTo(ctx context.Context, c Candidate, opts Options) (*Engine, error) 
 		e   *Engine
 		err error
 	)
-	if c.Kind == KindBuildKit {
-		e, err = connectBuildKit(ctx, c.Addr, opts)
-	} else {
+	switch {
+	case c.err != nil:
+		return nil, c.err
+	case c.Builder != nil:
+		e, err = connectBuilder(ctx, c.Builder, opts)
+	case c.Kind == KindBuildKit:
+		e, err = connectBuildKit(ctx, c.Addr, opts, nil)
+	default:
 		e, err = connectDocker(ctx, c.Addr, opts.ProbeTimeout)
 	}
 	if e != nil {
@@ -253,11 +280,16 @@ func checkAddr(addr string) error {
 	return &AddressError{Addr: addr, Msg: fmt.Sprintf("unknown scheme %q (use unix, tcp, docker-container, kube-pod or ssh)", u.Scheme)}
 }
 
-func connectBuildKit(ctx context.Context, addr string, opts Options) (*Engine, error) {
+// connectBuildKit connects to the buildkitd at addr, through dial when it
+// is not nil (the address then only names the engine).
+func connectBuildKit(ctx context.Context, addr string, opts Options, dial func(context.Context, string) (net.Conn, error)) (*Engine, error) {
 	if err := checkAddr(addr); err != nil {
 		return nil, err
 	}
 	var copts []client.ClientOpt
+	if dial != nil {
+		copts = append(copts, client.WithContextDialer(dial))
+	}
 	if opts.TLSCACert != "" || opts.TLSCert != "" || opts.TLSKey != "" {
 		if !strings.HasPrefix(addr, "tcp://") {
 			return nil, &AddressError{Addr: addr, Msg: "TLS flags need a tcp:// address"}

@@ -44,10 +44,26 @@ func Connect(ctx context.Context, opts engine.Options) (Session, error) {
 
 type engineSession struct{ *engine.Engine }
 
-func (s engineSession) Kind() string     { return string(s.Engine.Kind) }
-func (s engineSession) Describe() string { return string(s.Engine.Kind) + " " + s.Engine.Addr }
+func (s engineSession) Kind() string { return string(s.Engine.Kind) }
+func (s engineSession) Describe() string {
+	d := string(s.Engine.Kind) + " " + s.Engine.Addr
+	if s.Engine.Builder != "" {
+		d += " (builder " + s.Engine.Builder
+		if s.Engine.Node != "" && s.Engine.Node != s.Engine.Builder {
+			d += ", node " + s.Engine.Node
+		}
+		d += ")"
+	}
+	return d
+}
 func (s engineSession) Measure(ctx context.Context, res *engine.Result, progress func(done, total int64)) (*buildgraph.ImageSize, error) {
 	return s.Engine.MeasureProgress(ctx, res, progress)
+}
+
+// BuilderNode names the buildx builder and node the session builds on
+// ("" when it is not a builder).
+func (s engineSession) BuilderNode() (builder, node string) {
+	return s.Engine.Builder, s.Engine.Node
 }
 
 // Recorded describes the engine for the build records.

@@ -43,10 +43,22 @@ func (f *buildFlags) register(cmd *cobra.Command, single bool) {
 	fs.StringArrayVar(&f.buildArgs, "build-arg", nil, "build-time variable `KEY=VALUE` (KEY alone takes the value from the environment)")
 	fs.StringArrayVar(&f.contexts, "build-context", nil, "named build context `NAME=DIR` (or NAME=docker-image://REF, oci-layout://PATH)")
 	fs.BoolVar(&f.noCache, "no-cache", false, "do not use the build cache")
-	fs.StringVar(&f.platform, "platform", "", "target platform `OS/ARCH[/VARIANT]` (default: the engine's)")
+	fs.StringVar(&f.platform, "platform", "", "target platform `OS/ARCH[/VARIANT]` (default: the engine's; on a builder of several nodes, it picks the node)")
+	_ = cmd.RegisterFlagCompletionFunc("platform", completePlatforms(f))
+	if single {
+		_ = cmd.RegisterFlagCompletionFunc("target", completeTargets(f))
+	}
 	fs.StringArrayVar(&f.secrets, "secret", nil, "secret for RUN --mount=type=secret: `id=NAME,src=FILE` or id=NAME,env=VARIABLE")
 	fs.StringArrayVar(&f.ssh, "ssh", nil, "SSH agent socket or keys for RUN --mount=type=ssh: `default` or ID=SOCKET|KEY[,…]")
 	fs.BoolVarP(&f.yes, "yes", "y", false, "send a build context that is the filesystem root or the home folder without asking")
+}
+
+// engineOptions says where the engine is, and the platform the builds are
+// for, which chooses the node of a builder.
+func (f *buildFlags) engineOptions() engine.Options {
+	o := f.engine.options()
+	o.Platform = f.platform
+	return o
 }
 
 // project checks the CONTEXT argument and every flag, reads and parses the
@@ -85,7 +97,7 @@ and .dockerignore (or <Dockerfile>.dockerignore) is honoured.
 		RunE: func(cmd *cobra.Command, args []string) error {
 			// Connecting overlaps reading and parsing the input; nothing
 			// of the build is sent before the input is valid.
-			conn := pipeline.ConnectAhead(cmd.Context(), f.engine.options())
+			conn := pipeline.ConnectAhead(cmd.Context(), f.engineOptions())
 			defer conn.Abandon()
 			proj, err := f.project(args)
 			if err != nil {
@@ -155,7 +167,16 @@ func runBuild(ctx context.Context, cmd *cobra.Command, conn *pipeline.Connecting
 		if res.Image != "" {
 			where = "as " + res.Image
 		}
-		fmt.Fprintf(stderr, "built target %s %s in %.1fs\n", p.Target, where, res.Duration.Seconds())
+		on := ""
+		if bn, ok := sess.(interface{ BuilderNode() (string, string) }); ok {
+			if b, n := bn.BuilderNode(); b != "" {
+				on = " on builder " + b
+				if n != b {
+					on += " (node " + n + ")"
+				}
+			}
+		}
+		fmt.Fprintf(stderr, "built target %s %s in %.1fs%s\n", p.Target, where, res.Duration.Seconds(), on)
 	}
 	return nil
 }

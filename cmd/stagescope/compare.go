@@ -107,7 +107,7 @@ is larger than SIZE (KB, MB, GB are powers of 1000; KiB, MiB, GiB of 1024).
 					return usagef("--budget %s: %s is not among the compared targets", t, t)
 				}
 			}
-			c, err := runCompare(cmd.Context(), cmd, f.engine.options(), proj, plans, mode)
+			c, err := runCompare(cmd.Context(), cmd, f.engineOptions(), proj, plans, mode)
 			if err != nil {
 				return err
 			}

@@ -64,7 +64,8 @@ func exitCode(err error) int {
 		return exitInterrupted
 	case errors.As(err, &usage), errors.As(err, &graphErr), errors.As(err, &input), errors.As(err, &loadErr), errors.As(err, &address):
 		return exitBadInput
-	case errors.As(err, &unreachable), errors.As(err, &lost):
+	case errors.As(err, &unreachable), errors.As(err, &lost),
+		errors.As(err, new(*engine.NoBuilderError)), errors.As(err, new(*engine.BuilderError)):
 		return exitNoEngine
 	case errors.As(err, &build), errors.As(err, new(*budgetError)):
 		return exitFailed

@@ -4,13 +4,16 @@ import (
 	"io"
 
 	"github.com/spf13/cobra"
+
+	"github.com/stagescope/stagescope/internal/version"
 )
 
 const exitCodesHelp = `Exit codes:
   0    success
   1    the build failed, or a target is over its --budget
   2    bad usage or bad input (flags, Dockerfile, paths)
-  3    no engine reachable, or the engine was lost
+  3    no engine reachable (or no such buildx builder), or the engine
+       was lost
   70   internal error: a bug in stagescope (the message names the file
        holding the details)
   130  interrupted`
@@ -23,15 +26,19 @@ func newRootCmd(stdin io.Reader, stdout, stderr io.Writer) *cobra.Command {
 pick on a real BuildKit engine (a buildkitd, or the BuildKit inside Docker)
 with live progress, and compares the sizes of the images it built.
 
-Engines, first that is set wins: --addr, BUILDKIT_HOST, then Docker
-(DOCKER_HOST or the default socket).
+Engines, first that is set wins: --addr or --builder, BUILDKIT_HOST,
+BUILDX_BUILDER, the builder buildx currently uses (docker buildx use), then
+Docker (DOCKER_HOST, the Docker context, the default socket). stagescope
+engines lists them all, and buildx's builders.
 
 ` + exitCodesHelp,
+		Version:       version.Long(),
 		SilenceUsage:  true,
 		SilenceErrors: true,
 		// Mistyped commands get a suggestion (see runTUI).
 		SuggestionsMinimumDistance: 2,
 	}
+	root.SetVersionTemplate("{{.Version}}\n")
 	addTUI(root) // the root command is the interactive view
 	root.SetIn(stdin)
 	root.SetOut(stdout)

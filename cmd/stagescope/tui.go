@@ -30,6 +30,7 @@ Exit codes:`, 1)
 	}
 	f.register(root, false)
 	root.Flags().StringVar(&f.target, "target", "", "stage to focus at start (default: the last stage)")
+	_ = root.RegisterFlagCompletionFunc("target", completeTargets(&f))
 }
 
 func runTUI(cmd *cobra.Command, f *buildFlags, args []string) error {
@@ -56,7 +57,7 @@ func runTUI(cmd *cobra.Command, f *buildFlags, args []string) error {
 	opts := tui.Options{
 		Project: proj,
 		Connect: func(ctx context.Context) (pipeline.Session, error) {
-			return pipeline.Connect(ctx, f.engine.options())
+			return pipeline.Connect(ctx, f.engineOptions())
 		},
 		Target:  f.target,
 		NoCache: f.noCache,

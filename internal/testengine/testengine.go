@@ -61,11 +61,19 @@ const scriptTimeout = 22 * time.Minute
 
 // script runs scripts/NAME with args and returns its KEY=VALUE output lines.
 func script(name string, args ...string) (map[string]string, error) {
+	return scriptEnv(nil, name, args...)
+}
+
+// scriptEnv is script with variables added to its environment.
+func scriptEnv(env []string, name string, args ...string) (map[string]string, error) {
 	ctx, cancel := context.WithTimeout(context.Background(), scriptTimeout)
 	defer cancel()
 	cmd := exec.CommandContext(ctx, filepath.Join(RepoRoot(), "scripts", name), args...)
 	// A daemon the script leaves behind may hold the output pipes open.
 	cmd.WaitDelay = 5 * time.Second
+	if env != nil {
+		cmd.Env = append(os.Environ(), env...)
+	}
 	var stderr bytes.Buffer
 	cmd.Stderr = &stderr
 	out, err := cmd.Output()
@@ -134,6 +142,20 @@ func buildKitContainer(t testing.TB) map[string]string {
 	return get(t, &buildkitContainer, "buildkitd in a container", func() (map[string]string, error) {
 		return script("buildkit-container", "start")
 	})
+}
+
+var namedContainers sync.Map // name → *once
+
+// BuildKitContainerNamed is BuildKitContainer with a container of the given
+// name (buildx's docker-container driver names its own
+// buildx_buildkit_NODE). The container is left running, as the shared
+// one is.
+func BuildKitContainerNamed(t testing.TB, name string) string {
+	t.Helper()
+	o, _ := namedContainers.LoadOrStore(name, &once{})
+	return get(t, o.(*once), "buildkitd in container "+name, func() (map[string]string, error) {
+		return scriptEnv([]string{"STAGESCOPE_BUILDKIT_CONTAINER=" + name}, "buildkit-container", "start")
+	})["BUILDKIT_HOST"]
 }
 
 // Docker returns the DOCKER_HOST of a running Docker daemon, starting one
