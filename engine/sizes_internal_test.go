@@ -126,11 +126,15 @@ func TestMeasureContentReads(t *testing.T) {
 		})
 	}
 	wg.Wait()
-	if d := done["a"]; d[0] != d[1] || d[1] != big.Size+small.Size {
-		t.Errorf("a: progress %d of %d, want %d", d[0], d[1], big.Size+small.Size)
+	// Each measurement counts the layers not remembered when it started:
+	// on a busy machine one may start after the other has read the shared
+	// layer, and then has only its own to read. Either way it ends at its
+	// total.
+	if d := done["a"]; d[0] != d[1] || (d[1] != big.Size+small.Size && d[1] != small.Size) {
+		t.Errorf("a: progress %d of %d, want %d (or %d once b read the shared layer)", d[0], d[1], big.Size+small.Size, small.Size)
 	}
-	if d := done["b"]; d[0] != d[1] || d[1] != big.Size {
-		t.Errorf("b: progress %d of %d, want %d", d[0], d[1], big.Size)
+	if d := done["b"]; d[0] != d[1] || (d[1] != big.Size && d[1] != 0) {
+		t.Errorf("b: progress %d of %d, want %d (or 0 once a read the shared layer)", d[0], d[1], big.Size)
 	}
 	chunks := (big.Size + blobChunk - 1) / blobChunk
 	if n := s.readsOf(big.Digest); n > chunks {
