@@ -2,8 +2,9 @@ package engine
 
 import (
 	"context"
-
 	"fmt"
+	"path/filepath"
+	"strings"
 	"sync"
 
 	"github.com/containerd/containerd/v2/core/content"
@@ -17,12 +18,78 @@ import (
 	"github.com/stagescope/stagescope/internal/crash"
 )
 
-// BuildAll builds several targets of one Dockerfile concurrently in a single
-// session: the context is uploaded once and served to every solve, and
-// BuildKit runs the steps the targets share once. The requests must differ
-// only in Target and Tags. status[i] (may be nil) receives request i's
-// updates and is closed when it ends. Results and errors are per request.
+// BuildAll builds several targets concurrently, in as few sessions as
+// their inputs allow: requests that differ only in Target and Tags share
+// one session, in which the context is uploaded once and served to every
+// solve, and BuildKit runs the steps the targets share once. Requests of
+// different Dockerfile folders, contexts, named contexts, secrets or SSH
+// (several Dockerfiles compared) get a session per kind, all at the same
+// time. status[i] (may be nil) receives request i's updates and is closed
+// when it ends. Results and errors are per request.
 func (e *Engine) BuildAll(ctx context.Context, reqs []BuildRequest, status []chan *client.SolveStatus) ([]*Result, []error) {
+	results := make([]*Result, len(reqs))
+	errs := make([]error, len(reqs))
+	var groups [][]int
+	index := map[string]int{}
+	for i, req := range reqs {
+		k := sessionKey(req)
+		g, ok := index[k]
+		if !ok {
+			g = len(groups)
+			index[k] = g
+			groups = append(groups, nil)
+		}
+		groups[g] = append(groups[g], i)
+	}
+	if len(groups) <= 1 {
+		return e.buildShared(ctx, reqs, status)
+	}
+	var wg sync.WaitGroup
+	for _, g := range groups {
+		sub := make([]BuildRequest, len(g))
+		var ch []chan *client.SolveStatus
+		for j, i := range g {
+			sub[j] = reqs[i]
+			if i < len(status) {
+				ch = append(ch, status[i])
+			} else {
+				ch = append(ch, nil)
+			}
+		}
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			res, es := e.buildShared(ctx, sub, ch)
+			for j, i := range g {
+				results[i], errs[i] = res[j], es[j]
+			}
+		}()
+	}
+	wg.Wait()
+	return results, errs
+}
+
+// sessionKey is what requests that can share one session have in common:
+// everything the session serves (the context and Dockerfile folders, the
+// named contexts, secrets and SSH agents).
+func sessionKey(req BuildRequest) string {
+	abs := func(p string) string {
+		if a, err := filepath.Abs(p); err == nil {
+			return a
+		}
+		return p
+	}
+	var b strings.Builder
+	fmt.Fprintf(&b, "%s\x00%s\x00", abs(req.ContextDir), abs(filepath.Dir(req.DockerfilePath())))
+	for _, k := range sortedKeys(req.Contexts) {
+		fmt.Fprintf(&b, "%s=%s\x00", k, req.Contexts[k])
+	}
+	fmt.Fprintf(&b, "%q\x00%q", req.Secrets, req.SSH)
+	return b.String()
+}
+
+// buildShared builds requests that share one session (see BuildAll).
+func (e *Engine) buildShared(ctx context.Context, reqs []BuildRequest, status []chan *client.SolveStatus) ([]*Result, []error) {
 	results := make([]*Result, len(reqs))
 	errs := make([]error, len(reqs))
 	closeAll := func() {

@@ -192,6 +192,9 @@ type Run struct {
 
 // Start builds plans of proj on s: one plan alone, several concurrently
 // in one session that uploads the context once and runs shared steps once.
+// Plans may also be of several projects (several Dockerfiles, see
+// LoadAll): each is recorded with its own Dockerfile, and proj is the one
+// whose graph the run's step model follows.
 func Start(ctx context.Context, s Session, proj *Project, plans []*Plan, opts Options) *Run {
 	if opts.Now == nil {
 		opts.Now = time.Now
@@ -208,7 +211,7 @@ func Start(ctx context.Context, s Session, proj *Project, plans []*Plan, opts Op
 	} else {
 		r.Progress = buildgraph.NewProgress(proj.Graph)
 	}
-	j := job{session: s, plans: plans, opts: opts, dockerfile: proj.Dockerfile, source: proj.Source, started: opts.Now()}
+	j := job{session: s, plans: plans, opts: opts, project: proj, started: opts.Now()}
 	go j.run(ctx, r)
 	return r
 }
@@ -263,12 +266,19 @@ func (r *Run) send(ev Event) {
 
 // job is everything the run's goroutines need, captured by value.
 type job struct {
-	session    Session
-	plans      []*Plan
-	opts       Options
-	dockerfile string
-	source     []byte
-	started    time.Time
+	session Session
+	plans   []*Plan
+	opts    Options
+	project *Project
+	started time.Time
+}
+
+// projectOf is the project plan i was made of.
+func (j job) projectOf(i int) *Project {
+	if p := j.plans[i].Project; p != nil {
+		return p
+	}
+	return j.project
 }
 
 func (j job) run(ctx context.Context, r *Run) {
@@ -343,9 +353,14 @@ func (j job) run(ctx context.Context, r *Run) {
 func (j job) finish(ctx context.Context, r *Run, results []*engine.Result, errs []error, counts []*buildgraph.Progress) *Outcome {
 	out := &Outcome{Built: results, Errs: errs, Results: make([]buildgraph.TargetResult, len(j.plans))}
 	h := j.opts.History
-	var saved map[string]buildgraph.SavedSize
+	saved := map[string]map[string]buildgraph.SavedSize{} // by Dockerfile
 	if j.opts.Measure && h != nil {
-		saved, _ = h.Load(j.dockerfile)
+		for i := range j.plans {
+			file := j.projectOf(i).Dockerfile
+			if _, ok := saved[file]; !ok {
+				saved[file], _ = h.Load(file)
+			}
+		}
 	}
 	kind := j.session.Kind()
 	start := time.Now()
@@ -357,8 +372,11 @@ func (j job) finish(ctx context.Context, r *Run, results []*engine.Result, errs 
 	for i, p := range j.plans {
 		res := &out.Results[i]
 		res.Target = p.Target
+		if proj := j.projectOf(i); proj.Name != "" {
+			res.File, res.Name = proj.Dockerfile, proj.Name
+		}
 		res.StepsCached, _, res.StepsTotal = counts[i].Counts()
-		if prev, ok := buildgraph.LookupSaved(saved, kind, p.Graph, p.Target); ok {
+		if prev, ok := buildgraph.LookupSaved(saved[j.projectOf(i).Dockerfile], kind, p.Graph, p.Target); ok {
 			res.Previous = &prev
 		}
 		switch {
@@ -420,15 +438,19 @@ func (j job) finish(ctx context.Context, r *Run, results []*engine.Result, errs 
 			out.Results[i].Error = bug.Error()
 		}
 	}
-	measured := map[string]int64{}
-	for _, res := range out.Results {
+	measured := map[string]map[string]int64{} // by Dockerfile, target
+	for i, res := range out.Results {
 		if res.Size != nil {
-			measured[res.Target] = res.Size.Uncompressed
+			file := j.projectOf(i).Dockerfile
+			if measured[file] == nil {
+				measured[file] = map[string]int64{}
+			}
+			measured[file][res.Target] = res.Size.Uncompressed
 		}
 	}
 	for i, res := range out.Results {
 		if res.Breakdown != nil {
-			res.Breakdown.LeftBehind = buildgraph.LeftBehind(j.plans[i].Graph, res.Target, measured)
+			res.Breakdown.LeftBehind = buildgraph.LeftBehind(j.plans[i].Graph, res.Target, measured[j.projectOf(i).Dockerfile])
 		}
 	}
 	if h != nil {
@@ -445,14 +467,15 @@ func (j job) records(out *Outcome, counts []*buildgraph.Progress) []*history.Rec
 	if re, ok := j.session.(recordedEngine); ok {
 		eng = re.Recorded()
 	}
-	sum := sha256.Sum256(j.source)
 	recs := make([]*history.Record, len(j.plans))
 	for i, p := range j.plans {
 		req := p.Request
 		res := out.Results[i]
+		proj := j.projectOf(i)
+		sum := sha256.Sum256(proj.Source)
 		r := &history.Record{
 			Time: j.started, Finished: finished, Engine: eng,
-			Dockerfile: j.dockerfile, DockerfileDigest: "sha256:" + hex.EncodeToString(sum[:]),
+			Dockerfile: proj.Dockerfile, DockerfileDigest: "sha256:" + hex.EncodeToString(sum[:]),
 			Target: p.Target, Platform: req.Platform,
 			BuildArgs: history.RedactArgs(req.BuildArgs), Contexts: history.RedactContexts(req.Contexts),
 			Secrets: ids(req.Secrets), SSH: ids(req.SSH), NoCache: req.NoCache,

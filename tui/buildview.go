@@ -456,10 +456,7 @@ func (v *BuildView) Update(msg tea.Msg) (Screen, tea.Cmd) {
 		v.toError()
 	case key.Matches(k, v.keys.Rebuild):
 		if v.run != nil {
-			var targets []string
-			for _, p := range v.run.Plans {
-				targets = append(targets, p.Target)
-			}
+			targets := planArgs(v.run.Plans)
 			return v, func() tea.Msg { return buildTargetsMsg{targets: targets} }
 		}
 		return v, func() tea.Msg { return retryMsg{} }

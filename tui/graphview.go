@@ -469,10 +469,7 @@ func (v *GraphView) Update(msg tea.Msg) (Screen, tea.Cmd) {
 			msg := "Nothing to rebuild yet: enter builds the focused stage, a builds every target."
 			return v, func() tea.Msg { return noticeMsg{text: msg} }
 		}
-		var targets []string
-		for _, p := range v.run.Plans {
-			targets = append(targets, p.Target)
-		}
+		targets := planArgs(v.run.Plans)
 		return v, func() tea.Msg { return buildTargetsMsg{targets: targets} }
 	case key.Matches(k, v.keys.Layout):
 		v.mode = layoutCompact
