@@ -1,0 +1,90 @@
+package tui
+
+import (
+	"context"
+	"fmt"
+	"testing"
+
+	tea "charm.land/bubbletea/v2"
+	"github.com/charmbracelet/x/exp/golden"
+
+	"github.com/stagescope/stagescope/buildgraph"
+	"github.com/stagescope/stagescope/internal/fakes"
+	"github.com/stagescope/stagescope/pipeline"
+)
+
+// storyModel opens two Dockerfiles together, the single-stage recording
+// and the hello-multistage one, on a session that replays both.
+func storyModel(t *testing.T, w, h int) *Model {
+	t.Helper()
+	single, hello := project(t, "single-stage", "busybox"), project(t, "hello-final", "golang")
+	single.Name, hello.Name = "single-stage", "hello-final"
+	sess := helloSession(t)
+	sess.Streams["single-stage:"] = fakes.Stream(t, "single-stage")
+	sess.Sizes["stagescope/single-stage:stage-0"] = &buildgraph.ImageSize{
+		Ref: "stagescope/single-stage:stage-0", Uncompressed: 374_000_000, Compressed: 180_000_000, Store: "buildkitd content store",
+		Layers: []buildgraph.Layer{
+			{CreatedBy: "busybox", Size: 373_990_000, Compressed: 179_995_000},
+			{CreatedBy: "WORKDIR /work # buildkit", Size: 0, Compressed: 32},
+			{CreatedBy: "RUN /bin/sh -c echo hello > a.txt # buildkit", Size: 6, Compressed: 100},
+			{CreatedBy: "COPY f.txt . # buildkit", Size: 4, Compressed: 100},
+			{CreatedBy: "RUN /bin/sh -c cat a.txt f.txt # buildkit", Size: 0, Compressed: 32},
+		},
+	}
+	clock := &testClock{now: t0}
+	m := New(Options{
+		Project:  single,
+		Projects: []*pipeline.Project{single, hello},
+		Connect:  func(context.Context) (pipeline.Session, error) { return sess, nil },
+		Now:      clock.Now,
+		Dark:     true,
+	})
+	t.Cleanup(m.shutdown)
+	m.Update(tea.WindowSizeMsg{Width: w, Height: h})
+	m.Update(connectMsg{session: sess})
+	return m
+}
+
+// Several Dockerfiles opened together: a builds every target of every
+// file, and the compare screen shows them in one table, in order, each
+// row naming its file.
+func TestStoryScreens(t *testing.T) {
+	for _, size := range [][2]int{{80, 24}, {160, 48}} {
+		for _, tt := range []struct {
+			name string
+			do   func(t *testing.T, m *Model)
+		}{
+			{"story-compare-empty", func(t *testing.T, m *Model) { press(t, m, "c") }},
+			{"story-compare", func(t *testing.T, m *Model) {
+				press(t, m, "a")
+				drain(t, m, -1)
+				press(t, m, "c", "j", "j")
+			}},
+		} {
+			t.Run(fmt.Sprintf("%s-%dx%d", tt.name, size[0], size[1]), func(t *testing.T) {
+				m := storyModel(t, size[0], size[1])
+				tt.do(t, m)
+				out := screenText(m)
+				checkFrame(t, out, size[0], size[1])
+				golden.RequireEqual(t, out)
+			})
+		}
+	}
+}
+
+// Building a row of the story again builds that target of that file.
+func TestStoryRebuildRow(t *testing.T) {
+	m := storyModel(t, 120, 36)
+	press(t, m, "a")
+	drain(t, m, -1)
+	press(t, m, "c", "j", "b")
+	if m.run == nil || len(m.run.Plans) != 1 || m.run.Plans[0].Project.Name != "hello-final" || m.run.Plans[0].Target != "builder" {
+		t.Fatalf("b on hello-final:builder built %v", m.run.targets)
+	}
+	drain(t, m, -1)
+	if got := m.compare().Focused(); got != "hello-final:builder" {
+		t.Errorf("focus after the build: %q", got)
+	}
+}
+
+func (m *Model) compare() *CompareView { return screenOf[*CompareView](m) }
