@@ -152,6 +152,15 @@ type Plan struct {
 	Project *Project
 }
 
+// Label names the plan's target as a comparison does: NAME:TARGET when
+// its project is one of several Dockerfiles, else the target alone.
+func (p *Plan) Label() string {
+	if p.Project != nil && p.Project.Name != "" {
+		return p.Project.Name + ":" + p.Target
+	}
+	return p.Target
+}
+
 // Plan resolves a target ("" for the last stage) and makes its request,
 // with tags (default stagescope/<context dir>:<target>). The last stage
 // may also be named by the name BuildKit shows for it when it has none of

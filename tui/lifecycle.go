@@ -232,11 +232,7 @@ func (m *Model) startBuild(targets []string) tea.Cmd {
 	r := &buildRun{id: m.nextID, noCache: m.noCache, started: m.now()}
 	r.spill = newLogSpill(r.id)
 	for _, pl := range plans {
-		if pl.Project != nil && pl.Project.Name != "" {
-			r.targets = append(r.targets, pl.Project.Name+":"+pl.Target)
-			continue
-		}
-		r.targets = append(r.targets, pl.Target)
+		r.targets = append(r.targets, pl.Label())
 	}
 	if m.opts.Stats != nil {
 		r.cpuStarted = processCPU()

@@ -164,7 +164,7 @@ func (m measureLines) show(w io.Writer, run *pipeline.Run, ev pipeline.MeasurePr
 	}
 	m.last[ev.Target] = time.Now()
 	m.ended[ev.Target] = finished && (seen || ev.Total == 0)
-	name := run.Plans[ev.Target].Target
+	name := run.Plans[ev.Target].Label()
 	switch {
 	case ev.Total == 0:
 		fmt.Fprintf(w, "measuring %s: no layer data to read\n", name)
