@@ -176,10 +176,16 @@ const (
 type Run struct {
 	Plans []*Plan
 	// Progress is the step model of the run (every target's steps when
-	// there are several).
+	// there are several). With plans of several Dockerfiles it holds the
+	// steps of Project's plans only: BuildKit names a vertex's stage
+	// ("[builder 2/4]") but not its Dockerfile, and two Dockerfiles may
+	// both have a builder.
 	Progress *buildgraph.Progress
-	Phase    Phase
-	Outcome  *Outcome
+	// Project is the project whose graph Progress follows: the first
+	// plan's.
+	Project *Project
+	Phase   Phase
+	Outcome *Outcome
 	// Measures are the measuring progress of each plan, from its
 	// MeasureProgress events.
 	Measures []MeasureProgress
@@ -206,10 +212,17 @@ func Start(ctx context.Context, s Session, proj *Project, plans []*Plan, opts Op
 		cancel:  cancel,
 		abandon: make(chan struct{}),
 	}
-	if len(plans) == 1 {
+	r.Project = proj
+	if len(plans) > 0 && plans[0].Project != nil {
+		r.Project = plans[0].Project
+	}
+	switch {
+	case len(plans) == 1:
 		r.Progress = buildgraph.NewProgress(plans[0].Graph)
-	} else {
-		r.Progress = buildgraph.NewProgress(proj.Graph)
+	case r.Project != nil:
+		r.Progress = buildgraph.NewProgress(r.Project.Graph)
+	default:
+		r.Progress = buildgraph.NewProgress(nil)
 	}
 	j := job{session: s, plans: plans, opts: opts, project: proj, started: opts.Now()}
 	go j.run(ctx, r)
@@ -223,7 +236,9 @@ func (r *Run) Events() <-chan Event { return r.events }
 func (r *Run) Apply(ev Event) {
 	switch ev := ev.(type) {
 	case Status:
-		r.Progress.Apply(ev.Status)
+		if r.Follows(ev.Target) {
+			r.Progress.Apply(ev.Status)
+		}
 	case SolveEnded:
 		r.Phase = Measuring
 	case MeasureProgress:
@@ -236,6 +251,16 @@ func (r *Run) Apply(ev Event) {
 	case Done:
 		r.Phase, r.Outcome = Finished, ev.Outcome
 	}
+}
+
+// Follows reports whether plan i's steps are in Progress: it is of the
+// followed Project.
+func (r *Run) Follows(i int) bool {
+	if i < 0 || i >= len(r.Plans) {
+		return false
+	}
+	p := r.Plans[i].Project
+	return p == nil || r.Project == nil || p == r.Project
 }
 
 // MeasureTotals adds the measuring progress of every plan up: bytes of

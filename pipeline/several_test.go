@@ -124,6 +124,20 @@ func TestRunSeveralDockerfiles(t *testing.T) {
 			t.Errorf("record %d: %s, want %s", i, rec.Dockerfile, want)
 		}
 	}
+	// The step model follows the first Dockerfile: hello-final's steps
+	// (its builder's RUN go build) are not folded into single-stage's
+	// stages.
+	if r.Project != single || !r.Follows(0) || r.Follows(1) {
+		t.Errorf("the run follows %v", r.Project)
+	}
+	for _, st := range r.Progress.Steps() {
+		if strings.Contains(st.Text, "go build") {
+			t.Errorf("a step of hello-final in the first file's model: %q in stage %d", st.Text, st.Stage)
+		}
+	}
+	if n := len(r.Progress.Stages); n != len(single.Graph.Stages) {
+		t.Errorf("%d stages in the model", n)
+	}
 	if len(hist.loaded) != 2 {
 		t.Errorf("saved sizes loaded for %v, want each Dockerfile once", hist.loaded)
 	}

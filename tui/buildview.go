@@ -206,6 +206,11 @@ func (v *BuildView) SetMessage(msg string) { v.message = msg }
 // SetRun shows a new build.
 func (v *BuildView) SetRun(r *buildRun) {
 	v.run = r
+	if r != nil && r.Run != nil && r.Project != nil && r.Project.Graph != v.g {
+		// A build of another of several Dockerfiles: its stages, and its
+		// lines around a failure.
+		v.g, v.source = r.Project.Graph, buildgraph.SourceLines(r.Project.Source)
+	}
 	v.message = ""
 	v.focus, v.pinned, v.offset = "", false, 0
 	v.logsOf, v.logsLen, v.logsCount = "", 0, 0
@@ -268,6 +273,9 @@ func (v *BuildView) Finished() {
 func (v BuildView) targetStep() *buildgraph.Step {
 	p := v.run.Progress
 	for i := len(v.run.Plans) - 1; i >= 0; i-- {
+		if !v.run.Follows(i) {
+			continue // of another Dockerfile: not in Progress
+		}
 		stage := -1
 		for _, st := range v.g.Stages {
 			if st.Name == v.run.Plans[i].Target {

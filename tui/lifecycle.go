@@ -255,7 +255,9 @@ func (m *Model) buildEvents(events []pipeline.Event) tea.Cmd {
 		r.Apply(ev)
 		switch ev := ev.(type) {
 		case pipeline.Status:
-			r.spill.add(r.Progress, ev.Status)
+			if r.Follows(ev.Target) {
+				r.spill.add(r.Progress, ev.Status)
+			}
 			updated = true
 		case pipeline.MeasureProgress:
 			updated = true

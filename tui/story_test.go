@@ -3,6 +3,7 @@ package tui
 import (
 	"context"
 	"fmt"
+	"strings"
 	"testing"
 
 	tea "charm.land/bubbletea/v2"
@@ -84,6 +85,27 @@ func TestStoryRebuildRow(t *testing.T) {
 	drain(t, m, -1)
 	if got := m.compare().Focused(); got != "hello-final:builder" {
 		t.Errorf("focus after the build: %q", got)
+	}
+	// The build screen shows that file's stages.
+	if g := m.build().g; g != m.opts.Projects[1].Graph {
+		t.Errorf("the build screen draws the graph of %s", g.File)
+	}
+	if st := m.build().targetStep(); st == nil || st.Text != "RUN go build -o hello hellodocker.go" {
+		t.Errorf("the build screen focuses %+v", st)
+	}
+}
+
+// After a builds every target of every file, the build screen shows the
+// first file's steps only: another file's are neither under a stage of the
+// same name nor in the BuildKit group.
+func TestStoryBuildScreenFollowsFirstFile(t *testing.T) {
+	m := storyModel(t, 120, 36)
+	press(t, m, "a")
+	drain(t, m, -1)
+	for _, st := range m.run.Progress.Steps() {
+		if strings.Contains(st.Text, "hello") && !strings.Contains(st.Text, "echo hello") {
+			t.Errorf("step %q (stage %d) is of the second Dockerfile", st.Text, st.Stage)
+		}
 	}
 }
 
