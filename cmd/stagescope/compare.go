@@ -95,9 +95,6 @@ is larger than SIZE (KB, MB, GB are powers of 1000; KiB, MiB, GiB of 1024).
 			if err != nil {
 				return err
 			}
-			if mode == "json" {
-				return usagef("--progress json is for build; compare prints its result with --format json")
-			}
 			projs, err := f.projects(args)
 			if err != nil {
 				return err
@@ -154,7 +151,7 @@ is larger than SIZE (KB, MB, GB are powers of 1000; KiB, MiB, GiB of 1024).
 	fs.BoolVar(&all, "all", false, "compare every target: each named stage and the last stage")
 	fs.StringVar(&format, "format", "table", "output: table, json or markdown")
 	fs.StringArrayVar(&budgets, "budget", nil, "fail when `TARGET=SIZE` is exceeded (uncompressed; e.g. runtime=50MB)")
-	fs.StringVar(&prog, "progress", "", "build progress on stderr: auto, tty, plain, rawjson or quiet (default $BUILDKIT_PROGRESS, else auto)")
+	fs.StringVar(&prog, "progress", "", "build progress on stderr: auto, tty, plain, rawjson, json (stagescope's events, measuring included) or quiet (default $BUILDKIT_PROGRESS, else auto)")
 	return cmd
 }
 
@@ -314,7 +311,9 @@ func runCompare(ctx context.Context, cmd *cobra.Command, opts engine.Options, pr
 		return nil, err
 	}
 	popts := pipeline.Options{Measure: true, History: store}
-	o := display.follow(ctx, pipeline.Start(ctx, sess, proj, plans, popts))
+	run := pipeline.Start(ctx, sess, proj, plans, popts)
+	o := display.follow(ctx, run)
+	display.finishMeasured(run, o)
 	if ctx.Err() != nil {
 		return nil, context.Cause(ctx)
 	}

@@ -278,3 +278,79 @@ func TestCompareSeveralBadInput(t *testing.T) {
 		})
 	}
 }
+
+// compare --progress json writes stagescope's events on stderr, the
+// measuring phase included: "measure" as layer data is read and
+// "measured" per target, then a summary per Dockerfile; with several
+// Dockerfiles every event names its file.
+func TestCompareProgressJSON(t *testing.T) {
+	if testing.Short() {
+		t.Skip("engine test")
+	}
+	root := storyDirs(t)
+	env := map[string]string{"XDG_STATE_HOME": t.TempDir(), "BUILDKIT_HOST": testengine.BuildKit(t), "DOCKER_HOST": ""}
+	events := func(stderr string) []map[string]any {
+		t.Helper()
+		var out []map[string]any
+		for _, line := range strings.Split(strings.TrimSpace(stderr), "\n") {
+			var ev map[string]any
+			if err := json.Unmarshal([]byte(line), &ev); err != nil {
+				t.Fatalf("not a JSON line: %q", line)
+			}
+			out = append(out, ev)
+		}
+		return out
+	}
+
+	code, stdout, stderr := stagescope(t, env, "compare", filepath.Join(root, "ex"), "--progress", "json", "--format", "json")
+	if code != exitOK {
+		t.Fatalf("exit %d\n%s", code, stderr)
+	}
+	if err := json.Unmarshal([]byte(stdout), new(severalJSON)); err != nil {
+		t.Fatalf("stdout is not the comparison: %v\n%s", err, stdout)
+	}
+	measured := map[string]float64{}
+	var summaries []string
+	steps := map[string]bool{}
+	measures := 0
+	for _, ev := range events(stderr) {
+		file, _ := ev["file"].(string)
+		switch ev["type"] {
+		case "step":
+			steps[file] = true
+		case "measure":
+			measures++
+		case "measured":
+			measured[file+":"+ev["target"].(string)] = ev["uncompressed"].(float64)
+		case "summary":
+			summaries = append(summaries, file+"="+ev["result"].(string))
+		}
+		if file != "a" && file != "b" {
+			t.Errorf("event without its file: %v", ev)
+		}
+	}
+	if measured["a:stage-0"] != 300_000 || measured["b:builder"] != 100_000 || measured["b:stage-1"] != 100_000 || len(measured) != 3 {
+		t.Errorf("measured events %v", measured)
+	}
+	if measures < 3 || !steps["a"] || !steps["b"] || strings.Join(summaries, " ") != "a=success b=success" {
+		t.Errorf("%d measure events, steps of %v, summaries %v", measures, steps, summaries)
+	}
+
+	// One Dockerfile: the events name no file.
+	code, _, stderr = stagescope(t, env, "compare", filepath.Join(root, "ex", "b"), "--progress", "json")
+	if code != exitOK {
+		t.Fatalf("exit %d\n%s", code, stderr)
+	}
+	n := 0
+	for _, ev := range events(stderr) {
+		if _, ok := ev["file"]; ok {
+			t.Errorf("an event names a file: %v", ev)
+		}
+		if ev["type"] == "measured" {
+			n++
+		}
+	}
+	if n != 2 {
+		t.Errorf("%d measured events, want 2", n)
+	}
+}
