@@ -159,13 +159,20 @@ func (v *GraphView) syncBuild(msg buildStateMsg) {
 			sizes[t.Stage] = s.Uncompressed
 		}
 	}
-	for _, r := range msg.results {
+	// With several Dockerfiles, the results and the build of this one
+	// (story.go).
+	results := ofGraph(msg.results, v.g)
+	for _, r := range results {
 		if st, ok := v.g.Stage(r.Target); ok && r.Size != nil {
 			sizes[st.Index] = r.Size.Uncompressed
 		}
 	}
-	v.SetResults(msg.results)
-	v.SetBuild(msg.run, sizes, msg.frame)
+	run := msg.run
+	if run != nil && run.Run != nil && run.Project != nil && run.Project.Graph != v.g {
+		run = nil
+	}
+	v.SetResults(results)
+	v.SetBuild(run, sizes, msg.frame)
 }
 
 // Explaining reports whether the explain panel is open.

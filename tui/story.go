@@ -4,6 +4,7 @@ import (
 	"strconv"
 	"strings"
 
+	"github.com/stagescope/stagescope/buildgraph"
 	"github.com/stagescope/stagescope/pipeline"
 )
 
@@ -85,4 +86,16 @@ func (o Options) filesLabel() string {
 		return strconv.Itoa(len(o.projects())) + " Dockerfiles"
 	}
 	return o.Project.Dockerfile
+}
+
+// ofGraph are the results of g's Dockerfile: all of them when they are of
+// one Dockerfile (no File).
+func ofGraph(results []buildgraph.TargetResult, g *buildgraph.Graph) []buildgraph.TargetResult {
+	var out []buildgraph.TargetResult
+	for _, r := range results {
+		if r.File == "" || g == nil || r.File == g.File {
+			out = append(out, r)
+		}
+	}
+	return out
 }

@@ -110,3 +110,28 @@ func TestStoryBuildScreenFollowsFirstFile(t *testing.T) {
 }
 
 func (m *Model) compare() *CompareView { return screenOf[*CompareView](m) }
+
+// The graph shows the first Dockerfile: sizes and the build of another
+// file's target of the same name are not drawn on its stages.
+func TestStoryGraphShowsItsOwnFile(t *testing.T) {
+	m := storyModel(t, 120, 36)
+	single, hello := m.opts.Projects[0], m.opts.Projects[1]
+	size := func(n int64) *buildgraph.ImageSize { return &buildgraph.ImageSize{Uncompressed: n} }
+	results := []buildgraph.TargetResult{
+		{File: single.Dockerfile, Name: single.Name, Target: "stage-0", Size: size(374_000_000)},
+		{File: "other/Dockerfile", Name: "other", Target: "stage-0", Size: size(295_000_000)},
+	}
+	plans, err := hello.Plan("builder", nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	other := &buildRun{Run: &pipeline.Run{Plans: []*pipeline.Plan{plans}, Project: hello, Progress: buildgraph.NewProgress(plans.Graph)}}
+	g := m.graph()
+	g.syncBuild(buildStateMsg{run: other, results: results})
+	if got := g.sizes[0]; got != 374_000_000 {
+		t.Errorf("stage-0 of the first file drawn at %d B", got)
+	}
+	if len(g.results) != 1 || g.progress != nil {
+		t.Errorf("the graph took %d results and the progress of another file's build (%v)", len(g.results), g.progress != nil)
+	}
+}
