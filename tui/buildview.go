@@ -342,7 +342,10 @@ func (v BuildView) rows() []row {
 	}
 	p := v.run.Progress
 	inClosure := map[int]bool{}
-	for _, pl := range v.run.Plans {
+	for i, pl := range v.run.Plans {
+		if !v.run.Follows(i) {
+			continue // of another Dockerfile, whose stages Progress has not
+		}
 		if c, err := pl.Graph.Closure(pl.Target); err == nil {
 			for _, s := range c.Stages {
 				// A stage a named context replaces has no step to wait for.
@@ -874,7 +877,7 @@ func buildSummary(s Styles, r *buildRun, now time.Time, frame string) string {
 	if r.Outcome != nil {
 		for _, res := range r.Outcome.Results {
 			if res.Size != nil {
-				parts = append(parts, fmt.Sprintf("%s %s", res.Target, buildgraph.HumanSize(res.Size.Uncompressed)))
+				parts = append(parts, fmt.Sprintf("%s %s", res.Label(), buildgraph.HumanSize(res.Size.Uncompressed)))
 			}
 		}
 	}

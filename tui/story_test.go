@@ -135,3 +135,27 @@ func TestStoryGraphShowsItsOwnFile(t *testing.T) {
 		t.Errorf("the graph took %d results and the progress of another file's build (%v)", len(g.results), g.progress != nil)
 	}
 }
+
+// The build screen's rows are the stages of the followed file's targets:
+// a target of another file adds none, even where its stage indices exist.
+func TestStoryBuildRowsOfFollowedFile(t *testing.T) {
+	m := storyModel(t, 120, 36)
+	hello := m.opts.Projects[1]
+	own, err := hello.Plan("builder", nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	g, err := buildgraph.Parse([]byte("FROM scratch AS a\nFROM scratch AS b\nCOPY --from=a / /\n"), buildgraph.Options{Filename: "other/Dockerfile", SkipLint: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	theirs := &pipeline.Plan{Target: "b", Graph: g, Project: &pipeline.Project{Name: "other", Dockerfile: "other/Dockerfile", Graph: g}}
+	run := &buildRun{Run: &pipeline.Run{Plans: []*pipeline.Plan{own, theirs}, Project: hello, Progress: buildgraph.NewProgress(hello.Graph)}}
+	v := m.build()
+	v.SetRun(run)
+	for _, r := range v.rows() {
+		if r.step == nil && r.stage == 1 {
+			t.Errorf("a row for stage-1, which only the other file's target builds")
+		}
+	}
+}
