@@ -192,15 +192,26 @@ type severalJSON struct {
 	} `json:"results"`
 }
 
-// Several Dockerfiles in one comparison on a real buildkitd: a folder of
-// examples (each its own context, in name order), several folders and -f
-// with one context (in the order given), as JSON, a table and markdown.
+// Several Dockerfiles in one comparison on a real buildkitd and Docker: a
+// folder of examples (each its own context, in name order), several folders
+// and -f with one context (in the order given), as JSON, a table and markdown.
 func TestCompareSeveral(t *testing.T) {
 	if testing.Short() {
 		t.Skip("engine test")
 	}
+	for _, kind := range []string{"buildkitd", "docker"} {
+		t.Run(kind, func(t *testing.T) { compareSeveral(t, kind) })
+	}
+}
+
+func compareSeveral(t *testing.T, kind string) {
 	root := storyDirs(t)
-	env := map[string]string{"XDG_STATE_HOME": t.TempDir(), "BUILDKIT_HOST": testengine.BuildKit(t), "DOCKER_HOST": ""}
+	env := map[string]string{"XDG_STATE_HOME": t.TempDir(), "BUILDKIT_HOST": "", "DOCKER_HOST": ""}
+	if kind == "buildkitd" {
+		env["BUILDKIT_HOST"] = testengine.BuildKit(t)
+	} else {
+		env["DOCKER_HOST"] = testengine.Docker(t)
+	}
 	ex := filepath.Join(root, "ex")
 
 	code, stdout, stderr := stagescope(t, env, "compare", ex, "--format", "json", "--progress", "quiet")
