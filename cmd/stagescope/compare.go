@@ -57,7 +57,8 @@ order given, each row naming its file:
 A file is called by its folder's name (FOLDER/FILE for a Dockerfile not
 called Dockerfile), and a target of one file NAME:TARGET in --targets and
 --budget (java-multistage:runtime); a bare TARGET means that target of every
-file that has it. --build-arg and --build-context go to every file.
+file that has it; without --targets (or with --all) every target of every
+file is compared. --build-arg and --build-context go to every file.
 
 Sizes are read from the image store (Docker) or the engine's content store
 (buildkitd), never by exporting images. Results are recorded with
@@ -71,8 +72,10 @@ is larger than SIZE (KB, MB, GB are powers of 1000; KiB, MiB, GiB of 1024).
 		Example: `  stagescope compare examples/hello-multistage --all \
       --build-context golang=$(scripts/offline-bases dir golang)
   stagescope compare . --targets builder,runtime --budget runtime=50MB --format markdown
-  stagescope compare examples/java-single-stage examples/hello-multistage \
-      --budget hello-multistage:stage-1=3MB --build-context ...`,
+  stagescope compare examples/java-single-stage examples/java-multistage \
+      --build-context eclipse-temurin:17-jdk=$(scripts/offline-bases dir jdk17) \
+      --build-context eclipse-temurin:17-jre=$(scripts/offline-bases dir jre17) \
+      --budget java-multistage:runtime=300MB`,
 		RunE: func(cmd *cobra.Command, args []string) error {
 			switch format {
 			case "table", "json", "markdown":
