@@ -1,7 +1,9 @@
 package tui
 
 import (
+	"cmp"
 	"fmt"
+	"slices"
 	"strings"
 	"time"
 
@@ -54,8 +56,10 @@ type CompareView struct {
 	run           *buildRun // the current build, nil before any
 	frame         string    // the spinner's frame while it runs
 	// files is how many Dockerfiles were opened together: with several,
-	// every row names its file and saved sizes are not shown.
+	// every row names its file, rows are in the order of the files and
+	// their targets (order, by NAME:TARGET), and saved sizes are not shown.
 	files int
+	order map[string]int
 }
 
 // NewCompareView returns an empty comparison.
@@ -67,6 +71,12 @@ func newCompareScreen(opts Options, s Styles) Screen {
 	v := NewCompareView(opts.Project.Graph, s)
 	if opts.several() {
 		v.files = len(opts.projects())
+		v.order = map[string]int{}
+		for _, p := range opts.projects() {
+			for _, t := range p.Graph.Targets() {
+				v.order[p.Name+":"+p.Graph.Stages[t.Stage].Name] = len(v.order)
+			}
+		}
 	}
 	return &v
 }
@@ -112,6 +122,12 @@ func (v *CompareView) SetResults(results []buildgraph.TargetResult, saved map[st
 		v.rows = append(v.rows, compareRow{result: r})
 		have[r.Target] = true
 	}
+	if v.order != nil {
+		// The story in the order it was given, whatever was built first.
+		slices.SortStableFunc(v.rows, func(a, b compareRow) int {
+			return cmp.Compare(v.position(a.result), v.position(b.result))
+		})
+	}
 	// Saved results of targets not built in this session, for the engine
 	// kind in use (sizes of different engines do not compare); of one
 	// Dockerfile only.
@@ -132,6 +148,14 @@ func (v *CompareView) SetResults(results []buildgraph.TargetResult, saved map[st
 		}
 	}
 	v.layersOff = 0
+}
+
+// position is where a result's row goes with several Dockerfiles.
+func (v CompareView) position(r buildgraph.TargetResult) int {
+	if i, ok := v.order[r.Label()]; ok {
+		return i
+	}
+	return len(v.order)
 }
 
 // Focused returns the focused target's name (NAME:TARGET with several

@@ -159,3 +159,23 @@ func TestStoryBuildRowsOfFollowedFile(t *testing.T) {
 		}
 	}
 }
+
+// Rows are in the order the files and their targets were given, whatever
+// was built first.
+func TestStoryRowsInOrder(t *testing.T) {
+	m := storyModel(t, 120, 36)
+	size := &buildgraph.ImageSize{Uncompressed: 1}
+	v := m.compare()
+	v.SetResults([]buildgraph.TargetResult{
+		{Name: "hello-final", Target: "stage-1", Size: size},
+		{Name: "single-stage", Target: "stage-0", Size: size},
+		{Name: "hello-final", Target: "builder", Size: size},
+	}, nil, "buildkitd", "", "", t0)
+	var got []string
+	for _, r := range v.rows {
+		got = append(got, r.result.Label())
+	}
+	if strings.Join(got, " ") != "single-stage:stage-0 hello-final:builder hello-final:stage-1" {
+		t.Errorf("rows %v", got)
+	}
+}
