@@ -199,8 +199,9 @@ type Run struct {
 // Start builds plans of proj on s: one plan alone, several concurrently
 // in one session that uploads the context once and runs shared steps once.
 // Plans may also be of several projects (several Dockerfiles, see
-// LoadAll): each is recorded with its own Dockerfile, and proj is the one
-// whose graph the run's step model follows.
+// LoadAll): each is recorded with its own Dockerfile (Plan.Project; proj
+// for a plan without one), and the run's step model follows the first
+// plan's (Run.Project).
 func Start(ctx context.Context, s Session, proj *Project, plans []*Plan, opts Options) *Run {
 	if opts.Now == nil {
 		opts.Now = time.Now
