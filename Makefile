@@ -10,7 +10,7 @@ FUZZTIME ?= 20s
 # The differential fuzzer against BuildKit's conversion, run alone.
 FUZZTIME_ORACLE ?= 10m
 
-.PHONY: all build run run-headless examples test race vet unit engines bases fuzz fuzz-oracle bench clean
+.PHONY: all build run run-headless story examples test race vet unit engines bases fuzz fuzz-oracle bench clean
 
 all: build
 
@@ -36,6 +36,14 @@ run-headless: build
 	golang=$$(scripts/offline-bases context golang); \
 	$(BIN) build $(EXAMPLE) --target builder --build-context golang=$$golang --progress plain; \
 	$(BIN) build $(EXAMPLE) --build-context golang=$$golang --progress plain
+
+# The whole story on one screen: the TUI on the four teaching examples
+# together (single stage, builder pattern, multi-stage Java, Go on scratch);
+# a builds every target of every file, c shows them in one table. The
+# first time it assembles the Java bases (a few minutes, debootstrap) and
+# makes the builder pattern's jar with its build.sh on Docker.
+story: build
+	@scripts/story
 
 # The four teaching examples, offline, and one size table (CI runs it).
 examples: build

@@ -14,6 +14,11 @@ import (
 
 // TargetResult is one built target of a comparison.
 type TargetResult struct {
+	// File is the Dockerfile of the target and Name what the comparison
+	// calls it (the example's folder name, or the path): set only when a
+	// comparison holds the targets of several Dockerfiles.
+	File     string        `json:"file,omitempty"`
+	Name     string        `json:"name,omitempty"`
 	Target   string        `json:"target"`
 	Image    string        `json:"image,omitempty"`
 	Size     *ImageSize    `json:"size,omitempty"`
@@ -81,11 +86,33 @@ type SavedSize struct {
 	Engine       string    `json:"engine,omitempty"`
 }
 
-// Comparison is the sizes of several targets of one Dockerfile.
+// Comparison is the sizes of several targets of one Dockerfile, or of
+// several Dockerfiles (Files, and each result's File and Name, are set
+// then; File is the first of them).
 type Comparison struct {
 	File    string         `json:"file"`
+	Files   []string       `json:"files,omitempty"`
 	Engine  string         `json:"engine,omitempty"`
 	Results []TargetResult `json:"results"`
+}
+
+// Label is how a comparison names a target: NAME:TARGET when it holds
+// several Dockerfiles, else the target alone.
+func (r TargetResult) Label() string {
+	if r.Name == "" {
+		return r.Target
+	}
+	return r.Name + ":" + r.Target
+}
+
+// several reports whether the comparison holds several Dockerfiles.
+func (c Comparison) several() bool {
+	for _, r := range c.Results {
+		if r.Name != "" {
+			return true
+		}
+	}
+	return false
 }
 
 // Measure is which size a comparison ranks by.
@@ -115,14 +142,19 @@ func (c Comparison) Largest(m Measure) int64 {
 	return largest
 }
 
-// ApplyBudgets sets Budget and OverBudget from limits by target name, on the
-// uncompressed size (what `docker image ls` shows) and returns the targets
-// over their budget.
+// ApplyBudgets sets Budget and OverBudget from limits by target name (or
+// NAME:TARGET, which goes first, for a target of one of several
+// Dockerfiles; a bare target name then applies to that target of every
+// Dockerfile), on the uncompressed size (what `docker image ls` shows) and
+// returns the targets over their budget.
 func (c *Comparison) ApplyBudgets(limits map[string]int64) []TargetResult {
 	var over []TargetResult
 	for i := range c.Results {
 		r := &c.Results[i]
-		limit, ok := limits[r.Target]
+		limit, ok := limits[r.Label()]
+		if !ok {
+			limit, ok = limits[r.Target]
+		}
 		if !ok {
 			continue
 		}
@@ -219,7 +251,7 @@ func (c Comparison) leftBehindLines() []string {
 			}
 			parts = append(parts, p)
 		}
-		out = append(out, r.Target+" leaves behind "+strings.Join(parts, ", "))
+		out = append(out, r.Label()+" leaves behind "+strings.Join(parts, ", "))
 	}
 	return out
 }
@@ -228,8 +260,15 @@ func (c Comparison) leftBehindLines() []string {
 func (c Comparison) WriteTable(w io.Writer, now time.Time) error {
 	tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
 	largest := c.Largest(MeasureUncompressed)
+	several := c.several()
+	if several {
+		fmt.Fprint(tw, "FILE\t")
+	}
 	fmt.Fprintln(tw, "TARGET\tUNCOMPRESSED\tCOMPRESSED\tLAYERS\tBUILD TIME\tCACHED\tVS LARGEST\tLAST TIME")
 	for _, r := range c.Results {
+		if several {
+			fmt.Fprint(tw, r.Name+"\t")
+		}
 		if r.Error != "" {
 			fmt.Fprintf(tw, "%s\t-\t-\t-\t-\t-\tfailed: %s\t%s\n", r.Target, FirstLine(r.Error), previous(r, now))
 			continue
@@ -260,9 +299,19 @@ func (c Comparison) WriteTable(w io.Writer, now time.Time) error {
 func (c Comparison) WriteMarkdown(w io.Writer, now time.Time) error {
 	largest := c.Largest(MeasureUncompressed)
 	var b strings.Builder
+	several := c.several()
+	if several {
+		b.WriteString("| File ")
+	}
 	fmt.Fprintf(&b, "| Target | Uncompressed | Compressed | Layers | Build time | Cached | vs largest | Last time |\n")
+	if several {
+		b.WriteString("| --- ")
+	}
 	fmt.Fprintf(&b, "| --- | ---: | ---: | ---: | ---: | ---: | --- | --- |\n")
 	for _, r := range c.Results {
+		if several {
+			fmt.Fprintf(&b, "| `%s` ", mdEscape(r.Name))
+		}
 		if r.Error != "" {
 			fmt.Fprintf(&b, "| `%s` | - | - | - | - | - | failed: %s | %s |\n", mdEscape(r.Target), mdEscape(FirstLine(r.Error)), mdEscape(previous(r, now)))
 			continue

@@ -116,3 +116,43 @@ func TestLookupSaved(t *testing.T) {
 		}
 	}
 }
+
+// Several Dockerfiles in one comparison: each row names its file, a
+// budget may name NAME:TARGET, and the JSON lists the files.
+func TestCompareRenderersSeveral(t *testing.T) {
+	now := time.Date(2026, 11, 27, 12, 0, 0, 0, time.UTC)
+	one := func(name, target string, size int64) TargetResult {
+		return TargetResult{File: "examples/" + name + "/Dockerfile", Name: name, Target: target, Duration: time.Second, StepsTotal: 2,
+			Size: &ImageSize{Uncompressed: size, Compressed: size / 2, Layers: []Layer{{CreatedBy: "COPY . .", Size: size}}}}
+	}
+	c := Comparison{File: "examples/java-single-stage/Dockerfile", Engine: "buildkitd unix:///run/buildkit.sock",
+		Files: []string{"examples/java-single-stage/Dockerfile", "examples/java-multistage/Dockerfile", "examples/hello-multistage/Dockerfile"},
+		Results: []TargetResult{
+			one("java-single-stage", "stage-0", 374_000_000),
+			one("java-multistage", "builder", 376_000_000),
+			one("java-multistage", "runtime", 295_000_000),
+			one("hello-multistage", "builder", 283_000_000),
+			one("hello-multistage", "stage-1", 2_400_000),
+		}}
+	c.Results[4].Breakdown = &Breakdown{Matched: true, BaseRef: "scratch", LeftBehind: []Contribution{{Source: "builder", Bytes: 283_000_000}}}
+	over := c.ApplyBudgets(map[string]int64{"java-multistage:runtime": 200_000_000, "builder": 1 << 40})
+	if len(over) != 1 || over[0].Label() != "java-multistage:runtime" {
+		t.Fatalf("over budget: %+v", over)
+	}
+	if c.Results[3].Budget != 1<<40 || c.Results[1].Budget != 1<<40 {
+		t.Errorf("a bare target's budget applies to that target of every file: %+v", c.Results)
+	}
+	for name, write := range map[string]func(*bytes.Buffer) error{
+		"table":    func(b *bytes.Buffer) error { return c.WriteTable(b, now) },
+		"markdown": func(b *bytes.Buffer) error { return c.WriteMarkdown(b, now) },
+		"json":     func(b *bytes.Buffer) error { return c.WriteJSON(b) },
+	} {
+		t.Run(name, func(t *testing.T) {
+			var b bytes.Buffer
+			if err := write(&b); err != nil {
+				t.Fatal(err)
+			}
+			golden.RequireEqual(t, b.Bytes())
+		})
+	}
+}

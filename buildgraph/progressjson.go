@@ -20,11 +20,17 @@ const ProgressJSONSchemaVersion = 1
 
 // JSONProgress writes a build's progress as JSON lines, one event per line:
 // "step" when a step appears or changes state, "log" for each chunk of
-// output, "warning" for each warning, and a final "summary". Strings are
+// output, "warning" for each warning, when the images are measured
+// (compare) "measure" as layer data is read and "measured" with each
+// image's sizes, and a final "summary". Strings are
 // escaped so that no terminal control character (C0, DEL, C1) appears raw
 // in the output. It is the machine-readable face of `stagescope build
 // --progress json`.
 type JSONProgress struct {
+	// File, when set, is the name of the Dockerfile the events are of
+	// (one of several compared), given in every event as "file".
+	File string
+
 	w    io.Writer
 	err  error
 	sent map[digest.Digest]peStepKey // what the last step event said
@@ -68,6 +74,7 @@ func peHeaderOf(typ string) peHeader {
 
 // peStepRef names the step an event is about.
 type peStepRef struct {
+	File       string        `json:"file,omitempty"`
 	Vertex     digest.Digest `json:"vertex"`
 	Stage      string        `json:"stage,omitempty"`
 	StageIndex int           `json:"stageIndex"`
@@ -140,6 +147,7 @@ type peFailed struct {
 
 type peSummary struct {
 	peHeader
+	File       string           `json:"file,omitempty"`
 	Result     string           `json:"result"`
 	Error      string           `json:"error,omitempty"`
 	DurationMs int64            `json:"durationMs"`
@@ -149,12 +157,32 @@ type peSummary struct {
 	Warnings   int              `json:"warnings"`
 }
 
+type peMeasure struct {
+	peHeader
+	File      string `json:"file,omitempty"`
+	Target    string `json:"target"`
+	Done      int64  `json:"done"`
+	Total     int64  `json:"total"`
+	ElapsedMs int64  `json:"elapsedMs"`
+}
+
+type peMeasured struct {
+	peHeader
+	File         string `json:"file,omitempty"`
+	Target       string `json:"target"`
+	Uncompressed int64  `json:"uncompressed"`
+	Compressed   int64  `json:"compressed"`
+	Layers       int    `json:"layers"`
+	DurationMs   int64  `json:"durationMs"`
+	Error        string `json:"error,omitempty"`
+}
+
 // peFailedLogLines is how many output lines of the failed step the summary
 // carries.
 const peFailedLogLines = 20
 
-func peRef(p *Progress, s *Step) peStepRef {
-	r := peStepRef{Vertex: s.Vertex, StageIndex: s.Stage}
+func (j *JSONProgress) peRef(p *Progress, s *Step) peStepRef {
+	r := peStepRef{File: j.File, Vertex: s.Vertex, StageIndex: s.Stage}
 	if s.Stage >= 0 && s.Stage < len(p.Stages) {
 		r.Stage = p.Stages[s.Stage].Name
 	}
@@ -183,7 +211,7 @@ func (j *JSONProgress) Update(p *Progress, s *client.SolveStatus) error {
 		}
 		j.sent[st.Vertex] = key
 		ev := peStep{
-			peHeader: peHeaderOf("step"), peStepRef: peRef(p, st),
+			peHeader: peHeaderOf("step"), peStepRef: j.peRef(p, st),
 			Platform: st.Platform, Index: st.Index, Count: st.Count,
 			Name: st.Name, Text: st.Text, Line: st.Line,
 			State: st.State, Cached: st.Cached(),
@@ -204,7 +232,7 @@ func (j *JSONProgress) Update(p *Progress, s *client.SolveStatus) error {
 		if st == nil {
 			continue
 		}
-		ev := peLog{peHeader: peHeaderOf("log"), peStepRef: peRef(p, st),
+		ev := peLog{peHeader: peHeaderOf("log"), peStepRef: j.peRef(p, st),
 			Stream: peStreamName(l.Stream), Time: peTime(l.Timestamp)}
 		if utf8.Valid(l.Data) {
 			ev.Data = string(l.Data)
@@ -218,10 +246,10 @@ func (j *JSONProgress) Update(p *Progress, s *client.SolveStatus) error {
 		if w == nil {
 			continue
 		}
-		ev := peWarning{peHeader: peHeaderOf("warning"), peStepRef: peStepRef{StageIndex: -1},
+		ev := peWarning{peHeader: peHeaderOf("warning"), peStepRef: peStepRef{File: j.File, StageIndex: -1},
 			Level: w.Level, Message: string(bytes.TrimSpace(w.Short)), URL: w.URL}
 		if st := p.Step(w.Vertex); st != nil {
-			ev.peStepRef = peRef(p, st)
+			ev.peStepRef = j.peRef(p, st)
 		}
 		for _, d := range w.Detail {
 			ev.Detail = append(ev.Detail, string(d))
@@ -255,7 +283,7 @@ func (j *JSONProgress) Finish(p *Progress, buildErr error, now time.Time) error 
 	if j.err != nil || p == nil {
 		return j.err
 	}
-	ev := peSummary{peHeader: peHeaderOf("summary"), Result: "success",
+	ev := peSummary{peHeader: peHeaderOf("summary"), File: j.File, Result: "success",
 		DurationMs: p.Elapsed(now).Milliseconds(), Stages: []peStageSummary{}}
 	failed := p.Failed()
 	switch {
@@ -277,12 +305,35 @@ func (j *JSONProgress) Finish(p *Progress, buildErr error, now time.Time) error 
 		ev.Stages = append(ev.Stages, ss)
 	}
 	if failed != nil {
-		ev.Failed = &peFailed{peStepRef: peRef(p, failed), Name: failed.Name, Text: failed.Text,
+		ev.Failed = &peFailed{peStepRef: j.peRef(p, failed), Name: failed.Name, Text: failed.Text,
 			Line: failed.Line, Error: failed.Error, Log: failed.Logs.Lines(peFailedLogLines)}
 	}
 	ev.Warnings = len(p.Warnings)
 	for _, s := range p.steps {
 		ev.Warnings += len(s.Warnings)
+	}
+	j.write(ev)
+	return j.err
+}
+
+// Measure writes a "measure" event: the image of target is being
+// measured, done bytes of its layer data read of total (0 of 0 when
+// nothing needs reading), elapsed since measuring began.
+func (j *JSONProgress) Measure(target string, done, total int64, elapsed time.Duration) error {
+	j.write(peMeasure{peHeader: peHeaderOf("measure"), File: j.File, Target: target,
+		Done: done, Total: total, ElapsedMs: elapsed.Milliseconds()})
+	return j.err
+}
+
+// Measured writes a "measured" event: the sizes of r's image (-1 when
+// unknown), its layers that are not empty, its build time, or why it has
+// no size.
+func (j *JSONProgress) Measured(r TargetResult) error {
+	ev := peMeasured{peHeader: peHeaderOf("measured"), File: j.File, Target: r.Target,
+		Uncompressed: r.size(MeasureUncompressed), Compressed: r.size(MeasureCompressed),
+		DurationMs: r.Duration.Milliseconds(), Error: r.Error}
+	if r.Size != nil {
+		ev.Layers = nonEmpty(r.Size.Layers)
 	}
 	j.write(ev)
 	return j.err

@@ -194,3 +194,58 @@ func TestJSONProgressWriteError(t *testing.T) {
 		t.Fatal("Finish after a write error succeeded")
 	}
 }
+
+// Measuring has events of its own: "measure" as layer data is read,
+// "measured" with each image's sizes or why it has none; File, when set,
+// names the Dockerfile in every event.
+func TestJSONProgressMeasuring(t *testing.T) {
+	var out bytes.Buffer
+	j := NewJSONProgress(&out)
+	j.File = "java-multistage"
+	p := NewProgress(nil)
+	s := &client.SolveStatus{Vertexes: []*client.Vertex{{Digest: "sha256:aa", Name: "[internal] load build definition from Dockerfile"}}}
+	p.Apply(s)
+	if err := j.Update(p, s); err != nil {
+		t.Fatal(err)
+	}
+	for _, ev := range [][2]int64{{0, 182_000_000}, {96_000_000, 182_000_000}, {182_000_000, 182_000_000}} {
+		if err := j.Measure("runtime", ev[0], ev[1], 1200*time.Millisecond); err != nil {
+			t.Fatal(err)
+		}
+	}
+	j.Measured(TargetResult{Target: "runtime", Duration: 23 * time.Second, Size: &ImageSize{Uncompressed: 295_000_000, Compressed: Unknown,
+		Layers: []Layer{{Size: 295_000_000}, {Empty: true}}}})
+	j.Measured(TargetResult{Target: "builder", Error: "measuring: the engine is gone"})
+	if err := j.Finish(p, nil, time.Now()); err != nil {
+		t.Fatal(err)
+	}
+	events := checkJSONLines(t, out.Bytes())
+	var types []string
+	for _, ev := range events {
+		types = append(types, ev["type"].(string))
+		if ev["file"] != "java-multistage" {
+			t.Errorf("%s event without the file: %v", ev["type"], ev)
+		}
+	}
+	if got := strings.Join(types, ","); got != "step,measure,measure,measure,measured,measured,summary" {
+		t.Fatalf("events %s", got)
+	}
+	m := events[2]
+	if m["target"] != "runtime" || m["done"] != float64(96_000_000) || m["total"] != float64(182_000_000) || m["elapsedMs"] != float64(1200) {
+		t.Errorf("measure event %v", m)
+	}
+	d := events[4]
+	if d["uncompressed"] != float64(295_000_000) || d["compressed"] != float64(-1) || d["layers"] != float64(1) || d["durationMs"] != float64(23000) || d["error"] != nil {
+		t.Errorf("measured event %v", d)
+	}
+	if e := events[5]; e["target"] != "builder" || e["error"] != "measuring: the engine is gone" || e["uncompressed"] != float64(-1) {
+		t.Errorf("measured event of a failure %v", e)
+	}
+	// One Dockerfile: no file field, as before.
+	out.Reset()
+	j = NewJSONProgress(&out)
+	j.Measure("runtime", 0, 0, 0)
+	if strings.Contains(out.String(), `"file"`) {
+		t.Errorf("file without File: %s", out.String())
+	}
+}

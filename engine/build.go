@@ -55,6 +55,11 @@ type BuildRequest struct {
 	// its own content store (named by Tags), so that Measure can read it.
 	// Docker always stores the image.
 	Keep bool
+
+	// dockerfileKey names the session's local mount of the Dockerfile's
+	// folder when a shared session serves several ("" for BuildKit's
+	// default, "dockerfile"): see BuildAll.
+	dockerfileKey string
 }
 
 // Result is what a finished build produced.
@@ -165,7 +170,13 @@ func solveOpt(req BuildRequest) (client.SolveOpt, error) {
 	for k, v := range req.BuildArgs {
 		attrs["build-arg:"+k] = v
 	}
-	mounts := map[string]fsutil.FS{"context": ctxFS, "dockerfile": dfFS}
+	mounts := map[string]fsutil.FS{"context": ctxFS}
+	if req.dockerfileKey != "" {
+		mounts[req.dockerfileKey] = dfFS
+		attrs["dockerfilekey"] = req.dockerfileKey
+	} else {
+		mounts["dockerfile"] = dfFS
+	}
 	stores := map[string]content.Store{}
 	for _, name := range sortedKeys(req.Contexts) {
 		v := req.Contexts[name]

@@ -2,8 +2,9 @@ package engine
 
 import (
 	"context"
-
 	"fmt"
+	"path/filepath"
+	"strings"
 	"sync"
 
 	"github.com/containerd/containerd/v2/core/content"
@@ -17,12 +18,105 @@ import (
 	"github.com/stagescope/stagescope/internal/crash"
 )
 
-// BuildAll builds several targets of one Dockerfile concurrently in a single
-// session: the context is uploaded once and served to every solve, and
-// BuildKit runs the steps the targets share once. The requests must differ
-// only in Target and Tags. status[i] (may be nil) receives request i's
-// updates and is closed when it ends. Results and errors are per request.
+// BuildAll builds several targets concurrently, in as few sessions as
+// their inputs allow: requests of one build context share one session, in
+// which the context is uploaded once and served to every solve, and
+// BuildKit runs the steps the targets share once; Dockerfiles of different
+// folders are served as local mounts of their own in it (the frontend's
+// dockerfilekey). Requests of different contexts, named contexts, secrets
+// or SSH (several Dockerfiles compared) get a session per kind, all at the
+// same time. status[i] (may be nil) receives request i's updates and is
+// closed when it ends. Results and errors are per request.
 func (e *Engine) BuildAll(ctx context.Context, reqs []BuildRequest, status []chan *client.SolveStatus) ([]*Result, []error) {
+	results := make([]*Result, len(reqs))
+	errs := make([]error, len(reqs))
+	var groups [][]int
+	index := map[string]int{}
+	for i, req := range reqs {
+		k := sessionKey(req)
+		g, ok := index[k]
+		if !ok {
+			g = len(groups)
+			index[k] = g
+			groups = append(groups, nil)
+		}
+		groups[g] = append(groups[g], i)
+	}
+	var (
+		wg       sync.WaitGroup
+		panicked any // the first panic of a group's goroutine
+		once     sync.Once
+	)
+	for _, g := range groups {
+		sub := make([]BuildRequest, len(g))
+		var ch []chan *client.SolveStatus
+		keys := map[string]string{} // Dockerfile folder → its mount
+		for j, i := range g {
+			sub[j] = reqs[i]
+			dir := absPath(filepath.Dir(reqs[i].DockerfilePath()))
+			k, ok := keys[dir]
+			if !ok {
+				if len(keys) > 0 {
+					k = fmt.Sprintf("dockerfile-%d", len(keys))
+				}
+				keys[dir] = k
+			}
+			sub[j].dockerfileKey = k
+			if i < len(status) {
+				ch = append(ch, status[i])
+			} else {
+				ch = append(ch, nil)
+			}
+		}
+		if len(groups) == 1 {
+			return e.buildShared(ctx, sub, ch) // on the caller's goroutine, as one session always was
+		}
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			defer func() {
+				if r := recover(); r != nil {
+					once.Do(func() { panicked = r })
+				}
+			}()
+			res, es := e.buildShared(ctx, sub, ch)
+			for j, i := range g {
+				results[i], errs[i] = res[j], es[j]
+			}
+		}()
+	}
+	wg.Wait()
+	if panicked != nil {
+		// On the caller's goroutine, which recovers it, as a panic of a
+		// single session is.
+		panic(panicked)
+	}
+	return results, errs
+}
+
+// sessionKey is what requests that can share one session have in common:
+// what the session serves them (the context folder, the named contexts,
+// secrets and SSH agents); their Dockerfiles' folders are mounts of their
+// own.
+func sessionKey(req BuildRequest) string {
+	var b strings.Builder
+	fmt.Fprintf(&b, "%s\x00", absPath(req.ContextDir))
+	for _, k := range sortedKeys(req.Contexts) {
+		fmt.Fprintf(&b, "%s=%s\x00", k, req.Contexts[k])
+	}
+	fmt.Fprintf(&b, "%q\x00%q", req.Secrets, req.SSH)
+	return b.String()
+}
+
+func absPath(p string) string {
+	if a, err := filepath.Abs(p); err == nil {
+		return a
+	}
+	return p
+}
+
+// buildShared builds requests that share one session (see BuildAll).
+func (e *Engine) buildShared(ctx context.Context, reqs []BuildRequest, status []chan *client.SolveStatus) ([]*Result, []error) {
 	results := make([]*Result, len(reqs))
 	errs := make([]error, len(reqs))
 	closeAll := func() {
@@ -36,6 +130,20 @@ func (e *Engine) BuildAll(ctx context.Context, reqs []BuildRequest, status []cha
 		return results, errs
 	}
 	opt, err := solveOpt(reqs[0])
+	for _, req := range reqs[1:] {
+		// The mounts of the other Dockerfiles' folders.
+		if err != nil {
+			break
+		}
+		var more client.SolveOpt
+		if more, err = solveOpt(req); err == nil {
+			for name, fs := range more.LocalMounts {
+				if _, ok := opt.LocalMounts[name]; !ok {
+					opt.LocalMounts[name] = fs
+				}
+			}
+		}
+	}
 	var s *session.Session
 	if err == nil {
 		s, err = session.NewSession(ctx, "")

@@ -72,6 +72,9 @@ type Project struct {
 	// pattern, found beside it when the project is loaded, so that no view
 	// touches the file system.
 	BuilderPair buildgraph.BuilderPair
+	// Name is what a comparison of several Dockerfiles calls this one
+	// (see LoadAll); "" when it is loaded alone.
+	Name string
 }
 
 // Load checks the context folder and every input, reads and parses the
@@ -145,6 +148,17 @@ type Plan struct {
 	Graph *buildgraph.Graph
 	// Target is the stage that is built, by BuildKit's name for it.
 	Target string
+	// Project is the project the plan was made of.
+	Project *Project
+}
+
+// Label names the plan's target as a comparison does: NAME:TARGET when
+// its project is one of several Dockerfiles, else the target alone.
+func (p *Plan) Label() string {
+	if p.Project != nil && p.Project.Name != "" {
+		return p.Project.Name + ":" + p.Target
+	}
+	return p.Target
 }
 
 // Plan resolves a target ("" for the last stage) and makes its request,
@@ -168,8 +182,13 @@ func (p *Project) Plan(target string, tags []string) (*Plan, error) {
 	req.Tags = tags
 	if len(req.Tags) == 0 {
 		req.Tags = []string{DefaultTag(p.Base.ContextDir, name)}
+		if p.Name != "" {
+			// Several Dockerfiles may share one context: the tag says
+			// which Dockerfile the image is of.
+			req.Tags = []string{tagOf(p.Name, name)}
+		}
 	}
-	return &Plan{Request: req, Graph: g, Target: name}, nil
+	return &Plan{Request: req, Graph: g, Target: name, Project: p}, nil
 }
 
 // Wide returns the local contexts that are the filesystem root or the home
@@ -269,7 +288,12 @@ func DefaultTag(contextDir, target string) string {
 	if err != nil {
 		abs = contextDir
 	}
-	repo := strings.Trim(tagUnsafe.ReplaceAllString(strings.ToLower(filepath.Base(abs)), "-"), "-._")
+	return tagOf(filepath.Base(abs), target)
+}
+
+// tagOf is stagescope/<name>:<target>, made a valid reference.
+func tagOf(name, target string) string {
+	repo := strings.Trim(tagUnsafe.ReplaceAllString(strings.ToLower(name), "-"), "-._")
 	if repo == "" {
 		repo = "context"
 	}

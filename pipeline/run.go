@@ -192,10 +192,16 @@ const (
 type Run struct {
 	Plans []*Plan
 	// Progress is the step model of the run (every target's steps when
-	// there are several).
+	// there are several). With plans of several Dockerfiles it holds the
+	// steps of Project's plans only: BuildKit names a vertex's stage
+	// ("[builder 2/4]") but not its Dockerfile, and two Dockerfiles may
+	// both have a builder.
 	Progress *buildgraph.Progress
-	Phase    Phase
-	Outcome  *Outcome
+	// Project is the project whose graph Progress follows: the first
+	// plan's.
+	Project *Project
+	Phase   Phase
+	Outcome *Outcome
 	// Measures are the measuring progress of each plan, from its
 	// MeasureProgress events.
 	Measures []MeasureProgress
@@ -208,6 +214,10 @@ type Run struct {
 
 // Start builds plans of proj on s: one plan alone, several concurrently
 // in one session that uploads the context once and runs shared steps once.
+// Plans may also be of several projects (several Dockerfiles, see
+// LoadAll): each is recorded with its own Dockerfile (Plan.Project; proj
+// for a plan without one), and the run's step model follows the first
+// plan's (Run.Project).
 func Start(ctx context.Context, s Session, proj *Project, plans []*Plan, opts Options) *Run {
 	if opts.Now == nil {
 		opts.Now = time.Now
@@ -219,12 +229,19 @@ func Start(ctx context.Context, s Session, proj *Project, plans []*Plan, opts Op
 		cancel:  cancel,
 		abandon: make(chan struct{}),
 	}
-	if len(plans) == 1 {
-		r.Progress = buildgraph.NewProgress(plans[0].Graph)
-	} else {
-		r.Progress = buildgraph.NewProgress(proj.Graph)
+	r.Project = proj
+	if len(plans) > 0 && plans[0].Project != nil {
+		r.Project = plans[0].Project
 	}
-	j := job{session: s, plans: plans, opts: opts, dockerfile: proj.Dockerfile, source: proj.Source, started: opts.Now()}
+	switch {
+	case len(plans) == 1:
+		r.Progress = buildgraph.NewProgress(plans[0].Graph)
+	case r.Project != nil:
+		r.Progress = buildgraph.NewProgress(r.Project.Graph)
+	default:
+		r.Progress = buildgraph.NewProgress(nil)
+	}
+	j := job{session: s, plans: plans, opts: opts, project: proj, started: opts.Now()}
 	go j.run(ctx, r)
 	return r
 }
@@ -236,7 +253,9 @@ func (r *Run) Events() <-chan Event { return r.events }
 func (r *Run) Apply(ev Event) {
 	switch ev := ev.(type) {
 	case Status:
-		r.Progress.Apply(ev.Status)
+		if r.Follows(ev.Target) {
+			r.Progress.Apply(ev.Status)
+		}
 	case SolveEnded:
 		r.Phase = Measuring
 	case MeasureProgress:
@@ -249,6 +268,16 @@ func (r *Run) Apply(ev Event) {
 	case Done:
 		r.Phase, r.Outcome = Finished, ev.Outcome
 	}
+}
+
+// Follows reports whether plan i's steps are in Progress: it is of the
+// followed Project.
+func (r *Run) Follows(i int) bool {
+	if i < 0 || i >= len(r.Plans) {
+		return false
+	}
+	p := r.Plans[i].Project
+	return p == nil || r.Project == nil || p == r.Project
 }
 
 // MeasureTotals adds the measuring progress of every plan up: bytes of
@@ -279,12 +308,19 @@ func (r *Run) send(ev Event) {
 
 // job is everything the run's goroutines need, captured by value.
 type job struct {
-	session    Session
-	plans      []*Plan
-	opts       Options
-	dockerfile string
-	source     []byte
-	started    time.Time
+	session Session
+	plans   []*Plan
+	opts    Options
+	project *Project
+	started time.Time
+}
+
+// projectOf is the project plan i was made of.
+func (j job) projectOf(i int) *Project {
+	if p := j.plans[i].Project; p != nil {
+		return p
+	}
+	return j.project
 }
 
 func (j job) run(ctx context.Context, r *Run) {
@@ -359,9 +395,14 @@ func (j job) run(ctx context.Context, r *Run) {
 func (j job) finish(ctx context.Context, r *Run, results []*engine.Result, errs []error, counts []*buildgraph.Progress) *Outcome {
 	out := &Outcome{Built: results, Errs: errs, Results: make([]buildgraph.TargetResult, len(j.plans))}
 	h := j.opts.History
-	var saved map[string]buildgraph.SavedSize
+	saved := map[string]map[string]buildgraph.SavedSize{} // by Dockerfile
 	if j.opts.Measure && h != nil {
-		saved, _ = h.Load(j.dockerfile)
+		for i := range j.plans {
+			file := j.projectOf(i).Dockerfile
+			if _, ok := saved[file]; !ok {
+				saved[file], _ = h.Load(file)
+			}
+		}
 	}
 	kind := j.session.Kind()
 	start := time.Now()
@@ -373,8 +414,11 @@ func (j job) finish(ctx context.Context, r *Run, results []*engine.Result, errs 
 	for i, p := range j.plans {
 		res := &out.Results[i]
 		res.Target = p.Target
+		if proj := j.projectOf(i); proj.Name != "" {
+			res.File, res.Name = proj.Dockerfile, proj.Name
+		}
 		res.StepsCached, _, res.StepsTotal = counts[i].Counts()
-		if prev, ok := buildgraph.LookupSaved(saved, kind, p.Graph, p.Target); ok {
+		if prev, ok := buildgraph.LookupSaved(saved[j.projectOf(i).Dockerfile], kind, p.Graph, p.Target); ok {
 			res.Previous = &prev
 		}
 		switch {
@@ -436,15 +480,19 @@ func (j job) finish(ctx context.Context, r *Run, results []*engine.Result, errs 
 			out.Results[i].Error = bug.Error()
 		}
 	}
-	measured := map[string]int64{}
-	for _, res := range out.Results {
+	measured := map[string]map[string]int64{} // by Dockerfile, target
+	for i, res := range out.Results {
 		if res.Size != nil {
-			measured[res.Target] = res.Size.Uncompressed
+			file := j.projectOf(i).Dockerfile
+			if measured[file] == nil {
+				measured[file] = map[string]int64{}
+			}
+			measured[file][res.Target] = res.Size.Uncompressed
 		}
 	}
 	for i, res := range out.Results {
 		if res.Breakdown != nil {
-			res.Breakdown.LeftBehind = buildgraph.LeftBehind(j.plans[i].Graph, res.Target, measured)
+			res.Breakdown.LeftBehind = buildgraph.LeftBehind(j.plans[i].Graph, res.Target, measured[j.projectOf(i).Dockerfile])
 		}
 	}
 	if h != nil {
@@ -461,14 +509,15 @@ func (j job) records(out *Outcome, counts []*buildgraph.Progress) []*history.Rec
 	if re, ok := j.session.(recordedEngine); ok {
 		eng = re.Recorded()
 	}
-	sum := sha256.Sum256(j.source)
 	recs := make([]*history.Record, len(j.plans))
 	for i, p := range j.plans {
 		req := p.Request
 		res := out.Results[i]
+		proj := j.projectOf(i)
+		sum := sha256.Sum256(proj.Source)
 		r := &history.Record{
 			Time: j.started, Finished: finished, Engine: eng,
-			Dockerfile: j.dockerfile, DockerfileDigest: "sha256:" + hex.EncodeToString(sum[:]),
+			Dockerfile: proj.Dockerfile, DockerfileDigest: "sha256:" + hex.EncodeToString(sum[:]),
 			Target: p.Target, Platform: req.Platform,
 			BuildArgs: history.RedactArgs(req.BuildArgs), Contexts: history.RedactContexts(req.Contexts),
 			Secrets: ids(req.Secrets), SSH: ids(req.SSH), NoCache: req.NoCache,

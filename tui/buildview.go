@@ -206,6 +206,11 @@ func (v *BuildView) SetMessage(msg string) { v.message = msg }
 // SetRun shows a new build.
 func (v *BuildView) SetRun(r *buildRun) {
 	v.run = r
+	if r != nil && r.Run != nil && r.Project != nil && r.Project.Graph != v.g {
+		// A build of another of several Dockerfiles: its stages, and its
+		// lines around a failure.
+		v.g, v.source = r.Project.Graph, buildgraph.SourceLines(r.Project.Source)
+	}
 	v.message = ""
 	v.focus, v.pinned, v.offset = "", false, 0
 	v.logsOf, v.logsLen, v.logsCount = "", 0, 0
@@ -268,6 +273,9 @@ func (v *BuildView) Finished() {
 func (v BuildView) targetStep() *buildgraph.Step {
 	p := v.run.Progress
 	for i := len(v.run.Plans) - 1; i >= 0; i-- {
+		if !v.run.Follows(i) {
+			continue // of another Dockerfile: not in Progress
+		}
 		stage := -1
 		for _, st := range v.g.Stages {
 			if st.Name == v.run.Plans[i].Target {
@@ -334,7 +342,10 @@ func (v BuildView) rows() []row {
 	}
 	p := v.run.Progress
 	inClosure := map[int]bool{}
-	for _, pl := range v.run.Plans {
+	for i, pl := range v.run.Plans {
+		if !v.run.Follows(i) {
+			continue // of another Dockerfile, whose stages Progress has not
+		}
 		if c, err := pl.Graph.Closure(pl.Target); err == nil {
 			for _, s := range c.Stages {
 				// A stage a named context replaces has no step to wait for.
@@ -456,10 +467,7 @@ func (v *BuildView) Update(msg tea.Msg) (Screen, tea.Cmd) {
 		v.toError()
 	case key.Matches(k, v.keys.Rebuild):
 		if v.run != nil {
-			var targets []string
-			for _, p := range v.run.Plans {
-				targets = append(targets, p.Target)
-			}
+			targets := planArgs(v.run.Plans)
 			return v, func() tea.Msg { return buildTargetsMsg{targets: targets} }
 		}
 		return v, func() tea.Msg { return retryMsg{} }
@@ -869,7 +877,7 @@ func buildSummary(s Styles, r *buildRun, now time.Time, frame string) string {
 	if r.Outcome != nil {
 		for _, res := range r.Outcome.Results {
 			if res.Size != nil {
-				parts = append(parts, fmt.Sprintf("%s %s", res.Target, buildgraph.HumanSize(res.Size.Uncompressed)))
+				parts = append(parts, fmt.Sprintf("%s %s", res.Label(), buildgraph.HumanSize(res.Size.Uncompressed)))
 			}
 		}
 	}

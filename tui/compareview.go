@@ -1,7 +1,9 @@
 package tui
 
 import (
+	"cmp"
 	"fmt"
+	"slices"
 	"strings"
 	"time"
 
@@ -53,6 +55,11 @@ type CompareView struct {
 	now           time.Time
 	run           *buildRun // the current build, nil before any
 	frame         string    // the spinner's frame while it runs
+	// files is how many Dockerfiles were opened together: with several,
+	// every row names its file, rows are in the order of the files and
+	// their targets (order, by NAME:TARGET), and saved sizes are not shown.
+	files int
+	order map[string]int
 }
 
 // NewCompareView returns an empty comparison.
@@ -62,6 +69,15 @@ func NewCompareView(g *buildgraph.Graph, styles Styles) CompareView {
 
 func newCompareScreen(opts Options, s Styles) Screen {
 	v := NewCompareView(opts.Project.Graph, s)
+	if opts.several() {
+		v.files = len(opts.projects())
+		v.order = map[string]int{}
+		for _, p := range opts.projects() {
+			for _, t := range p.Graph.Targets() {
+				v.order[p.Name+":"+p.Graph.Stages[t.Stage].Name] = len(v.order)
+			}
+		}
+	}
 	return &v
 }
 
@@ -95,7 +111,7 @@ func (v *CompareView) SetResults(results []buildgraph.TargetResult, saved map[st
 	v.engine, v.now = engine, now
 	cur := ""
 	if v.cursor < len(v.rows) {
-		cur = v.rows[v.cursor].result.Target
+		cur = v.rows[v.cursor].result.Label()
 	}
 	if focus != "" {
 		cur = focus
@@ -106,11 +122,18 @@ func (v *CompareView) SetResults(results []buildgraph.TargetResult, saved map[st
 		v.rows = append(v.rows, compareRow{result: r})
 		have[r.Target] = true
 	}
+	if v.order != nil {
+		// The story in the order it was given, whatever was built first.
+		slices.SortStableFunc(v.rows, func(a, b compareRow) int {
+			return cmp.Compare(v.position(a.result), v.position(b.result))
+		})
+	}
 	// Saved results of targets not built in this session, for the engine
-	// kind in use (sizes of different engines do not compare).
+	// kind in use (sizes of different engines do not compare); of one
+	// Dockerfile only.
 	for _, t := range v.g.Targets() {
 		name := v.g.Stages[t.Stage].Name
-		if have[name] || kind == "" {
+		if have[name] || kind == "" || v.files > 0 {
 			continue
 		}
 		if s, ok := buildgraph.LookupSaved(saved, kind, v.g, name); ok {
@@ -120,17 +143,26 @@ func (v *CompareView) SetResults(results []buildgraph.TargetResult, saved map[st
 	}
 	v.cursor = 0
 	for i, r := range v.rows {
-		if r.result.Target == cur {
+		if r.result.Label() == cur {
 			v.cursor = i
 		}
 	}
 	v.layersOff = 0
 }
 
-// Focused returns the focused target's name, "" when there is none.
+// position is where a result's row goes with several Dockerfiles.
+func (v CompareView) position(r buildgraph.TargetResult) int {
+	if i, ok := v.order[r.Label()]; ok {
+		return i
+	}
+	return len(v.order)
+}
+
+// Focused returns the focused target's name (NAME:TARGET with several
+// Dockerfiles), "" when there is none.
 func (v CompareView) Focused() string {
 	if v.cursor < len(v.rows) {
-		return v.rows[v.cursor].result.Target
+		return v.rows[v.cursor].result.Label()
 	}
 	return ""
 }
@@ -173,6 +205,14 @@ func (v *CompareView) Update(msg tea.Msg) (Screen, tea.Cmd) {
 			v.layersOff = 0
 		}
 	case key.Matches(k, v.keys.Build), key.Matches(k, v.keys.Rebuild):
+		if v.cursor < len(v.rows) && v.rows[v.cursor].result.Name != "" {
+			r := v.rows[v.cursor].result
+			arg := r.Label()
+			if buildgraph.NumberedStage(r.Target) {
+				arg = r.Name + ":" // the unnamed last stage
+			}
+			return v, func() tea.Msg { return buildTargetsMsg{targets: []string{arg}} }
+		}
 		if t := v.Focused(); t != "" {
 			arg := t
 			if st, ok := v.g.Stage(t); ok {
@@ -200,6 +240,9 @@ func (v CompareView) View() string {
 	}
 	if len(v.rows) == 0 {
 		msg := "Nothing to compare yet. Pick a stage on the graph (esc) and press enter or b to build it, or press a to build every target; the size of every image built appears here."
+		if v.files > 0 {
+			msg = fmt.Sprintf("Nothing to compare yet. Press a to build every target of the %d Dockerfiles; the size of every image built appears here, one row per target, in the order the files were given.", v.files)
+		}
 		return fit(wrapLines(msg, v.width-4, "  "), v.width, v.height)
 	}
 	other := "compressed"
@@ -247,6 +290,14 @@ func (v CompareView) table() []string {
 		nameW = max(nameW, n)
 	}
 	nameW = min(nameW, 28)
+	fileW := 0
+	if v.files > 0 {
+		fileW = len("file")
+		for _, r := range v.rows {
+			fileW = max(fileW, len([]rune(r.result.Name)))
+		}
+		fileW = min(fileW, 20, max(v.width/5, 8)) + 1
+	}
 	const sizeW, timeW = 9, 8
 	relW := 0
 	if v.width >= 90 {
@@ -258,13 +309,17 @@ func (v CompareView) table() []string {
 	if v.width >= 120 {
 		stepsW = 12
 	}
-	barW := v.width - 2 - nameW - sizeW - timeW - relW - stepsW - 5
+	barW := v.width - 2 - fileW - nameW - sizeW - timeW - relW - stepsW - 5
 	barW = min(max(barW, 4), 60)
 	if barW == 60 {
 		// The columns stay together; what is left is margin on the right.
-		relW = min(v.width-2-nameW-sizeW-timeW-barW-stepsW-5, 28)
+		relW = min(v.width-2-fileW-nameW-sizeW-timeW-barW-stepsW-5, 28)
 	}
-	hdr := " " + pad("target", nameW) + " " + padLeft("size", sizeW) + " " + pad("", barW) + " "
+	hdr := " "
+	if fileW > 0 {
+		hdr += pad("file", fileW)
+	}
+	hdr += pad("target", nameW) + " " + padLeft("size", sizeW) + " " + pad("", barW) + " "
 	if relW > 0 {
 		hdr += pad("vs largest", relW) + " "
 	}
@@ -318,7 +373,16 @@ func (v CompareView) table() []string {
 				steps = fmt.Sprintf("%d/%d", r.result.StepsCached, r.result.StepsTotal)
 			}
 		}
-		line := " " + pad(name, nameW) + " " + padLeft(sizeText, sizeW) + " " + pad(barText, barW) + " "
+		line := " "
+		if fileW > 0 {
+			// A file's name on its first row: its targets read as a group.
+			file := ""
+			if i == 0 || v.rows[i-1].result.Name != r.result.Name {
+				file = truncate(clean(r.result.Name), fileW-1)
+			}
+			line += pad(file, fileW)
+		}
+		line += pad(name, nameW) + " " + padLeft(sizeText, sizeW) + " " + pad(barText, barW) + " "
 		if relW > 0 {
 			line += pad(rel, relW) + " "
 		}
@@ -370,7 +434,7 @@ func (v CompareView) details(h int) []string {
 		return nil
 	}
 	r := v.rows[v.cursor]
-	name := clean(r.result.Target)
+	name := clean(r.result.Label())
 	var out []string
 	title := func(t string) {
 		mark := " "

@@ -159,13 +159,20 @@ func (v *GraphView) syncBuild(msg buildStateMsg) {
 			sizes[t.Stage] = s.Uncompressed
 		}
 	}
-	for _, r := range msg.results {
+	// With several Dockerfiles, the results and the build of this one
+	// (story.go).
+	results := ofGraph(msg.results, v.g)
+	for _, r := range results {
 		if st, ok := v.g.Stage(r.Target); ok && r.Size != nil {
 			sizes[st.Index] = r.Size.Uncompressed
 		}
 	}
-	v.SetResults(msg.results)
-	v.SetBuild(msg.run, sizes, msg.frame)
+	run := msg.run
+	if run != nil && run.Run != nil && run.Project != nil && run.Project.Graph != v.g {
+		run = nil
+	}
+	v.SetResults(results)
+	v.SetBuild(run, sizes, msg.frame)
 }
 
 // Explaining reports whether the explain panel is open.
@@ -469,10 +476,7 @@ func (v *GraphView) Update(msg tea.Msg) (Screen, tea.Cmd) {
 			msg := "Nothing to rebuild yet: enter builds the focused stage, a builds every target."
 			return v, func() tea.Msg { return noticeMsg{text: msg} }
 		}
-		var targets []string
-		for _, p := range v.run.Plans {
-			targets = append(targets, p.Target)
-		}
+		targets := planArgs(v.run.Plans)
 		return v, func() tea.Msg { return buildTargetsMsg{targets: targets} }
 	case key.Matches(k, v.keys.Layout):
 		v.mode = layoutCompact

@@ -160,10 +160,10 @@ func noEngineMessage(err error) string {
 // startBuild builds targets (target arguments: names, "" for the last
 // stage), canceling a build that runs.
 func (m *Model) startBuild(targets []string) tea.Cmd {
-	p := m.opts.Project
-	g := p.Graph
 	for _, t := range targets {
-		if st, ok := g.Stage(t); ok && t != "" {
+		tp, tt := m.opts.resolveTarget(t)
+		g := tp.Graph
+		if st, ok := g.Stage(tt); ok && tt != "" {
 			if _, ok := targetArg(g, st); !ok {
 				m.setNotice(fmt.Sprintf("Stage %s has no name: BuildKit builds only named stages and the last one.", st.Name), true)
 				return nil
@@ -173,9 +173,14 @@ func (m *Model) startBuild(targets []string) tea.Cmd {
 	if len(targets) == 0 {
 		return nil
 	}
+	p := m.opts.Project
 	plans := make([]*pipeline.Plan, 0, len(targets))
+	var wide []engine.WideContext
+	allowWide := true
+	seen := map[*pipeline.Project]bool{}
 	for _, t := range targets {
-		pl, err := p.Plan(t, nil)
+		tp, tt := m.opts.resolveTarget(t)
+		pl, err := tp.Plan(tt, nil)
 		if err != nil {
 			m.setNotice(buildgraph.FirstLine(err.Error()), true)
 			return nil
@@ -183,9 +188,16 @@ func (m *Model) startBuild(targets []string) tea.Cmd {
 		pl.Request.NoCache = m.noCache
 		pl.Request.Keep = true
 		plans = append(plans, pl)
+		if !seen[tp] {
+			seen[tp] = true
+			allowWide = allowWide && tp.AllowWide
+			if !tp.AllowWide && !m.wideOK {
+				wide = append(wide, tp.Wide()...)
+			}
+		}
 	}
-	if !p.AllowWide && !m.wideOK {
-		if wide := p.Wide(); len(wide) > 0 {
+	if !allowWide && !m.wideOK {
+		if len(wide) > 0 {
 			m.confirm = &confirmWide{
 				keys: DefaultConfirmKeyMap(), targets: targets, wide: wide,
 				sizes: make([]*engine.ContextSize, len(wide)),
@@ -220,7 +232,7 @@ func (m *Model) startBuild(targets []string) tea.Cmd {
 	r := &buildRun{id: m.nextID, noCache: m.noCache, started: m.now()}
 	r.spill = newLogSpill(r.id)
 	for _, pl := range plans {
-		r.targets = append(r.targets, pl.Target)
+		r.targets = append(r.targets, pl.Label())
 	}
 	if m.opts.Stats != nil {
 		r.cpuStarted = processCPU()
@@ -243,7 +255,9 @@ func (m *Model) buildEvents(events []pipeline.Event) tea.Cmd {
 		r.Apply(ev)
 		switch ev := ev.(type) {
 		case pipeline.Status:
-			r.spill.add(r.Progress, ev.Status)
+			if r.Follows(ev.Target) {
+				r.spill.add(r.Progress, ev.Status)
+			}
 			updated = true
 		case pipeline.MeasureProgress:
 			updated = true
@@ -297,7 +311,7 @@ func (m *Model) finished() {
 		var sizes []string
 		for _, res := range o.Results {
 			if res.Size != nil {
-				sizes = append(sizes, fmt.Sprintf("%s is %s", res.Target, buildgraph.HumanSize(res.Size.Uncompressed)))
+				sizes = append(sizes, fmt.Sprintf("%s is %s", res.Label(), buildgraph.HumanSize(res.Size.Uncompressed)))
 			}
 		}
 		msg := "Built " + strings.Join(r.targets, ", ")
@@ -339,14 +353,14 @@ func (m *Model) finished() {
 	}
 	focus := ""
 	if len(o.Results) == 1 {
-		focus = o.Results[0].Target
+		focus = o.Results[0].Label()
 	}
 	m.refreshCompare(focus)
 }
 
 func (m *Model) addResult(res buildgraph.TargetResult) {
 	for i, r := range m.results {
-		if r.Target == res.Target {
+		if r.Label() == res.Label() {
 			m.results[i] = res
 			return
 		}

@@ -243,12 +243,7 @@ func (m *Model) handleKey(k tea.KeyPressMsg) (tea.Model, tea.Cmd) {
 		m.showHelp = true
 		return m, nil
 	case key.Matches(k, m.keys.BuildAll):
-		var targets []string
-		g := m.opts.Project.Graph
-		for _, t := range g.Targets() {
-			targets = append(targets, t.Name)
-		}
-		return m, m.startBuild(targets)
+		return m, m.startBuild(m.opts.allTargets())
 	case key.Matches(k, m.keys.NoCache):
 		m.noCache = !m.noCache
 		if m.noCache {
@@ -380,7 +375,7 @@ func (m *Model) drawHeader() string {
 	}
 	// The file name comes first: the engine's address gives way to it,
 	// down to the engine's kind; a long path keeps its end.
-	file := clean(m.opts.Project.Dockerfile)
+	file := clean(m.opts.filesLabel())
 	room := m.width - lipgloss.Width(left) - 4 // two spaces before the file, one after, one at the end
 	if lipgloss.Width(file)+lipgloss.Width(eng) > room {
 		if w := room - lipgloss.Width(file); w > lipgloss.Width(short)+4 {

@@ -37,6 +37,10 @@ type Options struct {
 	// AllowWide is set, the first build asks before sending a context that
 	// is the filesystem root or the home folder.
 	Project *pipeline.Project
+	// Projects, when set, are several Dockerfiles opened together (the
+	// first is Project): the compare screen shows every target of every
+	// one of them, each row naming its file (story.go).
+	Projects []*pipeline.Project
 	// Connect connects to an engine (pipeline.Connect); it is called off
 	// the UI loop, at start and again whenever the user asks for a build
 	// without an engine.

@@ -14,6 +14,7 @@ import (
 // buildFlags are the flags every command that builds shares.
 type buildFlags struct {
 	file      string
+	files     []string // -f of the commands that take several Dockerfiles
 	target    string
 	buildArgs []string
 	contexts  []string
@@ -39,7 +40,11 @@ func (f *buildFlags) register(cmd *cobra.Command, single bool) {
 		fs.StringArrayVarP(&f.outputs, "output", "o", nil, "export the result: `type=local|tar|oci|docker,dest=PATH` (as buildctl)")
 		fs.BoolVar(&f.load, "load", false, "also store the image in Docker's image store (a standalone buildkitd pipes it to DOCKER_HOST)")
 	}
-	fs.StringVarP(&f.file, "file", "f", "", "Dockerfile to build (default CONTEXT/Dockerfile)")
+	if single {
+		fs.StringVarP(&f.file, "file", "f", "", "Dockerfile to build (default CONTEXT/Dockerfile)")
+	} else {
+		fs.StringArrayVarP(&f.files, "file", "f", nil, "Dockerfile (default CONTEXT/Dockerfile); repeat for several Dockerfiles with the one CONTEXT")
+	}
 	fs.StringArrayVar(&f.buildArgs, "build-arg", nil, "build-time variable `KEY=VALUE` (KEY alone takes the value from the environment)")
 	fs.StringArrayVar(&f.contexts, "build-context", nil, "named build context `NAME=DIR` (or NAME=docker-image://REF, oci-layout://PATH)")
 	fs.BoolVar(&f.noCache, "no-cache", false, "do not use the build cache")
@@ -73,6 +78,18 @@ func (f *buildFlags) project(args []string) (*pipeline.Project, error) {
 		in.ContextDir = args[0]
 	}
 	return pipeline.Load(in)
+}
+
+// projects checks the CONTEXT arguments and every flag of a command that
+// takes several Dockerfiles (pipeline.LoadAll): one project, or one per
+// Dockerfile, each named.
+func (f *buildFlags) projects(args []string) ([]*pipeline.Project, error) {
+	in := pipeline.Input{
+		BuildArgs: f.buildArgs, Contexts: f.contexts, NoCache: f.noCache,
+		Platform: f.platform, Secrets: f.secrets, SSH: f.ssh, Outputs: f.outputs, Load: f.load,
+		AllowWide: f.yes,
+	}
+	return pipeline.LoadAll(in, args, f.files)
 }
 
 func newBuildCmd() *cobra.Command {

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"path/filepath"
 	"strings"
 	"time"
 
@@ -22,7 +23,7 @@ func (e *budgetError) Error() string {
 	var parts []string
 	for _, r := range e.over {
 		parts = append(parts, fmt.Sprintf("%s is %s, over its budget of %s",
-			r.Target, buildgraph.HumanSize(r.Size.Uncompressed), buildgraph.HumanSize(r.Budget)))
+			r.Label(), buildgraph.HumanSize(r.Size.Uncompressed), buildgraph.HumanSize(r.Budget)))
 	}
 	return strings.Join(parts, "; ")
 }
@@ -37,12 +38,27 @@ func newCompareCmd() *cobra.Command {
 		prog    string
 	)
 	cmd := &cobra.Command{
-		Use:   "compare [CONTEXT]",
+		Use:   "compare [CONTEXT...]",
 		Short: "Build several targets and compare their image sizes",
 		Long: `Build several targets of one Dockerfile concurrently, in one session that
 uploads the context once and runs shared stages once, then measure every
 image and compare them: uncompressed and compressed size, layers, build
 time, cached steps, and the difference to the largest.
+
+Several Dockerfiles go in one table, every target of every file, in the
+order given, each row naming its file:
+  compare DIR1 DIR2 ...     each folder is the build context of its own
+                            Dockerfile
+  compare FOLDER            a folder without a Dockerfile whose subfolders
+                            have one (a folder of examples): each subfolder,
+                            in name order, as above
+  compare -f A -f B [CTX]   several Dockerfiles with the one context CTX
+                            (default .)
+A file is called by its folder's name (FOLDER/FILE for a Dockerfile not
+called Dockerfile), and a target of one file NAME:TARGET in --targets and
+--budget (java-multistage:runtime); a bare TARGET means that target of every
+file that has it; without --targets (or with --all) every target of every
+file is compared. --build-arg and --build-context go to every file.
 
 Sizes are read from the image store (Docker) or the engine's content store
 (buildkitd), never by exporting images. Results are recorded with
@@ -55,8 +71,11 @@ is larger than SIZE (KB, MB, GB are powers of 1000; KiB, MiB, GiB of 1024).
 ` + exitCodesHelp,
 		Example: `  stagescope compare examples/hello-multistage --all \
       --build-context golang=$(scripts/offline-bases dir golang)
-  stagescope compare . --targets builder,runtime --budget runtime=50MB --format markdown`,
-		Args: maxArgs(1),
+  stagescope compare . --targets builder,runtime --budget runtime=50MB --format markdown
+  stagescope compare examples/java-single-stage examples/java-multistage \
+      --build-context eclipse-temurin:17-jdk=$(scripts/offline-bases dir jdk17) \
+      --build-context eclipse-temurin:17-jre=$(scripts/offline-bases dir jre17) \
+      --budget java-multistage:runtime=300MB`,
 		RunE: func(cmd *cobra.Command, args []string) error {
 			switch format {
 			case "table", "json", "markdown":
@@ -79,35 +98,28 @@ is larger than SIZE (KB, MB, GB are powers of 1000; KiB, MiB, GiB of 1024).
 			if err != nil {
 				return err
 			}
-			if mode == "json" {
-				return usagef("--progress json is for build; compare prints its result with --format json")
-			}
-			proj, err := f.project(args)
+			projs, err := f.projects(args)
 			if err != nil {
 				return err
 			}
-			names, err := compareTargets(proj.Graph, targets, all)
+			plans, err := comparePlans(projs, targets, all)
 			if err != nil {
 				return err
 			}
-			var plans []*pipeline.Plan
-			for _, t := range names {
-				p, err := proj.Plan(t, nil)
-				if err != nil {
+			for _, p := range plans {
+				p.Request.Keep = true
+			}
+			for _, proj := range projs {
+				if err := proj.CheckWide(cmd.ErrOrStderr(), "--yes"); err != nil {
 					return err
 				}
-				p.Request.Keep = true
-				plans = append(plans, p)
-			}
-			if err := proj.CheckWide(cmd.ErrOrStderr(), "--yes"); err != nil {
-				return err
 			}
 			for t := range limits {
 				if !hasTarget(plans, t) {
 					return usagef("--budget %s: %s is not among the compared targets", t, t)
 				}
 			}
-			c, err := runCompare(cmd.Context(), cmd, f.engineOptions(), proj, plans, mode)
+			c, err := runCompare(cmd.Context(), cmd, f.engineOptions(), projs, plans, mode)
 			if err != nil {
 				return err
 			}
@@ -127,7 +139,7 @@ is larger than SIZE (KB, MB, GB are powers of 1000; KiB, MiB, GiB of 1024).
 			}
 			for _, r := range c.Results {
 				if r.Error != "" {
-					return &engine.BuildError{Err: errors.New(r.Target + ": " + r.Error), ExitCode: -1}
+					return &engine.BuildError{Err: errors.New(r.Label() + ": " + r.Error), ExitCode: -1}
 				}
 			}
 			if len(over) > 0 {
@@ -142,17 +154,119 @@ is larger than SIZE (KB, MB, GB are powers of 1000; KiB, MiB, GiB of 1024).
 	fs.BoolVar(&all, "all", false, "compare every target: each named stage and the last stage")
 	fs.StringVar(&format, "format", "table", "output: table, json or markdown")
 	fs.StringArrayVar(&budgets, "budget", nil, "fail when `TARGET=SIZE` is exceeded (uncompressed; e.g. runtime=50MB)")
-	fs.StringVar(&prog, "progress", "", "build progress on stderr: auto, tty, plain, rawjson or quiet (default $BUILDKIT_PROGRESS, else auto)")
+	fs.StringVar(&prog, "progress", "", "build progress on stderr: auto, tty, plain, rawjson, json (stagescope's events, measuring included) or quiet (default $BUILDKIT_PROGRESS, else auto)")
 	return cmd
 }
 
+// hasTarget reports whether t, a TARGET or NAME:TARGET, names a plan.
 func hasTarget(plans []*pipeline.Plan, t string) bool {
 	for _, p := range plans {
-		if strings.EqualFold(p.Target, t) {
+		if strings.EqualFold(p.Target, t) || p.Project != nil && p.Project.Name != "" && strings.EqualFold(p.Project.Name+":"+p.Target, t) {
 			return true
 		}
 	}
 	return false
+}
+
+// comparePlans resolves --targets/--all into the plans of one Dockerfile
+// or of several: every target of every file by default, in order; a
+// NAME:TARGET of --targets is a target of the file called NAME, a bare
+// TARGET that target of every file that has it.
+func comparePlans(projs []*pipeline.Project, targets []string, all bool) ([]*pipeline.Plan, error) {
+	if len(projs) == 1 && projs[0].Name == "" {
+		proj := projs[0]
+		names, err := compareTargets(proj.Graph, targets, all)
+		if err != nil {
+			return nil, err
+		}
+		var plans []*pipeline.Plan
+		for _, t := range names {
+			p, err := proj.Plan(t, nil)
+			if err != nil {
+				return nil, err
+			}
+			plans = append(plans, p)
+		}
+		return plans, nil
+	}
+	if all && len(targets) > 0 {
+		return nil, usagef("--all and --targets go separately")
+	}
+	type pick struct {
+		proj   *pipeline.Project
+		target string
+	}
+	var picks []pick
+	if len(targets) == 0 {
+		for _, proj := range projs {
+			for _, t := range proj.Graph.Targets() {
+				picks = append(picks, pick{proj, proj.Graph.Stages[t.Stage].Name})
+			}
+		}
+	}
+	var names []string
+	for _, p := range projs {
+		names = append(names, p.Name)
+	}
+	for _, t := range targets {
+		t = strings.TrimSpace(t)
+		if t == "" {
+			continue
+		}
+		if i := strings.LastIndex(t, ":"); i >= 0 {
+			name, target := t[:i], t[i+1:]
+			proj := projectNamed(projs, name)
+			if proj == nil {
+				return nil, usagef("--targets %s: no compared Dockerfile is called %s; they are %s", t, name, strings.Join(names, ", "))
+			}
+			if target == "" {
+				return nil, usagef("--targets %s: want NAME:TARGET, for example %s:%s", t, proj.Name, proj.Graph.Stages[len(proj.Graph.Stages)-1].Name)
+			}
+			picks = append(picks, pick{proj, target})
+			continue
+		}
+		found := false
+		for _, proj := range projs {
+			if _, ok := proj.Graph.Stage(t); ok {
+				picks = append(picks, pick{proj, t})
+				found = true
+			}
+		}
+		if !found {
+			return nil, usagef("--targets %s: none of the compared Dockerfiles (%s) has a stage %s; name one file's target as NAME:TARGET", t, strings.Join(names, ", "), t)
+		}
+	}
+	var plans []*pipeline.Plan
+	seen := map[string]bool{}
+	for _, pk := range picks {
+		p, err := pk.proj.Plan(pk.target, nil)
+		if err != nil {
+			return nil, usagef("--targets %s:%s: %s", pk.proj.Name, pk.target, buildgraph.FirstLine(err.Error()))
+		}
+		key := pk.proj.Dockerfile + "\x00" + strings.ToLower(p.Target)
+		if seen[key] {
+			continue
+		}
+		seen[key] = true
+		plans = append(plans, p)
+	}
+	return plans, nil
+}
+
+// projectNamed finds the project called name (its Name, or its Dockerfile
+// as given).
+func projectNamed(projs []*pipeline.Project, name string) *pipeline.Project {
+	for _, p := range projs {
+		if strings.EqualFold(p.Name, name) {
+			return p
+		}
+	}
+	for _, p := range projs {
+		if filepath.Clean(p.Dockerfile) == filepath.Clean(name) {
+			return p
+		}
+	}
+	return nil
 }
 
 // compareTargets resolves --targets/--all into target names (the last,
@@ -183,7 +297,8 @@ func compareTargets(g *buildgraph.Graph, targets []string, all bool) ([]string, 
 
 // runCompare builds every plan concurrently in one session, shows their
 // progress as one display, and returns the measured comparison.
-func runCompare(ctx context.Context, cmd *cobra.Command, opts engine.Options, proj *pipeline.Project, plans []*pipeline.Plan, mode string) (*buildgraph.Comparison, error) {
+func runCompare(ctx context.Context, cmd *cobra.Command, opts engine.Options, projs []*pipeline.Project, plans []*pipeline.Plan, mode string) (*buildgraph.Comparison, error) {
+	proj := projs[0]
 	sess, err := pipeline.Connect(ctx, opts)
 	if err != nil {
 		return nil, err
@@ -199,7 +314,9 @@ func runCompare(ctx context.Context, cmd *cobra.Command, opts engine.Options, pr
 		return nil, err
 	}
 	popts := pipeline.Options{Measure: true, History: store}
-	o := display.follow(ctx, pipeline.Start(ctx, sess, proj, plans, popts))
+	run := pipeline.Start(ctx, sess, proj, plans, popts)
+	o := display.follow(ctx, run)
+	display.finishMeasured(run, o)
 	if ctx.Err() != nil {
 		return nil, context.Cause(ctx)
 	}
@@ -211,5 +328,11 @@ func runCompare(ctx context.Context, cmd *cobra.Command, opts engine.Options, pr
 		}
 	}
 	notRecorded(stderr, o.SaveErr)
-	return &buildgraph.Comparison{File: proj.Dockerfile, Engine: sess.Describe(), Results: o.Results}, nil
+	c := &buildgraph.Comparison{File: proj.Dockerfile, Engine: sess.Describe(), Results: o.Results}
+	if proj.Name != "" {
+		for _, p := range projs {
+			c.Files = append(c.Files, p.Dockerfile)
+		}
+	}
+	return c, nil
 }

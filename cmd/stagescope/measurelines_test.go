@@ -37,3 +37,19 @@ func TestMeasureLines(t *testing.T) {
 		t.Errorf("totals %d of %d", done, total)
 	}
 }
+
+// With several Dockerfiles a measuring line names the file of its target.
+func TestMeasureLinesSeveral(t *testing.T) {
+	java, hello := &pipeline.Project{Name: "java-multistage"}, &pipeline.Project{Name: "hello-multistage"}
+	run := &pipeline.Run{Plans: []*pipeline.Plan{{Target: "builder", Project: java}, {Target: "builder", Project: hello}}}
+	var w bytes.Buffer
+	lines := measureLines{last: map[int]time.Time{}, ended: map[int]bool{}}
+	for _, ev := range []pipeline.MeasureProgress{{Target: 0, Total: 5}, {Target: 1, Total: 0}} {
+		run.Apply(ev)
+		lines.show(&w, run, ev)
+	}
+	want := "measuring java-multistage:builder: 0B of 5B of layer data read (0s)\nmeasuring hello-multistage:builder: no layer data to read\n"
+	if got := w.String(); got != want {
+		t.Errorf("stderr:\n%s\nwant:\n%s", got, want)
+	}
+}

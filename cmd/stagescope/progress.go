@@ -42,10 +42,21 @@ type progressSink struct {
 	json    *buildgraph.JSONProgress
 	w       io.Writer
 	mode    string
+	// others are the JSON events and step models of the Dockerfiles the
+	// run's own step model does not follow (several compared), by plan.
+	others map[*pipeline.Project]*jsonModel
+	// measured says which plans' "measured" events were written.
+	measured map[int]bool
+}
+
+// jsonModel is the step model and JSON events of one Dockerfile.
+type jsonModel struct {
+	j *buildgraph.JSONProgress
+	p *buildgraph.Progress
 }
 
 func newProgressSink(w io.Writer, mode string) (*progressSink, error) {
-	s := &progressSink{w: w, mode: mode}
+	s := &progressSink{w: w, mode: mode, others: map[*pipeline.Project]*jsonModel{}, measured: map[int]bool{}}
 	if mode == "json" {
 		s.json = buildgraph.NewJSONProgress(w)
 		return s, nil
@@ -83,25 +94,96 @@ func (s *progressSink) follow(ctx context.Context, run *pipeline.Run) *pipeline.
 		<-shown
 	}
 	lines := measureLines{last: map[int]time.Time{}, ended: map[int]bool{}}
+	if s.json != nil && run.Project != nil {
+		s.json.File = run.Project.Name
+	}
 	for ev := range run.Events() {
 		run.Apply(ev)
 		switch ev := ev.(type) {
 		case pipeline.Status:
-			if s.json != nil {
+			switch {
+			case s.json != nil && run.Follows(ev.Target):
 				_ = s.json.Update(run.Progress, ev.Status)
-			} else {
+			case s.json != nil:
+				m := s.other(run, ev.Target)
+				m.p.Apply(ev.Status)
+				_ = m.j.Update(m.p, ev.Status)
+			default:
 				tee <- ev.Status
 			}
 		case pipeline.SolveEnded:
 			endDisplay()
 		case pipeline.MeasureProgress:
-			if s.json == nil && s.mode != "quiet" {
+			switch {
+			case s.json != nil:
+				_ = s.jsonOf(run, ev.Target).Measure(run.Plans[ev.Target].Target, ev.Done, ev.Total, ev.Elapsed)
+			case s.mode != "quiet":
 				lines.show(s.w, run, ev)
+			}
+		case pipeline.Measured:
+			if s.json != nil {
+				_ = s.jsonOf(run, ev.Target).Measured(ev.Result)
+				s.measured[ev.Target] = true
 			}
 		}
 	}
 	endDisplay()
 	return run.Outcome
+}
+
+// other is the JSON model of plan i's Dockerfile when the run's step model
+// does not follow it.
+func (s *progressSink) other(run *pipeline.Run, i int) *jsonModel {
+	proj := run.Plans[i].Project
+	m, ok := s.others[proj]
+	if !ok {
+		m = &jsonModel{j: buildgraph.NewJSONProgress(s.w), p: buildgraph.NewProgress(proj.Graph)}
+		m.j.File = proj.Name
+		s.others[proj] = m
+	}
+	return m
+}
+
+// jsonOf is the JSON events of plan i's Dockerfile.
+func (s *progressSink) jsonOf(run *pipeline.Run, i int) *buildgraph.JSONProgress {
+	if run.Follows(i) {
+		return s.json
+	}
+	return s.other(run, i).j
+}
+
+// finishMeasured ends the JSON events of a run that measured its images
+// (compare): a "measured" event for every target that has none (its build
+// or its measuring failed), then a summary per Dockerfile, the followed
+// one first.
+func (s *progressSink) finishMeasured(run *pipeline.Run, o *pipeline.Outcome) {
+	if s.json == nil || o == nil {
+		return
+	}
+	errOf := func(follows func(int) bool) error {
+		for i, err := range o.Errs {
+			if err != nil && follows(i) {
+				return err
+			}
+		}
+		return nil
+	}
+	for i, r := range o.Results {
+		if !s.measured[i] && i < len(run.Plans) {
+			_ = s.jsonOf(run, i).Measured(r)
+		}
+	}
+	now := time.Now()
+	_ = s.json.Finish(run.Progress, errOf(run.Follows), now)
+	done := map[*pipeline.Project]bool{}
+	for i, p := range run.Plans {
+		if run.Follows(i) || done[p.Project] {
+			continue
+		}
+		done[p.Project] = true
+		m := s.other(run, i)
+		_ = m.j.Finish(m.p, errOf(func(k int) bool { return run.Plans[k].Project == p.Project }), now)
+	}
 }
 
 // finish ends the output after the build returned err: the JSON summary, or
@@ -164,7 +246,7 @@ func (m measureLines) show(w io.Writer, run *pipeline.Run, ev pipeline.MeasurePr
 	}
 	m.last[ev.Target] = time.Now()
 	m.ended[ev.Target] = finished && (seen || ev.Total == 0)
-	name := run.Plans[ev.Target].Target
+	name := run.Plans[ev.Target].Label()
 	switch {
 	case ev.Total == 0:
 		fmt.Fprintf(w, "measuring %s: no layer data to read\n", name)

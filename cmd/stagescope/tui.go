@@ -17,14 +17,19 @@ import (
 // with the build flags every building command shares.
 func addTUI(root *cobra.Command) {
 	var f buildFlags
-	root.Use = "stagescope [CONTEXT]"
+	root.Use = "stagescope [CONTEXT...]"
 	root.Long = strings.Replace(root.Long, "Exit codes:", `Without a command, stagescope opens its interactive view of CONTEXT
 (default "."): the stage graph, live builds of the target you pick, their
 logs, and the sizes of the images built. It needs a terminal; in scripts use
 stagescope graph, build or compare.
 
+Several Dockerfiles open together as compare takes them (several CONTEXT
+folders, a folder of examples, or -f A -f B): the graph, build and timeline
+screens show the first, a builds every target of every file, and the
+Compare screen puts them all in one table, each row naming its file.
+
 Exit codes:`, 1)
-	root.Args = maxArgs(1)
+	root.Args = cobra.ArbitraryArgs // CONTEXT folders, checked by LoadAll
 	root.RunE = func(cmd *cobra.Command, args []string) error {
 		return runTUI(cmd, &f, args)
 	}
@@ -45,10 +50,11 @@ func runTUI(cmd *cobra.Command, f *buildFlags, args []string) error {
 	if !tui.IsTerminal(cmd.InOrStdin(), cmd.OutOrStdout()) {
 		return usagef("%s", tui.ErrNotATerminal)
 	}
-	proj, err := f.project(args)
+	projs, err := f.projects(args)
 	if err != nil {
 		return err
 	}
+	proj := projs[0]
 	if f.target != "" {
 		if _, err := proj.Plan(f.target, nil); err != nil {
 			return err
@@ -62,6 +68,9 @@ func runTUI(cmd *cobra.Command, f *buildFlags, args []string) error {
 		Target:  f.target,
 		NoCache: f.noCache,
 		Dark:    true,
+	}
+	if len(projs) > 1 || proj.Name != "" {
+		opts.Projects = projs
 	}
 	// A test hook, not a feature: STAGESCOPE_DEBUG_STATS=FILE appends one
 	// JSON line of process statistics (goroutines, RSS) after each build.

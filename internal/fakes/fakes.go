@@ -49,8 +49,11 @@ var At = time.Date(2026, 11, 27, 7, 22, 30, 0, time.UTC)
 // channel a real build would use.
 type Session struct {
 	// Engine is the kind of engine it stands for: "buildkitd" if empty.
-	Engine  string
-	Streams map[string][]*client.SolveStatus // by BuildRequest.Target
+	Engine string
+	// Streams are by BuildRequest.Target, or by FOLDER:TARGET (the
+	// Dockerfile's folder's name), which goes first, for builds of
+	// several Dockerfiles.
+	Streams map[string][]*client.SolveStatus
 	// Hold, when > 0, stops each stream after that many updates until the
 	// build is canceled; the running steps are then reported canceled,
 	// as BuildKit does, unless Abrupt is set.
@@ -82,7 +85,10 @@ func (s *Session) Close() error     { return nil }
 
 func (s *Session) Build(ctx context.Context, req engine.BuildRequest, ch chan *client.SolveStatus) (*engine.Result, error) {
 	defer close(ch)
-	ss, ok := s.Streams[req.Target]
+	ss, ok := s.Streams[filepath.Base(filepath.Dir(req.DockerfilePath()))+":"+req.Target]
+	if !ok {
+		ss, ok = s.Streams[req.Target]
+	}
 	if !ok {
 		return nil, fmt.Errorf("no recording for target %q", req.Target)
 	}

@@ -1,0 +1,181 @@
+package tui
+
+import (
+	"context"
+	"fmt"
+	"strings"
+	"testing"
+
+	tea "charm.land/bubbletea/v2"
+	"github.com/charmbracelet/x/exp/golden"
+
+	"github.com/stagescope/stagescope/buildgraph"
+	"github.com/stagescope/stagescope/internal/fakes"
+	"github.com/stagescope/stagescope/pipeline"
+)
+
+// storyModel opens two Dockerfiles together, the single-stage recording
+// and the hello-multistage one, on a session that replays both.
+func storyModel(t *testing.T, w, h int) *Model {
+	t.Helper()
+	single, hello := project(t, "single-stage", "busybox"), project(t, "hello-final", "golang")
+	single.Name, hello.Name = "single-stage", "hello-final"
+	sess := helloSession(t)
+	sess.Streams["single-stage:"] = fakes.Stream(t, "single-stage")
+	sess.Sizes["stagescope/single-stage:stage-0"] = &buildgraph.ImageSize{
+		Ref: "stagescope/single-stage:stage-0", Uncompressed: 374_000_000, Compressed: 180_000_000, Store: "buildkitd content store",
+		Layers: []buildgraph.Layer{
+			{CreatedBy: "busybox", Size: 373_990_000, Compressed: 179_995_000},
+			{CreatedBy: "WORKDIR /work # buildkit", Size: 0, Compressed: 32},
+			{CreatedBy: "RUN /bin/sh -c echo hello > a.txt # buildkit", Size: 6, Compressed: 100},
+			{CreatedBy: "COPY f.txt . # buildkit", Size: 4, Compressed: 100},
+			{CreatedBy: "RUN /bin/sh -c cat a.txt f.txt # buildkit", Size: 0, Compressed: 32},
+		},
+	}
+	clock := &testClock{now: t0}
+	m := New(Options{
+		Project:  single,
+		Projects: []*pipeline.Project{single, hello},
+		Connect:  func(context.Context) (pipeline.Session, error) { return sess, nil },
+		Now:      clock.Now,
+		Dark:     true,
+	})
+	t.Cleanup(m.shutdown)
+	m.Update(tea.WindowSizeMsg{Width: w, Height: h})
+	m.Update(connectMsg{session: sess})
+	return m
+}
+
+// Several Dockerfiles opened together: a builds every target of every
+// file, and the compare screen shows them in one table, in order, each
+// row naming its file.
+func TestStoryScreens(t *testing.T) {
+	for _, size := range [][2]int{{80, 24}, {160, 48}} {
+		for _, tt := range []struct {
+			name string
+			do   func(t *testing.T, m *Model)
+		}{
+			{"story-compare-empty", func(t *testing.T, m *Model) { press(t, m, "c") }},
+			{"story-compare", func(t *testing.T, m *Model) {
+				press(t, m, "a")
+				drain(t, m, -1)
+				press(t, m, "c", "j", "j")
+			}},
+		} {
+			t.Run(fmt.Sprintf("%s-%dx%d", tt.name, size[0], size[1]), func(t *testing.T) {
+				m := storyModel(t, size[0], size[1])
+				tt.do(t, m)
+				out := screenText(m)
+				checkFrame(t, out, size[0], size[1])
+				golden.RequireEqual(t, out)
+			})
+		}
+	}
+}
+
+// Building a row of the story again builds that target of that file.
+func TestStoryRebuildRow(t *testing.T) {
+	m := storyModel(t, 120, 36)
+	press(t, m, "a")
+	drain(t, m, -1)
+	press(t, m, "c", "j", "b")
+	if m.run == nil || len(m.run.Plans) != 1 || m.run.Plans[0].Project.Name != "hello-final" || m.run.Plans[0].Target != "builder" {
+		t.Fatalf("b on hello-final:builder built %v", m.run.targets)
+	}
+	drain(t, m, -1)
+	if got := m.compare().Focused(); got != "hello-final:builder" {
+		t.Errorf("focus after the build: %q", got)
+	}
+	// The build screen shows that file's stages.
+	if g := m.build().g; g != m.opts.Projects[1].Graph {
+		t.Errorf("the build screen draws the graph of %s", g.File)
+	}
+	if st := m.build().targetStep(); st == nil || st.Text != "RUN go build -o hello hellodocker.go" {
+		t.Errorf("the build screen focuses %+v", st)
+	}
+}
+
+// After a builds every target of every file, the build screen shows the
+// first file's steps only: another file's are neither under a stage of the
+// same name nor in the BuildKit group.
+func TestStoryBuildScreenFollowsFirstFile(t *testing.T) {
+	m := storyModel(t, 120, 36)
+	press(t, m, "a")
+	drain(t, m, -1)
+	for _, st := range m.run.Progress.Steps() {
+		if strings.Contains(st.Text, "hello") && !strings.Contains(st.Text, "echo hello") {
+			t.Errorf("step %q (stage %d) is of the second Dockerfile", st.Text, st.Stage)
+		}
+	}
+}
+
+func (m *Model) compare() *CompareView { return screenOf[*CompareView](m) }
+
+// The graph shows the first Dockerfile: sizes and the build of another
+// file's target of the same name are not drawn on its stages.
+func TestStoryGraphShowsItsOwnFile(t *testing.T) {
+	m := storyModel(t, 120, 36)
+	single, hello := m.opts.Projects[0], m.opts.Projects[1]
+	size := func(n int64) *buildgraph.ImageSize { return &buildgraph.ImageSize{Uncompressed: n} }
+	results := []buildgraph.TargetResult{
+		{File: single.Dockerfile, Name: single.Name, Target: "stage-0", Size: size(374_000_000)},
+		{File: "other/Dockerfile", Name: "other", Target: "stage-0", Size: size(295_000_000)},
+	}
+	plans, err := hello.Plan("builder", nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	other := &buildRun{Run: &pipeline.Run{Plans: []*pipeline.Plan{plans}, Project: hello, Progress: buildgraph.NewProgress(plans.Graph)}}
+	g := m.graph()
+	g.syncBuild(buildStateMsg{run: other, results: results})
+	if got := g.sizes[0]; got != 374_000_000 {
+		t.Errorf("stage-0 of the first file drawn at %d B", got)
+	}
+	if len(g.results) != 1 || g.progress != nil {
+		t.Errorf("the graph took %d results and the progress of another file's build (%v)", len(g.results), g.progress != nil)
+	}
+}
+
+// The build screen's rows are the stages of the followed file's targets:
+// a target of another file adds none, even where its stage indices exist.
+func TestStoryBuildRowsOfFollowedFile(t *testing.T) {
+	m := storyModel(t, 120, 36)
+	hello := m.opts.Projects[1]
+	own, err := hello.Plan("builder", nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	g, err := buildgraph.Parse([]byte("FROM scratch AS a\nFROM scratch AS b\nCOPY --from=a / /\n"), buildgraph.Options{Filename: "other/Dockerfile", SkipLint: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	theirs := &pipeline.Plan{Target: "b", Graph: g, Project: &pipeline.Project{Name: "other", Dockerfile: "other/Dockerfile", Graph: g}}
+	run := &buildRun{Run: &pipeline.Run{Plans: []*pipeline.Plan{own, theirs}, Project: hello, Progress: buildgraph.NewProgress(hello.Graph)}}
+	v := m.build()
+	v.SetRun(run)
+	for _, r := range v.rows() {
+		if r.step == nil && r.stage == 1 {
+			t.Errorf("a row for stage-1, which only the other file's target builds")
+		}
+	}
+}
+
+// Rows are in the order the files and their targets were given, whatever
+// was built first.
+func TestStoryRowsInOrder(t *testing.T) {
+	m := storyModel(t, 120, 36)
+	size := &buildgraph.ImageSize{Uncompressed: 1}
+	v := m.compare()
+	v.SetResults([]buildgraph.TargetResult{
+		{Name: "hello-final", Target: "stage-1", Size: size},
+		{Name: "single-stage", Target: "stage-0", Size: size},
+		{Name: "hello-final", Target: "builder", Size: size},
+	}, nil, "buildkitd", "", "", t0)
+	var got []string
+	for _, r := range v.rows {
+		got = append(got, r.result.Label())
+	}
+	if strings.Join(got, " ") != "single-stage:stage-0 hello-final:builder hello-final:stage-1" {
+		t.Errorf("rows %v", got)
+	}
+}
