@@ -27,6 +27,10 @@ func completeTargets(f *buildFlags) cobra.CompletionFunc {
 			dir = args[0]
 		}
 		file := f.file
+		if file == "" && len(f.files) > 0 {
+			// The commands that take several Dockerfiles focus the first.
+			file = f.files[0]
+		}
 		if file == "" {
 			file = filepath.Join(dir, "Dockerfile")
 		}
