@@ -164,6 +164,9 @@ func TestHistoryScreenFlow(t *testing.T) {
 	// back.
 	press(t, m, "enter")
 	drain(t, m, -1)
+	if err := m.run.Outcome.Recorded(); err != nil { // written behind the outcome
+		t.Fatal(err)
+	}
 	pressRecords(t, m, "H")
 	v := m.focused().(*HistoryView)
 	if len(v.list) != 4 || v.list[0].Target != "stage-1" || v.list[0].Migrated || !v.list[0].Time.Equal(t0) {

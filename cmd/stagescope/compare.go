@@ -210,6 +210,6 @@ func runCompare(ctx context.Context, cmd *cobra.Command, opts engine.Options, pr
 			return nil, err
 		}
 	}
-	notRecorded(stderr, o.SaveErr)
+	notRecorded(stderr, o.Recorded())
 	return &buildgraph.Comparison{File: proj.Dockerfile, Engine: sess.Describe(), Results: o.Results}, nil
 }
