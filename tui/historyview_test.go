@@ -151,7 +151,12 @@ func TestHistoryScreenFlow(t *testing.T) {
 	if v, ok := m.focused().(*HistoryView); !ok || v.open != nil {
 		t.Fatalf("esc did not go back to the list")
 	}
-	pressRecords(t, m, "j", "j", "enter")
+	// A failed build whose steps never ran.
+	pressRecords(t, m, "j", "enter")
+	if s := screenText(m); !strings.Contains(s, "No step of this build ran") {
+		t.Errorf("a record without steps:\n%s", s)
+	}
+	pressRecords(t, m, "esc", "j", "enter")
 	if !strings.Contains(m.notice, "no timeline") {
 		t.Errorf("an imported record: notice %q", m.notice)
 	}

@@ -188,6 +188,9 @@ func (v *TimelineView) draw(src tlSource) []string {
 	s := v.styles
 	cp := src.cp
 	if len(cp.Steps) == 0 {
+		if v.record != nil {
+			return []string{"", s.Muted.Render(" No step of this build ran: there is no timeline to draw.")}
+		}
 		return []string{"", s.Muted.Render(" No step has started yet.")}
 	}
 	onPath := map[string]bool{}
