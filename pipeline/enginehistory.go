@@ -28,8 +28,8 @@ type EngineHistory interface {
 // build so far.
 var RunningIdle = 500 * time.Millisecond
 
-// Outcome of a record of a build the engine still runs.
-const Running history.Outcome = "running"
+// StillRunning is the outcome of a record of a build the engine still runs.
+const StillRunning history.Outcome = "running"
 
 // EngineRecord reads a build of an engine's history back as a build
 // record: the engine's status stream replayed, its steps laid out by
@@ -99,7 +99,7 @@ read:
 	}
 	switch {
 	case b.Running():
-		r.Outcome = Running
+		r.Outcome = StillRunning
 	case b.Canceled():
 		r.Outcome = history.Canceled
 	case b.Error != "":

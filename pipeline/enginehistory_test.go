@@ -128,7 +128,7 @@ func TestEngineRecordRunning(t *testing.T) {
 	case <-time.After(5 * time.Second):
 		t.Fatal("reading a running build did not stop")
 	}
-	if err != nil || r.Outcome != Running || r.Duration < time.Second {
+	if err != nil || r.Outcome != StillRunning || r.Duration < time.Second {
 		t.Fatalf("%+v %v", r, err)
 	}
 	running := false

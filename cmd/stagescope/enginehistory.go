@@ -58,7 +58,7 @@ func engineHistoryError(err error) error {
 func outcomeOf(b engine.EngineBuild) history.Outcome {
 	switch {
 	case b.Running():
-		return pipeline.Running
+		return pipeline.StillRunning
 	case b.Canceled():
 		return history.Canceled
 	case b.Error != "":
