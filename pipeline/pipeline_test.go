@@ -74,6 +74,7 @@ func follow(t *testing.T, r *Run) []string {
 		select {
 		case ev, ok := <-r.Events():
 			if !ok {
+				r.Outcome.Recorded() // written behind Done: tests read them next
 				return kinds
 			}
 			r.Apply(ev)
@@ -360,8 +361,8 @@ func TestRunPreviousFromRecords(t *testing.T) {
 	run := func() *Outcome {
 		r := Start(context.Background(), helloSession(t), proj, plans(t, proj, "builder"), Options{Measure: true, History: store, Now: clock})
 		follow(t, r)
-		if r.Outcome.SaveErr != nil {
-			t.Fatal(r.Outcome.SaveErr)
+		if err := r.Outcome.Recorded(); err != nil {
+			t.Fatal(err)
 		}
 		return r.Outcome
 	}

@@ -156,11 +156,11 @@ type Outcome struct {
 	Built []*engine.Result
 	// Errs are the builds' errors (and a measure's cancelation).
 	Errs []error
-	// Records are what was recorded (nil without History), per plan.
+	// Records are what is recorded (nil without History), per plan: they
+	// are written behind Done, and Recorded waits for them.
 	Records []*history.Record
-	// SaveErr is the failure to record the build (an unusable store is
-	// reported once per store: see history.Store.Record).
-	SaveErr error
+
+	recording *recording // nil without History
 }
 
 // Err returns the first error of the builds, or nil.
@@ -497,7 +497,7 @@ func (j job) finish(ctx context.Context, r *Run, results []*engine.Result, errs 
 	}
 	if h != nil {
 		out.Records = j.records(out, counts)
-		out.SaveErr = h.Record(out.Records)
+		out.recording = recordBehind(h, out.Records)
 	}
 	return out
 }
@@ -516,7 +516,7 @@ func (j job) records(out *Outcome, counts []*buildgraph.Progress) []*history.Rec
 		proj := j.projectOf(i)
 		sum := sha256.Sum256(proj.Source)
 		r := &history.Record{
-			Time: j.started, Finished: finished, Engine: eng,
+			ID: history.NewID(), Time: j.started, Finished: finished, Engine: eng,
 			Dockerfile: proj.Dockerfile, DockerfileDigest: "sha256:" + hex.EncodeToString(sum[:]),
 			Target: p.Target, Platform: req.Platform,
 			BuildArgs: history.RedactArgs(req.BuildArgs), Contexts: history.RedactContexts(req.Contexts),

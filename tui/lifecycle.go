@@ -116,6 +116,7 @@ func (m *Model) shutdown() {
 	if m.session != nil {
 		_ = m.session.Close()
 	}
+	pipeline.WaitRecorded() // the records written behind the builds' outcomes
 }
 
 func (m *Model) cancelBuild() {
@@ -269,7 +270,7 @@ func (m *Model) buildEvents(events []pipeline.Event) tea.Cmd {
 			updated = true
 		case pipeline.Done:
 			m.finished()
-			return nil
+			return recordedCmd(r.Outcome, m.notice)
 		}
 	}
 	if updated {
@@ -330,9 +331,6 @@ func (m *Model) finished() {
 		m.setNotice("Engine lost during the build; press r to reconnect and build again. ("+buildgraph.FirstLine(err.Error())+")", true)
 	default:
 		m.setNotice(buildgraph.FirstLine(err.Error()), true)
-	}
-	if o.SaveErr != nil {
-		m.setNotice(m.notice+" (could not save results: "+buildgraph.FirstLine(o.SaveErr.Error())+")", true)
 	}
 	m.tickViews()
 	m.broadcast(buildFinishedMsg{})

@@ -271,7 +271,7 @@ func (m *Model) handleKey(k tea.KeyPressMsg) (tea.Model, tea.Cmd) {
 	for i, s := range m.screens {
 		if key.Matches(k, s.ShowKey()) {
 			m.focus = i
-			return m, nil
+			return m, m.updateFocused(shownMsg{})
 		}
 	}
 	return m, m.updateFocused(k)

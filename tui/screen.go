@@ -17,6 +17,7 @@ var screens = []func(opts Options, s Styles) Screen{
 	newBuildScreen,
 	newCompareScreen,
 	newTimelineScreen,
+	newHistoryScreen,
 }
 
 // Screen is one screen of the TUI. The root model holds the screens, gives
@@ -31,7 +32,8 @@ type Screen interface {
 	// Title names the screen in the header and the help.
 	Title() string
 	// ShowKey is the key that brings the screen forward from any other,
-	// listed with the global keys; a binding without keys for none.
+	// listed with the global keys; a binding without keys for none. The
+	// screen then gets a shownMsg.
 	ShowKey() key.Binding
 	// Update takes a key press while the screen has the focus, and every
 	// event of the session; it returns the screen updated.

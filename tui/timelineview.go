@@ -10,6 +10,7 @@ import (
 	tea "charm.land/bubbletea/v2"
 
 	"github.com/stagescope/stagescope/buildgraph"
+	"github.com/stagescope/stagescope/internal/history"
 )
 
 // timelineTitle names the timeline screen.
@@ -41,6 +42,7 @@ type TimelineView struct {
 
 	width, height int
 	run           *buildRun
+	record        *history.Record // drawn instead of the run when set (the History screen's)
 	now           time.Time
 	steps         bool
 	off           int
@@ -94,7 +96,7 @@ type tlRow struct {
 	took   time.Duration
 	onPath bool
 	saves  string
-	spans  []*buildgraph.Step
+	spans  []tlStep
 }
 
 // View draws the body.
@@ -108,8 +110,40 @@ func (v *TimelineView) View() string {
 
 func (v *TimelineView) lines() []string {
 	s := v.styles
-	if v.run == nil || v.run.Progress == nil {
+	src, ok := v.source()
+	if !ok {
 		return []string{"", s.Muted.Render(" No build yet: build a target and its timeline shows here.")}
+	}
+	return v.draw(src)
+}
+
+// tlStep is what the timeline draws of a step, from a build that runs or
+// from a record.
+type tlStep struct {
+	vertex             string
+	stage              int
+	text               string // the step's row label: its instruction, or BuildKit's name for a step of no stage
+	started, completed time.Time
+	cached             bool
+}
+
+// tlSource is what a timeline is drawn from: the steps that started, the
+// critical path over them, the stages' names and the time the steps of no
+// stage ran.
+type tlSource struct {
+	steps   []tlStep
+	cp      buildgraph.CriticalPath
+	names   map[int]string
+	noStage time.Duration
+}
+
+// source is the current build's timeline, or the record's.
+func (v *TimelineView) source() (tlSource, bool) {
+	if v.record != nil {
+		return recordSource(v.record), true
+	}
+	if v.run == nil || v.run.Progress == nil {
+		return tlSource{}, false
 	}
 	p := v.run.Progress
 	now := v.now
@@ -125,26 +159,51 @@ func (v *TimelineView) lines() []string {
 		timed = append(timed, buildgraph.TimedStep{Vertex: string(st.Vertex), Inputs: in, Stage: st.Stage,
 			Started: st.Started, Completed: st.Completed, Cached: st.Cached()})
 	}
-	cp := buildgraph.Critical(timed, now)
+	src := tlSource{cp: buildgraph.Critical(timed, now), names: map[int]string{}}
+	for _, sp := range p.Stages {
+		src.names[sp.Index] = sp.Name
+	}
+	var other []*buildgraph.Step
+	for _, st := range p.Steps() {
+		if st.Started.IsZero() {
+			continue
+		}
+		text := st.Text
+		if st.Stage < 0 || text == "" {
+			text = st.Name
+		}
+		src.steps = append(src.steps, tlStep{vertex: string(st.Vertex), stage: st.Stage, text: text,
+			started: st.Started, completed: st.Completed, cached: st.Cached()})
+		if st.Stage < 0 {
+			other = append(other, st)
+		}
+	}
+	// As for a stage: the time while one of its steps ran.
+	src.noStage = (&buildgraph.StageProgress{Steps: other}).Duration(src.cp.Start.Add(src.cp.End))
+	return src, true
+}
+
+// draw lays a timeline out in the screen's size.
+func (v *TimelineView) draw(src tlSource) []string {
+	s := v.styles
+	cp := src.cp
 	if len(cp.Steps) == 0 {
+		if v.record != nil {
+			return []string{"", s.Muted.Render(" No step of this build ran: there is no timeline to draw.")}
+		}
 		return []string{"", s.Muted.Render(" No step has started yet.")}
 	}
 	onPath := map[string]bool{}
 	for _, ps := range cp.Steps {
 		onPath[ps.Vertex] = true
 	}
-	names := map[int]string{}
-	for _, sp := range p.Stages {
-		names[sp.Index] = sp.Name
-	}
-	byStage := map[int][]*buildgraph.Step{}
-	for _, st := range p.Steps() {
-		if !st.Started.IsZero() {
-			byStage[st.Stage] = append(byStage[st.Stage], st)
-		}
+	names := src.names
+	byStage := map[int][]tlStep{}
+	for _, st := range src.steps {
+		byStage[st.stage] = append(byStage[st.stage], st)
 	}
 	for _, list := range byStage {
-		sort.SliceStable(list, func(i, j int) bool { return list[i].Started.Before(list[j].Started) })
+		sort.SliceStable(list, func(i, j int) bool { return list[i].started.Before(list[j].started) })
 	}
 	end := cp.Start.Add(cp.End)
 	var rows []tlRow
@@ -154,25 +213,20 @@ func (v *TimelineView) lines() []string {
 			return
 		}
 		for _, st := range byStage[idx] {
-			stEnd := st.Completed
+			stEnd := st.completed
 			if stEnd.IsZero() {
 				stEnd = end
 			}
-			text := st.Text
-			if idx < 0 || text == "" {
-				text = st.Name
-			}
-			rows = append(rows, tlRow{label: "  " + text, took: max(stEnd.Sub(st.Started), 0), onPath: onPath[string(st.Vertex)],
-				spans: []*buildgraph.Step{st}})
+			rows = append(rows, tlRow{label: "  " + st.text, took: max(stEnd.Sub(st.started), 0), onPath: onPath[st.vertex],
+				spans: []tlStep{st}})
 		}
 	}
 	if list := byStage[-1]; len(list) > 0 {
 		on := false
 		for _, st := range list {
-			on = on || onPath[string(st.Vertex)]
+			on = on || onPath[st.vertex]
 		}
-		// As for a stage: the time while one of its steps ran.
-		add(-1, "(no stage)", "", (&buildgraph.StageProgress{Steps: list}).Duration(end), on)
+		add(-1, "(no stage)", "", src.noStage, on)
 	}
 	var pathStages []string
 	for _, sv := range cp.Stages {
@@ -224,19 +278,19 @@ func (v *TimelineView) lines() []string {
 		bar := make([]string, axisW)
 		kind := make([]byte, axisW) // 0 empty, 1 cached, 2 ran, 3 path
 		for _, st := range r.spans {
-			a := st.Started.Sub(cp.Start)
+			a := st.started.Sub(cp.Start)
 			b := cp.End
-			if !st.Completed.IsZero() {
-				b = st.Completed.Sub(cp.Start)
+			if !st.completed.IsZero() {
+				b = st.completed.Sub(cp.Start)
 			}
-			if st.Cached() || b <= a {
+			if st.cached || b <= a {
 				if c := col(a); kind[c] == 0 {
 					kind[c] = 1
 				}
 				continue
 			}
 			k := byte(2)
-			if onPath[string(st.Vertex)] {
+			if onPath[st.vertex] {
 				k = 3
 			}
 			for c := col(a); c <= max(col(a), col(b-1)); c++ {

@@ -45,7 +45,9 @@ type Options struct {
 	// the UI loop, at start and again whenever the user asks for a build
 	// without an engine.
 	Connect func(ctx context.Context) (pipeline.Session, error)
-	// History keeps sizes between runs; it may be nil.
+	// History keeps sizes between runs; it may be nil. When it is also a
+	// RecordStore (internal/history.Store), the History screen lists its
+	// records of the Dockerfile and opens them on the timeline.
 	History pipeline.History
 	// Target is the stage focused at start ("" for the last stage).
 	Target string

@@ -162,11 +162,10 @@ func runBuild(ctx context.Context, cmd *cobra.Command, conn *pipeline.Connecting
 
 	run := pipeline.Start(ctx, sess, proj, []*pipeline.Plan{p}, pipeline.Options{History: store})
 	o := sink.follow(ctx, run)
-	if o != nil {
-		notRecorded(stderr, o.SaveErr)
-	}
 	err = o.Err()
 	sink.finish(run.Progress, err, proj.Source)
+	// The record is written behind the outcome, which is shown first.
+	notRecorded(stderr, o.Recorded())
 	if err != nil {
 		return err
 	}

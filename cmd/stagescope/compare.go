@@ -327,7 +327,7 @@ func runCompare(ctx context.Context, cmd *cobra.Command, opts engine.Options, pr
 			return nil, err
 		}
 	}
-	notRecorded(stderr, o.SaveErr)
+	notRecorded(stderr, o.Recorded())
 	c := &buildgraph.Comparison{File: proj.Dockerfile, Engine: sess.Describe(), Results: o.Results}
 	if proj.Name != "" {
 		for _, p := range projs {

@@ -61,12 +61,22 @@ Dockerfile and target are kept; STAGESCOPE_HISTORY_KEEP=N keeps N.
 Without a subcommand, history lists the records, newest first. Record ids
 can be shortened to any unique prefix, as with git.
 
-Exit codes: 0 success, 1 the records cannot be read, 2 bad usage (an
-unknown or ambiguous id prefix among them).`
+With --engine, history lists instead the builds the engine itself keeps
+(BuildKit's history API: a buildkitd, Docker 23 and later), whoever ran
+them: stagescope, buildctl, docker buildx. Running builds come first, then
+the newest. ` + "`history show REF --engine`" + ` opens one, its timeline too.
+Docker 20.10 keeps no such history: history says so in one sentence and
+exits with 1.
+
+Exit codes: 0 success, 1 the records cannot be read (or, with --engine,
+the engine keeps no history), 2 bad usage (an unknown or ambiguous id
+prefix among them), 3 no engine answers (--engine).`
 
 func newHistoryCmd() *cobra.Command {
 	var file, target, format string
 	var limit int
+	var fromEngine bool
+	var ef engineFlags
 	cmd := &cobra.Command{
 		Use:   "history",
 		Short: "List, show and prune the records of past builds",
@@ -74,7 +84,9 @@ func newHistoryCmd() *cobra.Command {
 		Example: `  stagescope history
   stagescope history -f examples/hello-multistage/Dockerfile --target builder --format json
   stagescope history show 3f2a9c
-  stagescope history prune --older-than 30d`,
+  stagescope history prune --older-than 30d
+  stagescope history --engine --addr unix:///run/buildkit/buildkitd.sock
+  stagescope history show --engine --timeline 8q2m`,
 		Args: func(cmd *cobra.Command, args []string) error {
 			if len(args) == 0 {
 				return nil
@@ -90,6 +102,12 @@ func newHistoryCmd() *cobra.Command {
 			}
 			if limit < 0 {
 				return usagef("--limit %d: want 0 (all) or more", limit)
+			}
+			if fromEngine {
+				if file != "" {
+					return usagef("--file does not go with --engine: the engine keeps no Dockerfile paths (--target selects its builds)")
+				}
+				return listEngineHistory(cmd, &ef, target, format, limit)
 			}
 			store, err := historyStore()
 			if err != nil {
@@ -114,6 +132,8 @@ func newHistoryCmd() *cobra.Command {
 	fs.StringVar(&target, "target", "", "only the records of this target")
 	fs.StringVar(&format, "format", "table", "output: table or json")
 	fs.IntVar(&limit, "limit", 0, "at most `N` records (0: all)")
+	fs.BoolVar(&fromEngine, "engine", false, "the builds the engine keeps in its own history (buildkitd, Docker 23+), not stagescope's records")
+	ef.register(cmd)
 	cmd.SuggestionsMinimumDistance = 2
 	cmd.AddCommand(newHistoryShowCmd(), newHistoryPruneCmd())
 	return cmd
@@ -181,7 +201,8 @@ func dash(s string) string {
 
 func newHistoryShowCmd() *cobra.Command {
 	var format string
-	var timeline, steps bool
+	var timeline, steps, fromEngine bool
+	var ef engineFlags
 	cmd := &cobra.Command{
 		Use:   "show ID",
 		Short: "Show one build record: its settings, steps and sizes",
@@ -197,8 +218,15 @@ each stage how much sooner the build would have ended had it taken no
 time, computed over the recorded graph of steps. --format json gives the
 same (criticalPath, stages; see docs/history-json.md).
 
+With --engine, ID is the reference (or a unique prefix of it) of a build
+of the engine's own history (` + "`stagescope history --engine`" + ` lists them): its
+steps are read back from the status stream the engine kept, laid out by
+the stages their names give; the Dockerfile is not at hand, so they carry
+no line. A build still running is shown as far as it got.
+
 Exit code 2 when no record, or more than one, has an id starting with ID;
-the sentence names the candidates.`,
+the sentence names the candidates. With --engine, 1 when the engine keeps
+no history, 3 when it does not answer.`,
 		Args: func(cmd *cobra.Command, args []string) error {
 			if len(args) != 1 {
 				return usagef("%s takes one record id, got %d argument(s)", cmd.CommandPath(), len(args))
@@ -211,6 +239,9 @@ the sentence names the candidates.`,
 			}
 			if !timeline && steps {
 				return usagef("--steps draws the steps on the timeline: give --timeline too")
+			}
+			if fromEngine {
+				return showEngineBuild(cmd, &ef, args[0], format, timeline, steps)
 			}
 			store, err := historyStore()
 			if err != nil {
@@ -240,6 +271,8 @@ the sentence names the candidates.`,
 	cmd.Flags().StringVar(&format, "format", "text", "output: text or json")
 	cmd.Flags().BoolVar(&timeline, "timeline", false, "the build on a time axis, with its critical path")
 	cmd.Flags().BoolVar(&steps, "steps", false, "with --timeline, a row for every step under its stage")
+	cmd.Flags().BoolVar(&fromEngine, "engine", false, "ID is a build of the engine's own history (history --engine)")
+	ef.register(cmd)
 	return cmd
 }
 
@@ -248,8 +281,8 @@ func printRecord(w io.Writer, r *history.Record) {
 	tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
 	row := func(k, v string) { fmt.Fprintf(tw, "  %s\t%s\n", k, clean(v)) }
 	fmt.Fprintf(tw, "build record %s\n", r.ID)
-	row("target", r.Target)
-	df := r.Dockerfile
+	row("target", dash(r.Target))
+	df := dash(r.Dockerfile)
 	if r.DockerfileDigest != "" {
 		df += " (" + r.DockerfileDigest + ")"
 	}

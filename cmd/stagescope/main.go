@@ -14,6 +14,7 @@ import (
 	"github.com/sirupsen/logrus"
 
 	"github.com/stagescope/stagescope/internal/crash"
+	"github.com/stagescope/stagescope/pipeline"
 )
 
 func main() {
@@ -50,5 +51,8 @@ func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 	root := newRootCmd(stdin, stdout, stderr)
 	root.SetArgs(args)
 	err := root.ExecuteContext(ctx)
+	// Builds are recorded behind their outcomes: the process ends once
+	// their records are written.
+	pipeline.WaitRecorded()
 	return report(stderr, err, args)
 }

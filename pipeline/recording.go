@@ -1,0 +1,56 @@
+package pipeline
+
+import (
+	"sync"
+
+	"github.com/stagescope/stagescope/internal/crash"
+	"github.com/stagescope/stagescope/internal/history"
+)
+
+// The records of a run are written behind its Done event: the face draws
+// the outcome while the store takes its lock, writes and syncs (bbolt's
+// two fsyncs alone can take several milliseconds on a loaded disk).
+// Outcome.Recorded waits for a run's records; WaitRecorded for every
+// record of the process, which the faces do before the process exits.
+
+// pendingRecords counts the runs of this process whose records are being
+// written.
+var pendingRecords sync.WaitGroup
+
+// recording is the writing of one run's records.
+type recording struct {
+	done chan struct{}
+	err  error // set before done is closed
+}
+
+// recordBehind writes recs to h on a goroutine of its own.
+func recordBehind(h History, recs []*history.Record) *recording {
+	rec := &recording{done: make(chan struct{})}
+	pendingRecords.Add(1)
+	go func() {
+		defer pendingRecords.Done()
+		defer close(rec.done)
+		defer crash.Recover(&rec.err) // runs first: a panic is the run's error
+		rec.err = h.Record(recs)
+	}()
+	return rec
+}
+
+// Recorded waits until the run's records are written and returns the
+// failure to write them: nil when they were, or when the run had no
+// History. An unusable store is reported once per store (see
+// history.Store.Record).
+func (o *Outcome) Recorded() error {
+	if o == nil || o.recording == nil {
+		return nil
+	}
+	<-o.recording.done
+	return o.recording.err
+}
+
+// WaitRecorded waits until the records of every run this process started
+// are written, or their store gave up (history.Store waits at most
+// history.DefaultTimeout for another process's lock). A face calls it
+// before the process exits, whatever became of its runs: a run stopped
+// before its Done still records its build.
+func WaitRecorded() { pendingRecords.Wait() }
