@@ -47,7 +47,7 @@ func (o Options) resolveTarget(arg string) (*pipeline.Project, string) {
 func (o Options) allTargets() []string {
 	var out []string
 	for _, p := range o.projects() {
-		for _, t := range p.Graph.Targets() {
+		for _, t := range p.Targets() {
 			if o.several() {
 				out = append(out, p.Name+":"+t.Name)
 			} else {

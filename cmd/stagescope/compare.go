@@ -36,6 +36,7 @@ func newCompareCmd() *cobra.Command {
 		format  string
 		budgets []string
 		prog    string
+		bakeArg string
 	)
 	cmd := &cobra.Command{
 		Use:   "compare [CONTEXT...]",
@@ -98,7 +99,16 @@ is larger than SIZE (KB, MB, GB are powers of 1000; KiB, MiB, GiB of 1024).
 			if err != nil {
 				return err
 			}
-			projs, err := f.projects(args)
+			var projs []*pipeline.Project
+			if cmd.Flags().Changed("bake") {
+				if len(targets) > 0 || all || len(f.files) > 0 {
+					return usagef("--bake names its targets and groups after the file: --targets, --all and -f go without it")
+				}
+				projs, err = f.bakeProjects(bakeArg, args)
+				limits = bakeBudgets(projs, limits)
+			} else {
+				projs, err = f.projects(args)
+			}
 			if err != nil {
 				return err
 			}
@@ -119,7 +129,7 @@ is larger than SIZE (KB, MB, GB are powers of 1000; KiB, MiB, GiB of 1024).
 					return usagef("--budget %s: %s is not among the compared targets", t, t)
 				}
 			}
-			c, err := runCompare(cmd.Context(), cmd, f.engineOptions(), projs, plans, mode)
+			c, err := runCompare(cmd.Context(), cmd, bakeEngineOptions(f.engineOptions(), projs), projs, plans, mode)
 			if err != nil {
 				return err
 			}
@@ -154,6 +164,10 @@ is larger than SIZE (KB, MB, GB are powers of 1000; KiB, MiB, GiB of 1024).
 	fs.BoolVar(&all, "all", false, "compare every target: each named stage and the last stage")
 	fs.StringVar(&format, "format", "table", "output: table, json or markdown")
 	fs.StringArrayVar(&budgets, "budget", nil, "fail when `TARGET=SIZE` is exceeded (uncompressed; e.g. runtime=50MB)")
+	fs.StringVar(&bakeArg, "bake", "", "compare the targets of a bake `FILE` (docker-bake.hcl or .json; --bake alone looks up buildx's default files): arguments are then [FILE] [TARGET|GROUP...], default group \"default\"")
+	fs.Lookup("bake").NoOptDefVal = bakeLookup
+	_ = cmd.RegisterFlagCompletionFunc("bake", cobra.FixedCompletions([]cobra.Completion{"hcl", "json"}, cobra.ShellCompDirectiveFilterFileExt))
+	cmd.ValidArgsFunction = completeBakeArgs(&bakeArg)
 	fs.StringVar(&prog, "progress", "", "build progress on stderr: auto, tty, plain, rawjson, json (stagescope's events, measuring included) or quiet (default $BUILDKIT_PROGRESS, else auto)")
 	return cmd
 }
@@ -199,7 +213,7 @@ func comparePlans(projs []*pipeline.Project, targets []string, all bool) ([]*pip
 	var picks []pick
 	if len(targets) == 0 {
 		for _, proj := range projs {
-			for _, t := range proj.Graph.Targets() {
+			for _, t := range proj.Targets() {
 				picks = append(picks, pick{proj, proj.Graph.Stages[t.Stage].Name})
 			}
 		}
@@ -243,7 +257,7 @@ func comparePlans(projs []*pipeline.Project, targets []string, all bool) ([]*pip
 		if err != nil {
 			return nil, usagef("--targets %s:%s: %s", pk.proj.Name, pk.target, buildgraph.FirstLine(err.Error()))
 		}
-		key := pk.proj.Dockerfile + "\x00" + strings.ToLower(p.Target)
+		key := pk.proj.Name + "\x00" + pk.proj.Dockerfile + "\x00" + strings.ToLower(p.Target)
 		if seen[key] {
 			continue
 		}
