@@ -85,11 +85,12 @@ func bakeEngineOptions(opts engine.Options, projs []*pipeline.Project) engine.Op
 }
 
 // completeBakeArgs completes the arguments of compare --bake with the
-// groups and targets of the bake file, and folders without --bake.
+// groups and targets of the bake file; without --bake as before (the
+// shell's own completion).
 func completeBakeArgs(bakeArg *string) cobra.CompletionFunc {
 	return func(cmd *cobra.Command, args []string, toComplete string) ([]cobra.Completion, cobra.ShellCompDirective) {
 		if !cmd.Flags().Changed("bake") {
-			return nil, cobra.ShellCompDirectiveFilterDirs
+			return nil, cobra.ShellCompDirectiveDefault
 		}
 		file, _ := bakeFileAndNames(*bakeArg, args)
 		c, err := pipeline.ParseBake(file)

@@ -61,6 +61,17 @@ called Dockerfile), and a target of one file NAME:TARGET in --targets and
 file that has it; without --targets (or with --all) every target of every
 file is compared. --build-arg and --build-context go to every file.
 
+With --bake the targets of a bake file are compared, as docker buildx bake
+reads it (HCL or JSON, variables, functions, inherits, groups):
+  compare --bake [FILE] [TARGET|GROUP...]
+FILE is docker-bake.hcl or .json (--bake alone merges buildx's default
+files of the working folder: docker-bake.json, docker-bake.hcl and their
+.override forms), the names default to the group "default". Each bake
+target is a row NAME:STAGE built with its own context, Dockerfile, target
+stage, args, contexts and platform (one per target; --platform chooses one
+for a target that lists several); --budget NAME=SIZE names a bake target.
+A bad bake file is reported with its file:line (exit code 2).
+
 Sizes are read from the image store (Docker) or the engine's content store
 (buildkitd), never by exporting images. Results are recorded with
 every build (see stagescope history) so later runs show the change since
@@ -76,7 +87,8 @@ is larger than SIZE (KB, MB, GB are powers of 1000; KiB, MiB, GiB of 1024).
   stagescope compare examples/java-single-stage examples/java-multistage \
       --build-context eclipse-temurin:17-jdk=$(scripts/offline-bases dir jdk17) \
       --build-context eclipse-temurin:17-jre=$(scripts/offline-bases dir jre17) \
-      --budget java-multistage:runtime=300MB`,
+      --budget java-multistage:runtime=300MB
+  stagescope compare --bake docker-bake.hcl app tool --budget app=50MB`,
 		RunE: func(cmd *cobra.Command, args []string) error {
 			switch format {
 			case "table", "json", "markdown":
