@@ -197,8 +197,9 @@ func ValidName(s string) bool { return nameRE.MatchString(s) }
 // Parse reads bake files, HCL (docker-bake.hcl) or JSON (docker-bake.json),
 // merged in order. lookup gives a variable's value from the environment
 // (nil: none), as buildx lets an environment variable of a variable's name
-// override its default.
-func Parse(files []File, lookup func(string) (string, bool)) (*Config, error) {
+// override its default; builtins are variables every file has (buildx's
+// BAKE_CMD_CONTEXT and BAKE_LOCAL_PLATFORM).
+func Parse(files []File, lookup func(string) (string, bool), builtins map[string]string) (*Config, error) {
 	if len(files) == 0 {
 		return nil, &Error{Msg: "no bake file"}
 	}
@@ -223,6 +224,7 @@ func Parse(files []File, lookup func(string) (string, bool)) (*Config, error) {
 	}
 	_, diags := hclparser.Parse(hclparser.MergeFiles(parsed), hclparser.Opt{
 		LookupVar: lookup,
+		Vars:      builtins,
 		ValidateLabel: func(s string) error {
 			if !ValidName(s) {
 				return errors.New("a target or group name is made of letters, digits, _ and -")

@@ -43,7 +43,7 @@ func parse(t *testing.T, name, data string, env map[string]string) *Config {
 	c, err := Parse([]File{{Name: name, Data: []byte(data)}}, func(k string) (string, bool) {
 		v, ok := env[k]
 		return v, ok
-	})
+	}, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -120,7 +120,7 @@ func TestOverrideFileMerges(t *testing.T) {
 	c, err := Parse([]File{
 		{Name: "docker-bake.hcl", Data: []byte("target \"app\" {\n  context = \"app\"\n  args = { A = \"1\" }\n}\n")},
 		{Name: "docker-bake.override.hcl", Data: []byte(`target "app" { args = { B = "2" } }`)},
-	}, nil)
+	}, nil, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -141,7 +141,7 @@ func TestErrorsNameFileAndLine(t *testing.T) {
 		{"json", "docker-bake.json", "{\"target\": {\"a\": {\"context\": }}}", "docker-bake.json:1: "},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			_, err := Parse([]File{{Name: tc.file, Data: []byte(tc.data)}}, nil)
+			_, err := Parse([]File{{Name: tc.file, Data: []byte(tc.data)}}, nil, nil)
 			var be *Error
 			if !errors.As(err, &be) || !strings.HasPrefix(err.Error(), tc.want) || strings.Contains(err.Error(), "\n") {
 				t.Fatalf("got %v, want one line starting %q", err, tc.want)
@@ -173,5 +173,22 @@ group "bad" { targets = ["app", "nosuch"] }
 	c = parse(t, "docker-bake.hcl", `target "a" {}`, nil)
 	if _, err := c.Resolve(nil); err == nil || !strings.Contains(err.Error(), `no group "default"`) {
 		t.Errorf("no default group: %v", err)
+	}
+}
+
+func TestBuiltins(t *testing.T) {
+	c, err := Parse([]File{{Name: "docker-bake.hcl", Data: []byte(`target "a" {
+  context   = BAKE_CMD_CONTEXT
+  platforms = [BAKE_LOCAL_PLATFORM]
+}`)}}, nil, map[string]string{"BAKE_CMD_CONTEXT": ".", "BAKE_LOCAL_PLATFORM": "linux/riscv64"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ts, err := c.Resolve([]string{"a"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if ts[0].Context != "." || !reflect.DeepEqual(ts[0].Platforms, []string{"linux/riscv64"}) {
+		t.Errorf("%+v", ts[0])
 	}
 }

@@ -7,6 +7,8 @@ import (
 	"sort"
 	"strings"
 
+	"github.com/containerd/platforms"
+
 	"github.com/stagescope/stagescope/bake"
 	"github.com/stagescope/stagescope/buildgraph"
 )
@@ -43,13 +45,17 @@ func BakeFiles(file string) ([]bake.File, error) {
 }
 
 // ParseBake reads and parses the bake file (see BakeFiles), with the
-// environment's values for its variables.
+// environment's values for its variables and buildx's built-in ones
+// (BAKE_CMD_CONTEXT, the working folder; BAKE_LOCAL_PLATFORM).
 func ParseBake(file string) (*bake.Config, error) {
 	files, err := BakeFiles(file)
 	if err != nil {
 		return nil, err
 	}
-	c, err := bake.Parse(files, os.LookupEnv)
+	c, err := bake.Parse(files, os.LookupEnv, map[string]string{
+		"BAKE_CMD_CONTEXT":    ".",
+		"BAKE_LOCAL_PLATFORM": platforms.Format(platforms.DefaultSpec()),
+	})
 	if err != nil {
 		return nil, &InputError{Msg: err.Error()}
 	}

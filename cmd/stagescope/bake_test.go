@@ -60,6 +60,7 @@ target "app" {
 target "tool" {
   context    = "tool"
   dockerfile = "Dockerfile.tool"
+  platforms  = [BAKE_LOCAL_PLATFORM]
 }
 `)
 	t.Chdir(dir)
