@@ -3,13 +3,15 @@
 // own build context, Dockerfile, stage, build arguments, named contexts
 // and platforms. Variables, functions and expressions are evaluated by
 // buildx's own HCL parser (github.com/docker/buildx/bake/hclparser);
-// groups and inheritance are resolved here as buildx resolves them.
+// groups, inheritance and matrices are resolved here as buildx resolves
+// them.
 // The package touches no file system: files in, targets out.
 package bake
 
 import (
 	"errors"
 	"fmt"
+	"maps"
 	"path"
 	"regexp"
 	"slices"
@@ -19,6 +21,8 @@ import (
 	"github.com/docker/buildx/bake/hclparser"
 	"github.com/hashicorp/hcl/v2"
 	"github.com/hashicorp/hcl/v2/hclparse"
+	"github.com/zclconf/go-cty/cty"
+	"github.com/zclconf/go-cty/cty/convert"
 )
 
 // DefaultFiles are the bake files looked up when none is given, in the
@@ -182,6 +186,92 @@ func (t *target) merge(t2 *target) {
 	}
 }
 
+// GetEvalContexts expands a target's matrix: one evaluation context per
+// combination of its values, each variable of the matrix set to one of its
+// values (keys in name order, the first varying slowest). A target without
+// a matrix has the one context it is given.
+func (t *target) GetEvalContexts(ectx *hcl.EvalContext, block *hcl.Block, loadDeps func(hcl.Expression) hcl.Diagnostics) ([]*hcl.EvalContext, error) {
+	content, _, diags := block.Body.PartialContent(&hcl.BodySchema{Attributes: []hcl.AttributeSchema{{Name: "matrix"}}})
+	if diags.HasErrors() {
+		return nil, diags
+	}
+	attr, ok := content.Attributes["matrix"]
+	if !ok {
+		return []*hcl.EvalContext{ectx}, nil
+	}
+	if diags := loadDeps(attr.Expr); diags.HasErrors() {
+		return nil, diags
+	}
+	v, diags := attr.Expr.Value(ectx)
+	if diags.HasErrors() {
+		return nil, diags
+	}
+	if !v.Type().IsMapType() && !v.Type().IsObjectType() {
+		return nil, matrixError(attr, "a matrix maps names to lists of values")
+	}
+	m := v.AsValueMap()
+	keys := make([]string, 0, len(m))
+	for k := range m {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	combos := []map[string]cty.Value{{}}
+	for _, k := range keys {
+		if !m[k].CanIterateElements() {
+			return nil, matrixError(attr, fmt.Sprintf("the matrix value %s is not a list", k))
+		}
+		var next []map[string]cty.Value
+		for _, c := range combos {
+			for _, val := range m[k].AsValueSlice() {
+				c2 := maps.Clone(c)
+				c2[k] = val
+				next = append(next, c2)
+			}
+		}
+		combos = next
+	}
+	out := make([]*hcl.EvalContext, 0, len(combos))
+	for _, c := range combos {
+		child := ectx.NewChild()
+		child.Variables = c
+		out = append(out, child)
+	}
+	return out, nil
+}
+
+// GetName is a target's name: its label, or for a target with a matrix
+// its name attribute evaluated for one combination.
+func (t *target) GetName(ectx *hcl.EvalContext, block *hcl.Block, loadDeps func(hcl.Expression) hcl.Diagnostics) (string, error) {
+	content, _, diags := block.Body.PartialContent(&hcl.BodySchema{Attributes: []hcl.AttributeSchema{{Name: "name"}, {Name: "matrix"}}})
+	if diags.HasErrors() {
+		return "", diags
+	}
+	attr, ok := content.Attributes["name"]
+	if !ok {
+		return block.Labels[0], nil
+	}
+	if _, ok := content.Attributes["matrix"]; !ok {
+		return "", matrixError(attr, "a target's name attribute goes with a matrix")
+	}
+	if diags := loadDeps(attr.Expr); diags.HasErrors() {
+		return "", diags
+	}
+	v, diags := attr.Expr.Value(ectx)
+	if diags.HasErrors() {
+		return "", diags
+	}
+	v, err := convert.Convert(v, cty.String)
+	if err != nil || v.IsNull() || !v.IsKnown() {
+		return "", matrixError(attr, "a target's name must be a string")
+	}
+	return v.AsString(), nil
+}
+
+// matrixError is a diagnostic at attr.
+func matrixError(attr *hcl.Attribute, msg string) hcl.Diagnostics {
+	return hcl.Diagnostics{{Severity: hcl.DiagError, Summary: msg, Subject: attr.Range.Ptr()}}
+}
+
 // SetBlockSource records where a target is defined.
 func (t *target) SetBlockSource(b *hcl.Block) {
 	if t.file == "" {
@@ -222,7 +312,7 @@ func Parse(files []File, lookup func(string) (string, bool), builtins map[string
 		Groups  []*group  `hcl:"group,block" cty:"group"`
 		Targets []*target `hcl:"target,block" cty:"target"`
 	}
-	_, diags := hclparser.Parse(hclparser.MergeFiles(parsed), hclparser.Opt{
+	meta, diags := hclparser.Parse(hclparser.MergeFiles(parsed), hclparser.Opt{
 		LookupVar: lookup,
 		Vars:      builtins,
 		ValidateLabel: func(s string) error {
@@ -236,6 +326,22 @@ func Parse(files []File, lookup func(string) (string, bool), builtins map[string
 		return nil, diagError(diags, files[0].Name)
 	}
 	c := &Config{groups: raw.Groups, targets: raw.Targets}
+	// A target with a matrix is several, and its label a group of them,
+	// as buildx makes it.
+	labels := make([]string, 0, len(meta.Renamed["target"]))
+	for label := range meta.Renamed["target"] {
+		labels = append(labels, label)
+	}
+	sort.Strings(labels)
+	for _, label := range labels {
+		names := slices.Compact(meta.Renamed["target"][label])
+		if len(names) == 1 && names[0] == label {
+			continue
+		}
+		if c.group(label) == nil {
+			c.groups = append(c.groups, &group{Name: label, Targets: names})
+		}
+	}
 	for _, t := range c.targets {
 		if err := checkRest(t); err != nil {
 			return nil, err
@@ -251,7 +357,7 @@ var known = map[string]bool{
 	"call": true, "entitlements": true, "extra-hosts": true, "labels": true,
 	"network": true, "no-cache-filter": true, "output": true, "policy": true,
 	"pull": true, "resources": true, "secret": true, "shm-size": true,
-	"ssh": true, "ulimits": true, "matrix": true,
+	"ssh": true, "ulimits": true, "matrix": true, "name": true,
 }
 
 // checkRest refuses an attribute buildx would not know either (a typo).
@@ -270,10 +376,6 @@ func checkRest(t *target) error {
 			r := attrs[n].NameRange
 			return &Error{File: r.Filename, Line: r.Start.Line, Msg: fmt.Sprintf("target %q has an attribute %q that bake files do not have", t.Name, n)}
 		}
-	}
-	if a, ok := attrs["matrix"]; ok {
-		r := a.NameRange
-		return &Error{File: r.Filename, Line: r.Start.Line, Msg: fmt.Sprintf("target %q has a matrix: stagescope does not expand matrices yet; list the targets", t.Name)}
 	}
 	return nil
 }

@@ -192,3 +192,36 @@ func TestBuiltins(t *testing.T) {
 		t.Errorf("%+v", ts[0])
 	}
 }
+
+// A matrix makes one target per combination, named by its name attribute,
+// and a group of its label.
+func TestMatrix(t *testing.T) {
+	c := parse(t, "docker-bake.hcl", `target "base" {
+  context = "app"
+}
+target "app" {
+  inherits = ["base"]
+  matrix = {
+    size = ["1", "2"]
+    flavor = ["a", "b"]
+  }
+  name = "app-${flavor}-${size}"
+  args = { SIZE = size, FLAVOR = flavor }
+}
+`, nil)
+	ts, err := c.Resolve([]string{"app"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var got []string
+	for _, tt := range ts {
+		got = append(got, tt.Name+"="+tt.Args["FLAVOR"]+tt.Args["SIZE"]+"@"+tt.Context)
+	}
+	if strings.Join(got, " ") != "app-a-1=a1@app app-a-2=a2@app app-b-1=b1@app app-b-2=b2@app" {
+		t.Errorf("matrix: %v", got)
+	}
+	_, err = Parse([]File{{Name: "docker-bake.hcl", Data: []byte("target \"x\" {\n  matrix = { v = \"one\" }\n  name = \"x-${v}\"\n}\n")}}, nil, nil)
+	if err == nil || !strings.HasPrefix(err.Error(), "docker-bake.hcl:2: the matrix value v is not a list") {
+		t.Errorf("matrix of a string: %v", err)
+	}
+}

@@ -62,7 +62,7 @@ file that has it; without --targets (or with --all) every target of every
 file is compared. --build-arg and --build-context go to every file.
 
 With --bake the targets of a bake file are compared, as docker buildx bake
-reads it (HCL or JSON, variables, functions, inherits, groups):
+reads it (HCL or JSON, variables, functions, inherits, matrix, groups):
   compare --bake [FILE] [TARGET|GROUP...]
 FILE is docker-bake.hcl or .json (--bake alone merges buildx's default
 files of the working folder: docker-bake.json, docker-bake.hcl and their
