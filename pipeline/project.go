@@ -18,6 +18,7 @@ import (
 	"regexp"
 	"strings"
 
+	"github.com/stagescope/stagescope/bake"
 	"github.com/stagescope/stagescope/buildgraph"
 	"github.com/stagescope/stagescope/engine"
 )
@@ -75,6 +76,10 @@ type Project struct {
 	// Name is what a comparison of several Dockerfiles calls this one
 	// (see LoadAll); "" when it is loaded alone.
 	Name string
+	// Bake is the bake target the project was loaded for (LoadBake), and
+	// Stage the index of the one stage it builds; Bake is nil otherwise.
+	Bake  *bake.Target
+	Stage int
 }
 
 // Load checks the context folder and every input, reads and parses the

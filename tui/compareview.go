@@ -73,7 +73,7 @@ func newCompareScreen(opts Options, s Styles) Screen {
 		v.files = len(opts.projects())
 		v.order = map[string]int{}
 		for _, p := range opts.projects() {
-			for _, t := range p.Graph.Targets() {
+			for _, t := range p.Targets() {
 				v.order[p.Name+":"+p.Graph.Stages[t.Stage].Name] = len(v.order)
 			}
 		}

@@ -47,7 +47,7 @@ func (o Options) resolveTarget(arg string) (*pipeline.Project, string) {
 func (o Options) allTargets() []string {
 	var out []string
 	for _, p := range o.projects() {
-		for _, t := range p.Graph.Targets() {
+		for _, t := range p.Targets() {
 			if o.several() {
 				out = append(out, p.Name+":"+t.Name)
 			} else {
@@ -80,9 +80,12 @@ func planArgs(plans []*pipeline.Plan) []string {
 }
 
 // filesLabel names what the TUI was opened on in its header: the
-// Dockerfile, or how many.
+// Dockerfile, or how many (Dockerfiles, or targets of a bake file).
 func (o Options) filesLabel() string {
 	if o.several() {
+		if o.projects()[0].Bake != nil {
+			return strconv.Itoa(len(o.projects())) + " bake targets"
+		}
 		return strconv.Itoa(len(o.projects())) + " Dockerfiles"
 	}
 	return o.Project.Dockerfile

@@ -26,6 +26,7 @@ type buildFlags struct {
 	outputs   []string
 	load      bool
 	yes       bool
+	bake      string // --bake of the TUI
 	engine    engineFlags
 }
 

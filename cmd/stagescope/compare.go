@@ -36,6 +36,7 @@ func newCompareCmd() *cobra.Command {
 		format  string
 		budgets []string
 		prog    string
+		bakeArg string
 	)
 	cmd := &cobra.Command{
 		Use:   "compare [CONTEXT...]",
@@ -60,6 +61,17 @@ called Dockerfile), and a target of one file NAME:TARGET in --targets and
 file that has it; without --targets (or with --all) every target of every
 file is compared. --build-arg and --build-context go to every file.
 
+With --bake the targets of a bake file are compared, as docker buildx bake
+reads it (HCL or JSON, variables, functions, inherits, matrix, groups):
+  compare --bake [FILE] [TARGET|GROUP...]
+FILE is docker-bake.hcl or .json (--bake alone merges buildx's default
+files of the working folder: docker-bake.json, docker-bake.hcl and their
+.override forms), the names default to the group "default". Each bake
+target is a row NAME:STAGE built with its own context, Dockerfile, target
+stage, args, contexts and platform (one per target; --platform chooses one
+for a target that lists several); --budget NAME=SIZE names a bake target.
+A bad bake file is reported with its file:line (exit code 2).
+
 Sizes are read from the image store (Docker) or the engine's content store
 (buildkitd), never by exporting images. Results are recorded with
 every build (see stagescope history) so later runs show the change since
@@ -75,7 +87,8 @@ is larger than SIZE (KB, MB, GB are powers of 1000; KiB, MiB, GiB of 1024).
   stagescope compare examples/java-single-stage examples/java-multistage \
       --build-context eclipse-temurin:17-jdk=$(scripts/offline-bases dir jdk17) \
       --build-context eclipse-temurin:17-jre=$(scripts/offline-bases dir jre17) \
-      --budget java-multistage:runtime=300MB`,
+      --budget java-multistage:runtime=300MB
+  stagescope compare --bake docker-bake.hcl app tool --budget app=50MB`,
 		RunE: func(cmd *cobra.Command, args []string) error {
 			switch format {
 			case "table", "json", "markdown":
@@ -98,7 +111,16 @@ is larger than SIZE (KB, MB, GB are powers of 1000; KiB, MiB, GiB of 1024).
 			if err != nil {
 				return err
 			}
-			projs, err := f.projects(args)
+			var projs []*pipeline.Project
+			if cmd.Flags().Changed("bake") {
+				if len(targets) > 0 || all || len(f.files) > 0 {
+					return usagef("--bake names its targets and groups after the file: --targets, --all and -f go without it")
+				}
+				projs, err = f.bakeProjects(bakeArg, args)
+				limits = bakeBudgets(projs, limits)
+			} else {
+				projs, err = f.projects(args)
+			}
 			if err != nil {
 				return err
 			}
@@ -119,7 +141,7 @@ is larger than SIZE (KB, MB, GB are powers of 1000; KiB, MiB, GiB of 1024).
 					return usagef("--budget %s: %s is not among the compared targets", t, t)
 				}
 			}
-			c, err := runCompare(cmd.Context(), cmd, f.engineOptions(), projs, plans, mode)
+			c, err := runCompare(cmd.Context(), cmd, bakeEngineOptions(f.engineOptions(), projs), projs, plans, mode)
 			if err != nil {
 				return err
 			}
@@ -154,6 +176,10 @@ is larger than SIZE (KB, MB, GB are powers of 1000; KiB, MiB, GiB of 1024).
 	fs.BoolVar(&all, "all", false, "compare every target: each named stage and the last stage")
 	fs.StringVar(&format, "format", "table", "output: table, json or markdown")
 	fs.StringArrayVar(&budgets, "budget", nil, "fail when `TARGET=SIZE` is exceeded (uncompressed; e.g. runtime=50MB)")
+	fs.StringVar(&bakeArg, "bake", "", "compare the targets of a bake `FILE` (docker-bake.hcl or .json; --bake alone looks up buildx's default files): arguments are then [FILE] [TARGET|GROUP...], default group \"default\"")
+	fs.Lookup("bake").NoOptDefVal = bakeLookup
+	_ = cmd.RegisterFlagCompletionFunc("bake", cobra.FixedCompletions([]cobra.Completion{"hcl", "json"}, cobra.ShellCompDirectiveFilterFileExt))
+	cmd.ValidArgsFunction = completeBakeArgs(&bakeArg)
 	fs.StringVar(&prog, "progress", "", "build progress on stderr: auto, tty, plain, rawjson, json (stagescope's events, measuring included) or quiet (default $BUILDKIT_PROGRESS, else auto)")
 	return cmd
 }
@@ -199,7 +225,7 @@ func comparePlans(projs []*pipeline.Project, targets []string, all bool) ([]*pip
 	var picks []pick
 	if len(targets) == 0 {
 		for _, proj := range projs {
-			for _, t := range proj.Graph.Targets() {
+			for _, t := range proj.Targets() {
 				picks = append(picks, pick{proj, proj.Graph.Stages[t.Stage].Name})
 			}
 		}
@@ -243,7 +269,7 @@ func comparePlans(projs []*pipeline.Project, targets []string, all bool) ([]*pip
 		if err != nil {
 			return nil, usagef("--targets %s:%s: %s", pk.proj.Name, pk.target, buildgraph.FirstLine(err.Error()))
 		}
-		key := pk.proj.Dockerfile + "\x00" + strings.ToLower(p.Target)
+		key := pk.proj.Name + "\x00" + pk.proj.Dockerfile + "\x00" + strings.ToLower(p.Target)
 		if seen[key] {
 			continue
 		}

@@ -26,7 +26,9 @@ stagescope graph, build or compare.
 Several Dockerfiles open together as compare takes them (several CONTEXT
 folders, a folder of examples, or -f A -f B): the graph, build and timeline
 screens show the first, a builds every target of every file, and the
-Compare screen puts them all in one table, each row naming its file.
+Compare screen puts them all in one table, each row naming its file. With
+--bake the targets of a bake file open the same way, each bake target a
+row of its own (see stagescope compare --help).
 
 Exit codes:`, 1)
 	root.Args = cobra.ArbitraryArgs // CONTEXT folders, checked by LoadAll
@@ -36,11 +38,16 @@ Exit codes:`, 1)
 	f.register(root, false)
 	root.Flags().StringVar(&f.target, "target", "", "stage to focus at start (default: the last stage)")
 	_ = root.RegisterFlagCompletionFunc("target", completeTargets(&f))
+	root.Flags().StringVar(&f.bake, "bake", "", "open the targets of a bake `FILE` (--bake alone looks up buildx's default files): arguments are then [FILE] [TARGET|GROUP...]")
+	root.Flags().Lookup("bake").NoOptDefVal = bakeLookup
+	_ = root.RegisterFlagCompletionFunc("bake", cobra.FixedCompletions([]cobra.Completion{"hcl", "json"}, cobra.ShellCompDirectiveFilterFileExt))
+	root.ValidArgsFunction = completeBakeArgs(&f.bake)
 }
 
 func runTUI(cmd *cobra.Command, f *buildFlags, args []string) error {
 	// The root takes a folder, so a mistyped command arrives as one.
-	if len(args) == 1 {
+	bakeSet := cmd.Flags().Changed("bake")
+	if len(args) == 1 && !bakeSet {
 		if _, err := os.Stat(args[0]); err != nil {
 			if s := cmd.SuggestionsFor(args[0]); len(s) > 0 {
 				return usagef("%q is neither a folder nor a command; did you mean %q?", args[0], s[0])
@@ -50,7 +57,16 @@ func runTUI(cmd *cobra.Command, f *buildFlags, args []string) error {
 	if !tui.IsTerminal(cmd.InOrStdin(), cmd.OutOrStdout()) {
 		return usagef("%s", tui.ErrNotATerminal)
 	}
-	projs, err := f.projects(args)
+	var projs []*pipeline.Project
+	var err error
+	if bakeSet {
+		if len(f.files) > 0 {
+			return usagef("--bake names its targets and groups after the file: -f goes without it")
+		}
+		projs, err = f.bakeProjects(f.bake, args)
+	} else {
+		projs, err = f.projects(args)
+	}
 	if err != nil {
 		return err
 	}
@@ -63,7 +79,7 @@ func runTUI(cmd *cobra.Command, f *buildFlags, args []string) error {
 	opts := tui.Options{
 		Project: proj,
 		Connect: func(ctx context.Context) (pipeline.Session, error) {
-			return pipeline.Connect(ctx, f.engineOptions())
+			return pipeline.Connect(ctx, bakeEngineOptions(f.engineOptions(), projs))
 		},
 		Target:  f.target,
 		NoCache: f.noCache,
