@@ -307,7 +307,7 @@ func TestTextGolden(t *testing.T) {
 func TestJSON(t *testing.T) {
 	tr := testTree(t)
 	l, _ := Read(bytes.NewReader(layerTar(t, reg("app", 4000))))
-	v := &View{Image: "example:final", Target: "final", Tree: tr, Diff: Diff(tr, Build([]Input{{Layer: l}})), DiffTarget: "other", DiffImage: "example:other"}
+	v := &View{Image: "example:final", Target: "final", Tree: tr, Diff: Diff(tr, Build([]Input{{Layer: l}})), DiffLayers: tr.Layers, DiffTarget: "other", DiffImage: "example:other"}
 	var buf bytes.Buffer
 	if err := v.WriteJSON(&buf); err != nil {
 		t.Fatal(err)

@@ -29,8 +29,9 @@ type View struct {
 	// Filter says what Shown is limited to ("" when whole).
 	Filter string
 	// Diff, when set, is the tree of what DiffTarget's image (DiffImage)
-	// holds that this one does not.
+	// holds that this one does not; its nodes' layers are DiffLayers.
 	Diff       *Node
+	DiffLayers []Origin
 	DiffTarget string
 	DiffImage  string
 }
@@ -94,7 +95,7 @@ func (v *View) WriteText(w io.Writer, o TextOptions) error {
 		title = "files of " + v.Filter
 	}
 	fmt.Fprintf(w, "\n%s: %d, %s\n", title, shown.Files, buildgraph.HumanSize(shown.Total))
-	v.writeTree(w, shown, o)
+	writeTree(w, shown, t.Layers, o)
 	if len(t.Hidden) > 0 {
 		fmt.Fprintf(w, "\ndeleted or overwritten by a later layer: %s\n", buildgraph.HumanSize(t.Wasted))
 		tw = tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
@@ -104,7 +105,7 @@ func (v *View) WriteText(w io.Writer, o TextOptions) error {
 			if h.Kind == Dir {
 				p += "/ (" + plural(h.Files, "file") + ")"
 			}
-			fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\n", buildgraph.HumanSize(h.Size), v.layerRef(h.Layer), v.layerRef(h.By), h.How, p)
+			fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\n", buildgraph.HumanSize(h.Size), layerRef(t.Layers, h.Layer), layerRef(t.Layers, h.By), h.How, p)
 		}
 		if err := tw.Flush(); err != nil {
 			return err
@@ -113,17 +114,17 @@ func (v *View) WriteText(w io.Writer, o TextOptions) error {
 	if v.Diff != nil {
 		fmt.Fprintf(w, "\nin %s (%s), not in %s: %d files, %s\n", Printable(v.DiffTarget), Printable(v.DiffImage), Printable(v.Target),
 			v.Diff.Files, buildgraph.HumanSize(v.Diff.Total))
-		v.writeTree(w, v.Diff, TextOptions{Sort: BySize, Depth: o.Depth})
+		writeTree(w, v.Diff, v.DiffLayers, TextOptions{Sort: BySize, Depth: o.Depth})
 	}
 	return nil
 }
 
-// layerRef names a layer in a line: "L3 builder:7".
-func (v *View) layerRef(i int) string {
-	if i < 0 || i >= len(v.Tree.Layers) {
+// layerRef names a layer of layers in a line: "L3 builder:7".
+func layerRef(layers []Origin, i int) string {
+	if i < 0 || i >= len(layers) {
 		return "-"
 	}
-	l := v.Tree.Layers[i]
+	l := layers[i]
 	s := fmt.Sprintf("L%d %s", i, Printable(l.Label()))
 	if l.Line > 0 {
 		s += ":" + strconv.Itoa(l.Line)
@@ -154,7 +155,7 @@ func hiddenBySize(h []Hidden) []Hidden {
 
 // writeTree draws a tree: size, layer and origin columns, then the path
 // drawn as a tree.
-func (v *View) writeTree(w io.Writer, root *Node, o TextOptions) {
+func writeTree(w io.Writer, root *Node, layers []Origin, o TextOptions) {
 	tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
 	fmt.Fprintln(tw, "SIZE\tLAYER\tPATH")
 	fmt.Fprintf(tw, "%s\t\t/\n", buildgraph.HumanSize(root.Weight()))
@@ -177,7 +178,7 @@ func (v *View) writeTree(w io.Writer, root *Node, o TextOptions) {
 			case Other:
 				name += " (device, fifo or socket)"
 			}
-			fmt.Fprintf(tw, "%s\t%s\t%s%s%s\n", buildgraph.HumanSize(c.Weight()), v.layerRef(c.Layer), prefix, branch, name)
+			fmt.Fprintf(tw, "%s\t%s\t%s%s%s\n", buildgraph.HumanSize(c.Weight()), layerRef(layers, c.Layer), prefix, branch, name)
 			if c.Kind == Dir && (o.Depth == 0 || depth < o.Depth) {
 				walk(c, prefix+next, depth+1)
 			}
@@ -215,11 +216,12 @@ func (v *View) WriteJSON(w io.Writer) error {
 		RawPath []byte `json:"rawPath,omitempty"`
 	}
 	type jsonDiff struct {
-		Target string     `json:"target"`
-		Image  string     `json:"image"`
-		Files  int        `json:"files"`
-		Bytes  int64      `json:"bytes"`
-		List   []jsonFile `json:"list"`
+		Target string      `json:"target"`
+		Image  string      `json:"image"`
+		Files  int         `json:"files"`
+		Bytes  int64       `json:"bytes"`
+		Layers []jsonLayer `json:"layers"`
+		List   []jsonFile  `json:"list"`
 	}
 	raw := func(s string) []byte {
 		if utf8.ValidString(s) {
@@ -261,10 +263,14 @@ func (v *View) WriteJSON(w io.Writer) error {
 	out.Totals.Files, out.Totals.Bytes = t.Root.Files, t.Root.Total
 	out.Totals.ShownFiles, out.Totals.ShownBytes = shown.Files, shown.Total
 	out.Totals.Wasted, out.Totals.Efficiency, out.Totals.DiveWastedBytes = t.Wasted, t.Efficiency, t.DiveWasted
-	out.Layers = []jsonLayer{}
-	for i, l := range t.Layers {
-		out.Layers = append(out.Layers, jsonLayer{Index: i, Origin: l})
+	layers := func(ls []Origin) []jsonLayer {
+		out := []jsonLayer{}
+		for i, l := range ls {
+			out = append(out, jsonLayer{Index: i, Origin: l})
+		}
+		return out
 	}
+	out.Layers = layers(t.Layers)
 	out.Stages = t.StageTotals()
 	out.Files = files(shown)
 	out.Hidden = []jsonHidden{}
@@ -274,7 +280,7 @@ func (v *View) WriteJSON(w io.Writer) error {
 		out.Hidden = append(out.Hidden, jh)
 	}
 	if v.Diff != nil {
-		out.Diff = &jsonDiff{Target: v.DiffTarget, Image: v.DiffImage, Files: v.Diff.Files, Bytes: v.Diff.Total, List: files(v.Diff)}
+		out.Diff = &jsonDiff{Target: v.DiffTarget, Image: v.DiffImage, Files: v.Diff.Files, Bytes: v.Diff.Total, Layers: layers(v.DiffLayers), List: files(v.Diff)}
 	}
 	enc := json.NewEncoder(w)
 	enc.SetIndent("", "  ")

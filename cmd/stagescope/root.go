@@ -39,7 +39,7 @@ Engines, first that is set wins: --addr, BUILDKIT_HOST, then Docker
 	root.SetFlagErrorFunc(func(_ *cobra.Command, err error) error {
 		return &usageError{msg: err.Error()}
 	})
-	root.AddCommand(newGraphCmd(), newBuildCmd(), newCompareCmd(), newEnginesCmd(), newHistoryCmd())
+	root.AddCommand(newGraphCmd(), newBuildCmd(), newCompareCmd(), newFilesCmd(), newEnginesCmd(), newHistoryCmd())
 	return root
 }
 
