@@ -77,8 +77,8 @@ func (v CompareView) ShowKey() key.Binding { return v.keys.Show }
 // Help lists the compare screen's keys.
 func (v CompareView) Help(GlobalKeyMap) (short []key.Binding, full [][]key.Binding) {
 	k := v.keys
-	short = []key.Binding{k.Up, k.Down, k.Measure, k.Pane, k.Build}
-	full = [][]key.Binding{{k.Up, k.Down, k.Pane}, {k.Measure, k.Build, k.Rebuild}}
+	short = []key.Binding{k.Up, k.Down, k.Measure, k.Pane, k.Build, k.Files}
+	full = [][]key.Binding{{k.Up, k.Down, k.Pane}, {k.Measure, k.Build, k.Rebuild, k.Files}}
 	return short, full
 }
 
@@ -172,6 +172,9 @@ func (v *CompareView) Update(msg tea.Msg) (Screen, tea.Cmd) {
 			v.cursor++
 			v.layersOff = 0
 		}
+	case key.Matches(k, v.keys.Files):
+		t := v.Focused()
+		return v, func() tea.Msg { return openFilesMsg{target: t} }
 	case key.Matches(k, v.keys.Build), key.Matches(k, v.keys.Rebuild):
 		if t := v.Focused(); t != "" {
 			arg := t

@@ -267,7 +267,7 @@ func TestE2EHundredBuilds(t *testing.T) {
 	statsFile := filepath.Join(work, "stats.jsonl")
 	x := startTUI(t, "100", fmt.Sprintf("env BUILDKIT_HOST=%q XDG_STATE_HOME=%q STAGESCOPE_DEBUG_STATS=%q TERM=xterm-256color %q %q; echo EXITED $?; sleep 60",
 		addr, filepath.Join(work, "state"), statsFile, bin, dir))
-	x.waitFor(`● buildkitd unix://`, 30*time.Second)
+	x.waitFor(`● buildkitd`, 30*time.Second)
 
 	const builds = 100
 	var stats []tui.DebugStats
@@ -333,7 +333,7 @@ func TestE2ELogFlood(t *testing.T) {
 	statsFile := filepath.Join(work, "stats.jsonl")
 	x := startTUI(t, "flood", fmt.Sprintf("env BUILDKIT_HOST=%q XDG_STATE_HOME=%q STAGESCOPE_DEBUG_STATS=%q TERM=xterm-256color %q %q --target small --build-context busybox=%q; echo EXITED $?; sleep 60",
 		addr, filepath.Join(work, "state"), statsFile, bin, dir, busybox))
-	x.waitFor(`● buildkitd unix://`, 30*time.Second)
+	x.waitFor(`● buildkitd`, 30*time.Second)
 
 	stats := func(n int) tui.DebugStats { return buildStats(t, x, statsFile, n, 3*time.Minute) }
 	x.waitFor(`enter builds small`, 5*time.Second)
@@ -396,7 +396,7 @@ func TestE2EDockerLossAndBack(t *testing.T) {
 	dir := writeFiles(t, map[string]string{"Dockerfile": "FROM busybox\nRUN sleep 629\n"})
 	x := startTUI(t, "dockerloss", fmt.Sprintf("env BUILDKIT_HOST= DOCKER_HOST=%q XDG_STATE_HOME=%q TERM=xterm-256color %q %q --build-context busybox=%q; echo EXITED $?; sleep 60",
 		first.Addr, filepath.Join(work, "state"), bin, dir, busybox))
-	x.waitFor(`● docker unix://`, 30*time.Second)
+	x.waitFor(`● docker`, 30*time.Second)
 	x.waitFor(`enter builds stage-0`, 5*time.Second)
 
 	loseEngine(t, x, sleeping, func() { first.Cmd.Process.Signal(syscall.SIGTERM) })
@@ -404,7 +404,7 @@ func TestE2EDockerLossAndBack(t *testing.T) {
 
 	testengine.StartDockerd(t, sock)
 	x.run("send-keys", "-t", "e2e", "r")
-	x.waitFor(`● docker unix://`, 30*time.Second)
+	x.waitFor(`● docker`, 30*time.Second)
 	if within(2*time.Minute, sleeping) < 0 {
 		t.Fatalf("the rebuild did not start the step again:\n%s", x.screen())
 	}

@@ -17,6 +17,7 @@ var screens = []func(opts Options, s Styles) Screen{
 	newBuildScreen,
 	newCompareScreen,
 	newTimelineScreen,
+	newFilesScreen,
 }
 
 // Screen is one screen of the TUI. The root model holds the screens, gives
