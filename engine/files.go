@@ -112,7 +112,6 @@ func (lr *layerReader) rememberLayer(diffID string, l *filetree.Layer) {
 	if data := encodeLayer(l); data != nil {
 		lr.files.Put(layerKey(diffID), data)
 	}
-	lr.memo.Put(diffID, l.Size) // a DiffID is a digest of its own
 }
 
 // imageFiles pairs a config's history with the layers' entries.

@@ -215,6 +215,24 @@ RUN echo small > /over
 			t.Errorf("the tree does not say %q:\n%s", want, stdout)
 		}
 	}
+	// One stage's files; a layer the image does not have.
+	code, stdout, stderr = stagescope(t, env, "files", dir, "--build-context", busybox, "--progress", "quiet", "--stage", "stage-0", "--format", "json")
+	if code != exitOK {
+		t.Fatalf("--stage: exit %d\n%s", code, stderr)
+	}
+	var only struct {
+		Filter string `json:"filter"`
+		Totals struct {
+			ShownFiles int `json:"shownFiles"`
+		} `json:"totals"`
+	}
+	if err := json.Unmarshal([]byte(stdout), &only); err != nil || only.Filter != "stage stage-0" || only.Totals.ShownFiles != 2 {
+		t.Errorf("--stage stage-0: %+v (%v), want the 2 files of its RUNs (/kept, /over)", only, err)
+	}
+	code, _, stderr = stagescope(t, env, "files", dir, "--build-context", busybox, "--progress", "quiet", "--layer", "99")
+	if code != exitBadInput || !strings.Contains(stderr, "--layer 99: the image of stage-0 has") {
+		t.Errorf("--layer 99: exit %d, %s", code, stderr)
+	}
 }
 
 func itoa(n int) string {
