@@ -125,6 +125,21 @@ type FilesView struct {
 	stage     string // "": every stage
 	filter    filterInput
 	filtering bool
+
+	// cached is root's last answer and what it was computed from: the
+	// diff and the filters walk the whole tree.
+	cached    *filetree.Node
+	cachedFor rootKey
+	diff      *filetree.Node
+	diffOf    [2]*filetree.Tree
+}
+
+// rootKey is what root depends on.
+type rootKey struct {
+	tree, other *filetree.Tree
+	diff        bool
+	layer       int
+	stage, path string
 }
 
 func newFilesScreen(_ Options, s Styles) Screen {
@@ -245,7 +260,27 @@ func (v *FilesView) open(target string) tea.Cmd {
 	return func() tea.Msg { return filesRequestMsg{id: id, reqs: reqs} }
 }
 
+// scrolled is the cursor kept among n rows and the first row shown, so
+// that the cursor is on the screen.
+func (v *FilesView) scrolled(n int) (cursor, off int) {
+	h := v.listHeight()
+	cursor, off = min(v.cursor, max(n-1, 0)), v.off
+	if cursor < off {
+		off = cursor
+	}
+	if cursor >= off+h {
+		off = cursor - h + 1
+	}
+	return cursor, off
+}
+
 func (v *FilesView) key(k tea.KeyPressMsg) tea.Cmd {
+	cmd := v.handleKey(k)
+	v.cursor, v.off = v.scrolled(len(v.rows()))
+	return cmd
+}
+
+func (v *FilesView) handleKey(k tea.KeyPressMsg) tea.Cmd {
 	if v.filtering {
 		switch {
 		case key.Matches(k, v.keys.Clear):
@@ -379,9 +414,18 @@ func (v *FilesView) root() *filetree.Node {
 	if t == nil {
 		return nil
 	}
+	k := rootKey{tree: v.tree, other: v.other, diff: v.diffWith != "", layer: v.layer, stage: v.stage, path: v.filter.Value()}
+	if v.cached != nil && k == v.cachedFor {
+		return v.cached
+	}
+	v.cached, v.cachedFor = v.computeRoot(t), k
+	return v.cached
+}
+
+func (v *FilesView) computeRoot(t *filetree.Tree) *filetree.Node {
 	n := t.Root
 	if v.diffWith != "" && v.other != nil {
-		n = filetree.Diff(v.other, v.tree)
+		n = v.diffRoot()
 	}
 	q := strings.ToLower(v.filter.Value())
 	if v.layer < 0 && v.stage == "" && q == "" {
@@ -396,6 +440,15 @@ func (v *FilesView) root() *filetree.Node {
 		}
 		return q == "" || strings.Contains(strings.ToLower(c.Path), q)
 	})
+}
+
+// diffRoot is what the other target's image holds that this one does
+// not, computed once per pair of trees.
+func (v *FilesView) diffRoot() *filetree.Node {
+	if v.diffOf != [2]*filetree.Tree{v.tree, v.other} {
+		v.diff, v.diffOf = filetree.Diff(v.other, v.tree), [2]*filetree.Tree{v.tree, v.other}
+	}
+	return v.diff
 }
 
 // fileRow is one row of the tree.
@@ -453,7 +506,7 @@ func (v *FilesView) head() []string {
 	if v.diffWith != "" {
 		if v.other == nil {
 			shown = append(shown, s.Running.Render("reading "+clean(v.diffWith)+"…"))
-		} else if root := filetree.Diff(v.other, v.tree); root != nil {
+		} else if root := v.diffRoot(); root != nil {
 			shown = append(shown, s.Accent.Render("in "+clean(v.diffWith)+", not in "+clean(v.target)+": "+plural(root.Files, "file")+", "+buildgraph.HumanSize(root.Total)))
 		}
 	}
@@ -531,18 +584,12 @@ func (v *FilesView) View() string {
 	lines = append(lines, s.Muted.Render(" "+padLeft("SIZE", sizeW)+"  "+pad("LAYER", layerW)+"  PATH"))
 	rows := v.rows()
 	h := v.listHeight()
-	v.cursor = min(v.cursor, max(len(rows)-1, 0))
-	if v.cursor < v.off {
-		v.off = v.cursor
-	}
-	if v.cursor >= v.off+h {
-		v.off = v.cursor - h + 1
-	}
+	cursor, off := v.scrolled(len(rows))
 	layers := v.shownTree().Layers
 	if len(rows) == 0 {
 		lines = append(lines, s.Muted.Render("  nothing here"))
 	}
-	for i := v.off; i < min(len(rows), v.off+h); i++ {
+	for i := off; i < min(len(rows), off+h); i++ {
 		r := rows[i]
 		n := r.node
 		var tree strings.Builder
@@ -578,7 +625,7 @@ func (v *FilesView) View() string {
 			}
 		}
 		line := " " + padLeft(buildgraph.HumanSize(n.Weight()), sizeW) + "  " + pad(ref, layerW) + "  " + s.Faint.Render(tree.String()) + mark + clean(name)
-		if i == v.cursor {
+		if i == cursor {
 			line = highlight(s.Selected, pad(line, v.width))
 		}
 		lines = append(lines, line)
