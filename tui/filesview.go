@@ -3,6 +3,7 @@ package tui
 import (
 	"context"
 	"fmt"
+	"sort"
 	"strconv"
 	"strings"
 
@@ -23,6 +24,7 @@ type FilesKeyMap struct {
 	Up, Down, PageUp, PageDown key.Binding
 	Toggle, Expand, Collapse   key.Binding
 	Sort, Layer, Stage, Diff   key.Binding
+	Hidden                     key.Binding
 	Filter, Clear, Accept      key.Binding
 }
 
@@ -40,6 +42,7 @@ func DefaultFilesKeyMap() FilesKeyMap {
 		Layer:    key.NewBinding(key.WithKeys("L"), key.WithHelp("L", "layer")),
 		Stage:    key.NewBinding(key.WithKeys("S"), key.WithHelp("S", "stage")),
 		Diff:     key.NewBinding(key.WithKeys("d"), key.WithHelp("d", "diff")),
+		Hidden:   key.NewBinding(key.WithKeys("h"), key.WithHelp("h", "hidden by later layers")),
 		Filter:   key.NewBinding(key.WithKeys("/"), key.WithHelp("/", "filter")),
 		Clear:    key.NewBinding(key.WithKeys("esc"), key.WithHelp("esc", "clear filter"), key.WithDisabled()),
 		Accept:   key.NewBinding(key.WithKeys("enter"), key.WithHelp("enter", "keep filter"), key.WithDisabled()),
@@ -125,6 +128,9 @@ type FilesView struct {
 	stage     string // "": every stage
 	filter    filterInput
 	filtering bool
+	// hidden shows what later layers deleted or overwrote instead of
+	// the tree.
+	hidden bool
 
 	// cached is root's last answer and what it was computed from: the
 	// diff and the filters walk the whole tree.
@@ -156,7 +162,7 @@ func (v *FilesView) Help(GlobalKeyMap) (short []key.Binding, full [][]key.Bindin
 		return []key.Binding{k.Accept, k.Clear}, [][]key.Binding{{k.Accept, k.Clear}}
 	}
 	short = []key.Binding{k.Toggle, k.Filter, k.Layer, k.Stage, k.Diff, k.Sort}
-	full = [][]key.Binding{{k.Up, k.Down, k.PageUp, k.PageDown}, {k.Toggle, k.Expand, k.Collapse, k.Sort}, {k.Filter, k.Clear, k.Layer, k.Stage, k.Diff}}
+	full = [][]key.Binding{{k.Up, k.Down, k.PageUp, k.PageDown}, {k.Toggle, k.Expand, k.Collapse, k.Sort}, {k.Filter, k.Clear, k.Layer, k.Stage, k.Diff, k.Hidden}}
 	return short, full
 }
 
@@ -168,6 +174,8 @@ func (v *FilesView) Back() bool {
 	switch {
 	case v.filtering:
 		return false
+	case v.hidden:
+		v.hidden = false
 	case v.filter.Value() != "":
 		v.filter.SetValue("")
 		v.keys.Clear.SetEnabled(false)
@@ -276,7 +284,7 @@ func (v *FilesView) scrolled(n int) (cursor, off int) {
 
 func (v *FilesView) key(k tea.KeyPressMsg) tea.Cmd {
 	cmd := v.handleKey(k)
-	v.cursor, v.off = v.scrolled(len(v.rows()))
+	v.cursor, v.off = v.scrolled(v.rowCount())
 	return cmd
 }
 
@@ -296,18 +304,18 @@ func (v *FilesView) handleKey(k tea.KeyPressMsg) tea.Cmd {
 		}
 		return nil
 	}
-	rows := v.rows()
+	n := v.rowCount()
 	switch {
 	case key.Matches(k, v.keys.Up):
 		v.cursor = max(v.cursor-1, 0)
 	case key.Matches(k, v.keys.Down):
-		v.cursor = min(v.cursor+1, max(len(rows)-1, 0))
+		v.cursor = min(v.cursor+1, max(n-1, 0))
 	case key.Matches(k, v.keys.PageUp):
 		v.cursor = max(v.cursor-v.page(), 0)
 	case key.Matches(k, v.keys.PageDown):
-		v.cursor = min(v.cursor+v.page(), max(len(rows)-1, 0))
+		v.cursor = min(v.cursor+v.page(), max(n-1, 0))
 	case key.Matches(k, v.keys.Toggle), key.Matches(k, v.keys.Expand), key.Matches(k, v.keys.Collapse):
-		if v.cursor < len(rows) && rows[v.cursor].node.Kind == filetree.Dir {
+		if rows := v.rows(); !v.hidden && v.cursor < len(rows) && rows[v.cursor].node.Kind == filetree.Dir {
 			p := rows[v.cursor].node.Path
 			switch {
 			case key.Matches(k, v.keys.Expand):
@@ -320,6 +328,9 @@ func (v *FilesView) handleKey(k tea.KeyPressMsg) tea.Cmd {
 		}
 	case key.Matches(k, v.keys.Sort):
 		v.bySize = !v.bySize
+	case key.Matches(k, v.keys.Hidden):
+		v.hidden = !v.hidden
+		v.cursor, v.off = 0, 0
 	case key.Matches(k, v.keys.Filter):
 		v.filtering = true
 		v.keys.Clear.SetEnabled(true)
@@ -451,6 +462,56 @@ func (v *FilesView) diffRoot() *filetree.Node {
 	return v.diff
 }
 
+// rowCount is the rows the cursor moves among.
+func (v *FilesView) rowCount() int {
+	if v.hidden {
+		if t := v.shownTree(); t != nil {
+			return max(len(t.Hidden), 1)
+		}
+		return 0
+	}
+	return len(v.rows())
+}
+
+// hiddenLines draws what later layers hid, largest first.
+func (v *FilesView) hiddenLines(cursor, off, h, layerW int) []string {
+	s := v.styles
+	t := v.shownTree()
+	list := append([]filetree.Hidden(nil), t.Hidden...)
+	sort.SliceStable(list, func(i, j int) bool { return list[i].Size > list[j].Size })
+	if len(list) == 0 {
+		return []string{s.Muted.Render("  no layer deletes or overwrites what a layer below it wrote")}
+	}
+	var out []string
+	for i := off; i < min(len(list), off+h); i++ {
+		hd := list[i]
+		p := "/" + filetree.Printable(hd.Path)
+		if hd.Kind == filetree.Dir {
+			p += "/ (" + plural(hd.Files, "file") + ")"
+		}
+		line := " " + padLeft(buildgraph.HumanSize(hd.Size), 8) + "  " + pad(layerRef(t.Layers, hd.Layer), layerW) + "  " +
+			pad(hd.How+" by "+layerRef(t.Layers, hd.By), layerW+15) + "  " + clean(p)
+		if i == cursor {
+			line = highlight(s.Selected, pad(line, v.width))
+		}
+		out = append(out, line)
+	}
+	return out
+}
+
+// layerRef names a layer in a row: "L3 builder:5".
+func layerRef(layers []filetree.Origin, i int) string {
+	if i < 0 || i >= len(layers) {
+		return "-"
+	}
+	l := layers[i]
+	ref := "L" + strconv.Itoa(i) + " " + clean(l.Label())
+	if l.Line > 0 {
+		ref += ":" + strconv.Itoa(l.Line)
+	}
+	return ref
+}
+
 // fileRow is one row of the tree.
 type fileRow struct {
 	node  *filetree.Node
@@ -517,6 +578,9 @@ func (v *FilesView) head() []string {
 	case v.stage != "":
 		shown = append(shown, s.Accent.Render("stage "+clean(v.stage)))
 	}
+	if v.hidden {
+		shown = []string{s.Accent.Render("deleted or overwritten by a later layer: " + buildgraph.HumanSize(st.Wasted) + " (h: the tree)")}
+	}
 	if len(shown) == 0 {
 		shown = append(shown, s.Muted.Render("every layer"))
 	}
@@ -581,9 +645,14 @@ func (v *FilesView) View() string {
 	lines := v.head()
 	const sizeW = 8
 	layerW := min(22, max(v.width/5, 12))
+	h := v.listHeight()
+	if v.hidden {
+		cursor, off := v.scrolled(v.rowCount())
+		lines = append(lines, s.Muted.Render(" "+padLeft("SIZE", sizeW)+"  "+pad("WRITTEN BY", layerW)+"  "+pad("HIDDEN", layerW+15)+"  PATH"))
+		return fit(append(lines, v.hiddenLines(cursor, off, h, layerW)...), v.width, v.height)
+	}
 	lines = append(lines, s.Muted.Render(" "+padLeft("SIZE", sizeW)+"  "+pad("LAYER", layerW)+"  PATH"))
 	rows := v.rows()
-	h := v.listHeight()
 	cursor, off := v.scrolled(len(rows))
 	layers := v.shownTree().Layers
 	if len(rows) == 0 {
@@ -616,14 +685,7 @@ func (v *FilesView) View() string {
 		case filetree.Hardlink:
 			name += " ⇒ /" + filetree.Printable(n.Link)
 		}
-		ref := "-"
-		if n.Layer >= 0 && n.Layer < len(layers) {
-			l := layers[n.Layer]
-			ref = "L" + strconv.Itoa(n.Layer) + " " + clean(l.Label())
-			if l.Line > 0 {
-				ref += ":" + strconv.Itoa(l.Line)
-			}
-		}
+		ref := layerRef(layers, n.Layer)
 		line := " " + padLeft(buildgraph.HumanSize(n.Weight()), sizeW) + "  " + pad(ref, layerW) + "  " + s.Faint.Render(tree.String()) + mark + clean(name)
 		if i == cursor {
 			line = highlight(s.Selected, pad(line, v.width))

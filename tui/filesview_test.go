@@ -127,6 +127,11 @@ func TestFilesScreens(t *testing.T) {
 			pressFiles(t, m, "k", "f", "S", "S", "s", "/", "g", "o", "enter")
 		}},
 		{"files-none", func(t *testing.T, m *Model) { pressFiles(t, m, "c", "f") }},
+		// What later layers hid.
+		{"files-hidden", func(t *testing.T, m *Model) {
+			bothBuilt(t, m)
+			pressFiles(t, m, "k", "f", "h")
+		}},
 	}
 	for _, size := range [][2]int{{80, 24}, {160, 48}} {
 		for _, tt := range tests {
