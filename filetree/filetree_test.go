@@ -390,3 +390,24 @@ func FuzzStack(f *testing.F) {
 		}
 	})
 }
+
+// A directory deleted whole counts each of its files as wasted by the
+// stage whose layer wrote it, not by the stage that last wrote the
+// directory's own entry.
+func TestStageWastedByWriter(t *testing.T) {
+	l0, _ := Read(bytes.NewReader(layerTar(t, dir("d/"), reg("d/base", 100))))
+	l1, _ := Read(bytes.NewReader(layerTar(t, dir("d/"), reg("d/mine", 7))))
+	l2, _ := Read(bytes.NewReader(layerTar(t, wh(".wh.d"))))
+	tr := Build([]Input{
+		{Origin: Origin{Base: true, Stage: -1}, Layer: l0},
+		{Origin: Origin{Stage: 1, StageName: "app"}, Layer: l1},
+		{Origin: Origin{Stage: 1, StageName: "app"}, Layer: l2},
+	})
+	got := map[string]int64{}
+	for _, s := range tr.StageTotals() {
+		got[s.Stage] = s.Wasted
+	}
+	if got["base"] != 100 || got["app"] != 7 || tr.Wasted != 107 {
+		t.Errorf("wasted by stage %v (total %d), want base 100 and app 7", got, tr.Wasted)
+	}
+}

@@ -110,6 +110,10 @@ type Tree struct {
 	// "potential wasted space".
 	Efficiency float64
 	DiveWasted int64
+
+	// wastedBy is Wasted by the layer that wrote the bytes (a directory
+	// hidden whole holds files of several layers).
+	wastedBy map[int]int64
 }
 
 // Build stacks layers, oldest first, as a container runtime would: each
@@ -196,6 +200,19 @@ func (t *Tree) hide(n *Node, by int, how string) {
 	size, files := subtree(n)
 	t.Hidden = append(t.Hidden, Hidden{Path: n.Path, Kind: n.Kind, Size: size, Files: files, Layer: n.Layer, By: by, How: how})
 	t.Wasted += size
+	if t.wastedBy == nil {
+		t.wastedBy = map[int]int64{}
+	}
+	var count func(*Node)
+	count = func(c *Node) { // each file's bytes to the layer that wrote it
+		if c.Kind == File {
+			t.wastedBy[c.Layer] += c.Size
+		}
+		for _, cc := range c.children {
+			count(cc)
+		}
+	}
+	count(n)
 }
 
 // subtree counts the regular files at and below n.
@@ -331,6 +348,7 @@ func (n *Node) Largest() []*Node {
 type StageTotal struct {
 	// Stage is the stage name, "base" for the base image, "?" when the
 	// history could not be lined up.
+	// Wasted counts each hidden file for the layer that wrote it.
 	Stage string `json:"stage"`
 	// Layers counts the layers; Files and Bytes the regular files of the
 	// image's file system they wrote; Wasted what of theirs later layers
@@ -370,8 +388,8 @@ func (t *Tree) StageTotals() []StageTotal {
 		}
 		return true
 	})
-	for _, h := range t.Hidden {
-		at(h.Layer).Wasted += h.Size
+	for layer, n := range t.wastedBy {
+		at(layer).Wasted += n
 	}
 	return out
 }
