@@ -34,6 +34,9 @@ type backend interface {
 	// measure reads the size of the image a build kept, telling progress
 	// (never nil) of the layer data it reads.
 	measure(ctx context.Context, bk *client.Client, layers *layerReader, res *Result, progress func(done, total int64)) (*buildgraph.ImageSize, error)
+	// files reads the entries of every layer of the image a build kept,
+	// telling progress (never nil) of the layer data it reads.
+	files(ctx context.Context, bk *client.Client, layers *layerReader, res *Result, progress func(done, total int64)) (*ImageFiles, error)
 	// describe adds what the daemon says of itself beyond BuildKit.
 	describe(ctx context.Context, d *Description) error
 	close() error

@@ -313,7 +313,7 @@ func ConnectNode(ctx context.Context, b *Builder, i int, opts Options) (*Engine,
 	}
 	e, err := connectNode(ctx, b, i, opts)
 	if e != nil {
-		e.layers = newLayerReader(&memMemo{})
+		e.layers = newLayerReader(&memMemo{}, opts.LayerFiles)
 	}
 	return e, err
 }
@@ -344,7 +344,7 @@ func (b *Builder) Connect(ctx context.Context, platform string, opts Options) (*
 		if memo == nil {
 			memo = &memMemo{}
 		}
-		e.layers = newLayerReader(memo)
+		e.layers = newLayerReader(memo, opts.LayerFiles)
 	}
 	return e, err
 }

@@ -146,6 +146,22 @@ func (d *dockerAPI) measure(ctx context.Context, ref string) (*buildgraph.ImageS
 	return out, nil
 }
 
+// imageLayers says what an image is made of: its ID (the config's digest),
+// its layers' DiffIDs, bottom first, and its size.
+func (d *dockerAPI) imageLayers(ctx context.Context, ref string) (id string, diffIDs []string, size int64, err error) {
+	insp, err := d.c.ImageInspect(ctx, ref)
+	if err != nil {
+		return "", nil, 0, err
+	}
+	return insp.ID, insp.RootFS.Layers, insp.Size, nil
+}
+
+// save streams an image as `docker save` writes it; nothing is written
+// to disk.
+func (d *dockerAPI) save(ctx context.Context, ref string) (io.ReadCloser, error) {
+	return d.c.ImageSave(ctx, []string{ref})
+}
+
 // isConfigOnly tells history entries that never make a layer.
 func isConfigOnly(createdBy string) bool {
 	s := strings.TrimSpace(strings.TrimPrefix(strings.TrimSpace(createdBy), "/bin/sh -c #(nop)"))

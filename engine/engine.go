@@ -60,6 +60,9 @@ type Options struct {
 	// LayerSizes remembers the unpacked sizes of layer blobs between runs
 	// (nil: for the life of the Engine only). See Measure.
 	LayerSizes SizeMemo
+	// LayerFiles remembers the entries of layers and the configs of
+	// images between runs (nil: nothing is remembered). See Files.
+	LayerFiles FileMemo
 }
 
 // SizeMemo keeps unpacked layer sizes by blob digest. Blobs are addressed
@@ -259,7 +262,7 @@ func ConnectTo(ctx context.Context, c Candidate, opts Options) (*Engine, error) 
 		if memo == nil {
 			memo = &memMemo{}
 		}
-		e.layers = newLayerReader(memo)
+		e.layers = newLayerReader(memo, opts.LayerFiles)
 	}
 	return e, err
 }

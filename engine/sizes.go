@@ -48,6 +48,9 @@ func (e *Engine) MeasureProgress(ctx context.Context, res *Result, progress func
 // size once read is right forever).
 type layerReader struct {
 	memo SizeMemo
+	// files remembers layers' entries and images' configs (Files); nil:
+	// nothing is remembered.
+	files FileMemo
 	// slots bounds the blobs being decompressed at once: one per core,
 	// at least two so that reading and decompressing overlap.
 	slots chan struct{}
@@ -63,9 +66,10 @@ type layerRead struct {
 	err  error
 }
 
-func newLayerReader(memo SizeMemo) *layerReader {
+func newLayerReader(memo SizeMemo, files FileMemo) *layerReader {
 	return &layerReader{
 		memo:     memo,
+		files:    files,
 		slots:    make(chan struct{}, max(2, runtime.GOMAXPROCS(0))),
 		inflight: map[digest.Digest]*layerRead{},
 	}
@@ -104,21 +108,11 @@ func (lr *layerReader) measureContent(ctx context.Context, store content.Provide
 		out.Compressed += l.Size
 	}
 	out.Compressed += mf.Config.Size
-	li := 0
-	for _, h := range cfg.History {
-		l := buildgraph.Layer{CreatedBy: h.CreatedBy, Comment: h.Comment, Empty: h.EmptyLayer}
-		if h.Created != nil {
-			l.Created = *h.Created
-		}
-		if !h.EmptyLayer && li < len(mf.Layers) {
-			l.Size, l.Compressed = sizes[li], mf.Layers[li].Size
-			li++
-		}
-		out.Layers = append(out.Layers, l)
+	compressed := make([]int64, len(mf.Layers))
+	for i, l := range mf.Layers {
+		compressed[i] = l.Size
 	}
-	for ; li < len(mf.Layers); li++ { // layers without history entries
-		out.Layers = append(out.Layers, buildgraph.Layer{Size: sizes[li], Compressed: mf.Layers[li].Size})
-	}
+	out.Layers = historyLayers(cfg, sizes, compressed)
 	return out, nil
 }
 
@@ -205,15 +199,27 @@ func (lr *layerReader) unpackedSize(ctx context.Context, store content.Provider,
 // read streams a layer blob through its decompressor and adds up the sizes
 // of the files in it.
 func (lr *layerReader) read(ctx context.Context, store content.Provider, desc ocispecs.Descriptor, read func(int64)) (int64, error) {
+	var n int64
+	err := lr.stream(ctx, store, desc, read, func(r io.Reader) (err error) {
+		n, err = tarFileBytes(r)
+		return err
+	})
+	return n, err
+}
+
+// stream hands use a layer blob's uncompressed tar stream, read in
+// chunks, when one of the reader's slots is free; read is told of the
+// bytes of the blob as they are read.
+func (lr *layerReader) stream(ctx context.Context, store content.Provider, desc ocispecs.Descriptor, read func(int64), use func(io.Reader) error) error {
 	select {
 	case lr.slots <- struct{}{}:
 		defer func() { <-lr.slots }()
 	case <-ctx.Done():
-		return 0, context.Cause(ctx)
+		return context.Cause(ctx)
 	}
 	br, err := openBlob(ctx, store, desc, read)
 	if err != nil {
-		return 0, err
+		return err
 	}
 	defer br.Close()
 	r := io.Reader(br)
@@ -221,19 +227,19 @@ func (lr *layerReader) read(ctx context.Context, store content.Provider, desc oc
 	case strings.HasSuffix(desc.MediaType, "gzip"):
 		zr, err := gzip.NewReader(r)
 		if err != nil {
-			return 0, err
+			return err
 		}
 		defer zr.Close()
 		r = zr
 	case strings.HasSuffix(desc.MediaType, "zstd"):
 		zr, err := zstd.NewReader(r, zstd.WithDecoderConcurrency(1))
 		if err != nil {
-			return 0, err
+			return err
 		}
 		defer zr.Close()
 		r = zr
 	}
-	return tarFileBytes(r)
+	return use(r)
 }
 
 // tarFileBytes counts file contents as Docker's classic store does (the sum
@@ -253,6 +259,29 @@ func tarFileBytes(r io.Reader) (int64, error) {
 			n += h.Size
 		}
 	}
+}
+
+// historyLayers pairs an image config's history with its layers (sizes and
+// compressed sizes, bottom first): non-empty entries take the layers in
+// order, and layers without an entry are added at the end.
+func historyLayers(cfg ocispecs.Image, sizes, compressed []int64) []buildgraph.Layer {
+	var out []buildgraph.Layer
+	li := 0
+	for _, h := range cfg.History {
+		l := buildgraph.Layer{CreatedBy: h.CreatedBy, Comment: h.Comment, Empty: h.EmptyLayer}
+		if h.Created != nil {
+			l.Created = *h.Created
+		}
+		if !h.EmptyLayer && li < len(sizes) {
+			l.Size, l.Compressed = sizes[li], compressed[li]
+			li++
+		}
+		out = append(out, l)
+	}
+	for ; li < len(sizes); li++ { // layers without history entries
+		out = append(out, buildgraph.Layer{Size: sizes[li], Compressed: compressed[li]})
+	}
+	return out
 }
 
 func readJSON(ctx context.Context, store content.Provider, desc ocispecs.Descriptor, v any) error {

@@ -100,7 +100,7 @@ func TestMeasureContentReads(t *testing.T) {
 	big, small := s.put(bigData), s.put(smallData)
 	imgA := image(t, s, big, small)
 	imgB := image(t, s, big)
-	lr := newLayerReader(&memMemo{})
+	lr := newLayerReader(&memMemo{}, nil)
 
 	var wg sync.WaitGroup
 	var mu sync.Mutex

@@ -93,8 +93,8 @@ func (v CompareView) ShowKey() key.Binding { return v.keys.Show }
 // Help lists the compare screen's keys.
 func (v CompareView) Help(GlobalKeyMap) (short []key.Binding, full [][]key.Binding) {
 	k := v.keys
-	short = []key.Binding{k.Up, k.Down, k.Measure, k.Pane, k.Build}
-	full = [][]key.Binding{{k.Up, k.Down, k.Pane}, {k.Measure, k.Build, k.Rebuild}}
+	short = []key.Binding{k.Up, k.Down, k.Measure, k.Pane, k.Build, k.Files}
+	full = [][]key.Binding{{k.Up, k.Down, k.Pane}, {k.Measure, k.Build, k.Rebuild, k.Files}}
 	return short, full
 }
 
@@ -204,6 +204,9 @@ func (v *CompareView) Update(msg tea.Msg) (Screen, tea.Cmd) {
 			v.cursor++
 			v.layersOff = 0
 		}
+	case key.Matches(k, v.keys.Files):
+		t := v.Focused()
+		return v, func() tea.Msg { return openFilesMsg{target: t} }
 	case key.Matches(k, v.keys.Build), key.Matches(k, v.keys.Rebuild):
 		if v.cursor < len(v.rows) && v.rows[v.cursor].result.Name != "" {
 			r := v.rows[v.cursor].result

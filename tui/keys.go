@@ -133,6 +133,7 @@ type CompareKeyMap struct {
 	Measure key.Binding
 	Build   key.Binding
 	Rebuild key.Binding
+	Files   key.Binding
 }
 
 // DefaultCompareKeyMap returns the compare screen's keys.
@@ -145,6 +146,7 @@ func DefaultCompareKeyMap() CompareKeyMap {
 		Measure: key.NewBinding(key.WithKeys("s"), key.WithHelp("s", "compressed/uncompressed")),
 		Build:   key.NewBinding(key.WithKeys("enter", "b"), key.WithHelp("enter/b", "build this target")),
 		Rebuild: key.NewBinding(key.WithKeys("r"), key.WithHelp("r", "rebuild")),
+		Files:   key.NewBinding(key.WithKeys("f"), key.WithHelp("f", "files of this target")),
 	}
 }
 

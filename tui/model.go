@@ -148,6 +148,11 @@ func (m *Model) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 	case noticeMsg:
 		m.setNotice(msg.text, msg.alert)
 		return m, nil
+	case filesRequestMsg: // the files screen reads images with the session
+		return m, readFiles(m.ctx, m.session, msg)
+	case filesLoadedMsg:
+		m.broadcast(msg)
+		return m, nil
 	}
 	if cmd, ok := m.updateBuild(msg); ok {
 		return m, cmd

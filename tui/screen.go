@@ -17,6 +17,7 @@ var screens = []func(opts Options, s Styles) Screen{
 	newBuildScreen,
 	newCompareScreen,
 	newTimelineScreen,
+	newFilesScreen,
 	newHistoryScreen,
 }
 

@@ -57,6 +57,7 @@ func (f *engineFlags) options() engine.Options {
 	}
 	if store, err := history.Default(); err == nil {
 		o.LayerSizes = store.OpenLayerSizes()
+		o.LayerFiles = store.OpenLayerFiles()
 	}
 	return o
 }

@@ -46,7 +46,7 @@ engines lists them all, and buildx's builders.
 	root.SetFlagErrorFunc(func(_ *cobra.Command, err error) error {
 		return &usageError{msg: err.Error()}
 	})
-	root.AddCommand(newGraphCmd(), newBuildCmd(), newCompareCmd(), newEnginesCmd(), newHistoryCmd())
+	root.AddCommand(newGraphCmd(), newBuildCmd(), newCompareCmd(), newFilesCmd(), newEnginesCmd(), newHistoryCmd())
 	return root
 }
 

@@ -20,8 +20,8 @@ func addTUI(root *cobra.Command) {
 	root.Use = "stagescope [CONTEXT...]"
 	root.Long = strings.Replace(root.Long, "Exit codes:", `Without a command, stagescope opens its interactive view of CONTEXT
 (default "."): the stage graph, live builds of the target you pick, their
-logs, and the sizes of the images built. It needs a terminal; in scripts use
-stagescope graph, build or compare.
+logs, the sizes of the images built and the files in them. It needs a
+terminal; in scripts use stagescope graph, build, compare or files.
 
 Several Dockerfiles open together as compare takes them (several CONTEXT
 folders, a folder of examples, or -f A -f B): the graph, build and timeline

@@ -1,0 +1,181 @@
+package tui
+
+import (
+	"context"
+	"fmt"
+	"strings"
+	"testing"
+
+	tea "charm.land/bubbletea/v2"
+	"github.com/charmbracelet/x/exp/golden"
+
+	"github.com/stagescope/stagescope/buildgraph"
+	"github.com/stagescope/stagescope/engine"
+	"github.com/stagescope/stagescope/filetree"
+	"github.com/stagescope/stagescope/internal/fakes"
+)
+
+// filesSession is the recorded hello builds with the files of their
+// images.
+type filesSession struct {
+	*fakes.Session
+	images map[string]*engine.ImageFiles
+}
+
+func (s filesSession) Files(_ context.Context, res *engine.Result, _ func(int64, int64)) (*engine.ImageFiles, error) {
+	f, ok := s.images[res.Image]
+	if !ok {
+		return nil, fmt.Errorf("no files recorded for %s", res.Image)
+	}
+	// Attribute writes into the layers: each reading gets its own.
+	size := *f.Size
+	size.Layers = append([]buildgraph.Layer(nil), f.Size.Layers...)
+	return &engine.ImageFiles{Ref: f.Ref, Size: &size, Layers: f.Layers}, nil
+}
+
+func file(p string, size int64) filetree.Entry {
+	return filetree.Entry{Path: p, Kind: filetree.File, Size: size, Mode: 0o644}
+}
+func folder(p string) filetree.Entry { return filetree.Entry{Path: p, Kind: filetree.Dir, Mode: 0o755} }
+
+func layerOf(entries ...filetree.Entry) engine.LayerFiles {
+	l := &filetree.Layer{Entries: entries}
+	for _, e := range entries {
+		l.Size += e.Size
+	}
+	return engine.LayerFiles{DiffID: "sha256:" + strings.Repeat("0", 64), Files: l}
+}
+
+func helloFilesSession(t testing.TB) filesSession {
+	base := helloSession(t)
+	sizes := base.Sizes
+	return filesSession{Session: base, images: map[string]*engine.ImageFiles{
+		"stagescope/hello-final:builder": {Size: sizes["stagescope/hello-final:builder"], Layers: []engine.LayerFiles{
+			layerOf(folder("usr"), folder("usr/local"), folder("usr/local/go"), folder("usr/local/go/bin"),
+				file("usr/local/go/bin/go", 14_000_000), file("usr/local/go/bin/gofmt", 3_000_000),
+				folder("usr/local/go/pkg"), file("usr/local/go/pkg/tool.a", 200_000_000), folder("usr/local/go/src"), file("usr/local/go/src/all.bash", 57_000_000),
+				folder("etc"), file("etc/passwd", 900), filetree.Entry{Path: "etc/esc\x1b[31mred", Kind: filetree.File, Size: 5},
+				filetree.Entry{Path: "etc/bad\xffname", Kind: filetree.File, Size: 7}),
+			layerOf(folder("app")),
+			layerOf(folder("app"), file("app/hellodocker.go", 1_200)),
+			layerOf(folder("app"), file("app/hello", 2_400_000), folder("root"), folder("root/.cache"), file("root/.cache/go-build", 6_998_800),
+				filetree.Entry{Path: "etc/passwd", Kind: filetree.Whiteout}),
+		}},
+		"stagescope/hello-final:stage-1": {Size: sizes["stagescope/hello-final:stage-1"], Layers: []engine.LayerFiles{
+			layerOf(folder("app")),
+			layerOf(folder("app"), file("app/hello", 2_400_000)),
+		}},
+	}}
+}
+
+// runFiles applies a command and what follows from it, as the program
+// would, for the messages of the files screen.
+func runFiles(m *Model, cmd tea.Cmd) {
+	if cmd == nil {
+		return
+	}
+	switch msg := cmd().(type) {
+	case openFilesMsg, filesRequestMsg, filesLoadedMsg, noticeMsg:
+		_, next := m.Update(msg)
+		runFiles(m, next)
+	}
+}
+
+func pressFiles(t testing.TB, m *Model, keys ...string) {
+	t.Helper()
+	for _, k := range keys {
+		_, cmd := m.Update(keyMsg(k))
+		runFiles(m, cmd)
+	}
+}
+
+// bothBuilt builds builder, then the final stage, then opens compare.
+func bothBuilt(t *testing.T, m *Model) {
+	press(t, m, "k", "enter")
+	drain(t, m, -1)
+	press(t, m, "esc", "j", "enter")
+	drain(t, m, -1)
+	press(t, m, "c")
+}
+
+func TestFilesScreens(t *testing.T) {
+	opts := func(t *testing.T) modelOpts {
+		return modelOpts{proj: project(t, "hello-final", "golang"), session: helloFilesSession(t)}
+	}
+	tests := []struct {
+		name string
+		do   func(t *testing.T, m *Model)
+	}{
+		// The final image: its one file, copied from builder.
+		{"files", func(t *testing.T, m *Model) {
+			bothBuilt(t, m)
+			pressFiles(t, m, "f", "enter")
+		}},
+		// builder: the toolchain, odd names quoted, what a later layer hid.
+		{"files-builder", func(t *testing.T, m *Model) {
+			bothBuilt(t, m)
+			pressFiles(t, m, "k", "f", "enter", "j", "j", "enter", "j", "enter")
+		}},
+		// What builder holds that the final image leaves behind.
+		{"files-diff", func(t *testing.T, m *Model) {
+			bothBuilt(t, m)
+			pressFiles(t, m, "f", "d", "enter")
+		}},
+		// Only what one stage put in, by name; a path filter.
+		{"files-stage-filter", func(t *testing.T, m *Model) {
+			bothBuilt(t, m)
+			pressFiles(t, m, "k", "f", "S", "S", "s", "/", "g", "o", "enter")
+		}},
+		{"files-none", func(t *testing.T, m *Model) { pressFiles(t, m, "c", "f") }},
+		// What later layers hid.
+		{"files-hidden", func(t *testing.T, m *Model) {
+			bothBuilt(t, m)
+			pressFiles(t, m, "k", "f", "h")
+		}},
+	}
+	for _, size := range [][2]int{{80, 24}, {160, 48}} {
+		for _, tt := range tests {
+			t.Run(fmt.Sprintf("%s-%dx%d", tt.name, size[0], size[1]), func(t *testing.T) {
+				m, _ := newModel(t, opts(t), size[0], size[1])
+				tt.do(t, m)
+				out := screenText(m)
+				checkFrame(t, out, size[0], size[1])
+				golden.RequireEqual(t, out)
+			})
+		}
+	}
+}
+
+// Names with escape sequences or bytes that are not UTF-8 never reach the
+// terminal as they are.
+func TestFilesNamesNeutralised(t *testing.T) {
+	m, _ := newModel(t, modelOpts{proj: project(t, "hello-final", "golang"), session: helloFilesSession(t)}, 120, 40)
+	bothBuilt(t, m)
+	pressFiles(t, m, "k", "f", "j", "j", "j", "enter") // builder, etc/ opened
+	frame := m.render()
+	if strings.Contains(frame, "\x1b[31mred") || strings.ContainsRune(frame, 0xff) {
+		t.Errorf("a file name's escape sequence or invalid byte reached the frame:\n%q", frame)
+	}
+	if out := screenText(m); !strings.Contains(out, `"esc\x1b[31mred"`) || !strings.Contains(out, `"bad\xffname"`) {
+		t.Errorf("the odd names are not shown quoted:\n%s", out)
+	}
+}
+
+// A filter kept with enter: esc clears it first, then leaves the screen.
+func TestFilesBack(t *testing.T) {
+	m, _ := newModel(t, modelOpts{proj: project(t, "hello-final", "golang"), session: helloFilesSession(t)}, 120, 40)
+	bothBuilt(t, m)
+	pressFiles(t, m, "k", "f", "/", "h", "e", "l", "enter")
+	v := screenOf[*FilesView](m)
+	if len(v.rows()) == 0 || v.filter.Value() != "hel" {
+		t.Fatalf("filter %q, %d rows", v.filter.Value(), len(v.rows()))
+	}
+	pressFiles(t, m, "esc")
+	if v.filter.Value() != "" || m.focused().Title() != filesTitle {
+		t.Errorf("esc: filter %q, screen %s", v.filter.Value(), m.focused().Title())
+	}
+	pressFiles(t, m, "esc")
+	if m.focused().Title() == filesTitle {
+		t.Error("esc did not leave the files screen")
+	}
+}
