@@ -206,6 +206,9 @@ func (v *BuildView) SetMessage(msg string) { v.message = msg }
 // SetRun shows a new build.
 func (v *BuildView) SetRun(r *buildRun) {
 	v.run = r
+	if r != nil && r.project != nil {
+		v.g, v.source = r.project.Graph, buildgraph.SourceLines(r.project.Source)
+	}
 	v.message = ""
 	v.focus, v.pinned, v.offset = "", false, 0
 	v.logsOf, v.logsLen, v.logsCount = "", 0, 0

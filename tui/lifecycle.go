@@ -158,8 +158,18 @@ func noEngineMessage(err error) string {
 }
 
 // startBuild builds targets (target arguments: names, "" for the last
-// stage), canceling a build that runs.
+// stage), canceling a build that runs. The Dockerfile is read again first:
+// the build sends the file as it is on disk, and the screens show what was
+// built.
 func (m *Model) startBuild(targets []string) tea.Cmd {
+	lint, ok := m.reread()
+	if !ok {
+		return nil
+	}
+	return tea.Batch(lint, m.startPlanned(targets))
+}
+
+func (m *Model) startPlanned(targets []string) tea.Cmd {
 	p := m.opts.Project
 	g := p.Graph
 	for _, t := range targets {
@@ -217,7 +227,7 @@ func (m *Model) startBuild(targets []string) tea.Cmd {
 		m.run.spill.close()
 	}
 	m.nextID++
-	r := &buildRun{id: m.nextID, noCache: m.noCache, started: m.now()}
+	r := &buildRun{id: m.nextID, project: p, noCache: m.noCache, started: m.now()}
 	r.spill = newLogSpill(r.id)
 	for _, pl := range plans {
 		r.targets = append(r.targets, pl.Target)

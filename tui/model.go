@@ -51,6 +51,7 @@ type Model struct {
 // lintedMsg carries the linter's findings on a graph parsed without them:
 // the graph is drawn first and its lint marks appear when done.
 type lintedMsg struct {
+	graph    *buildgraph.Graph // the graph linted
 	warnings []buildgraph.Warning
 	err      *buildgraph.Error
 }
@@ -101,7 +102,7 @@ func (m *Model) Init() tea.Cmd {
 				}
 			}
 			warnings, err := g.Lint() // reads g only; the findings are set in Update
-			return lintedMsg{warnings: warnings, err: err}
+			return lintedMsg{graph: g, warnings: warnings, err: err}
 		})
 	}
 	if h := m.opts.History; h != nil {
@@ -134,6 +135,9 @@ func (m *Model) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 		return m.handleKey(msg)
 	case lintedMsg:
 		g := m.opts.Project.Graph
+		if msg.graph != nil {
+			g = msg.graph // the Dockerfile may have changed since
+		}
 		g.Warnings, g.LintError = msg.warnings, msg.err
 		m.broadcast(msg)
 		return m, nil
@@ -150,6 +154,9 @@ func (m *Model) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 		return m, nil
 	}
 	if cmd, ok := m.updateBuild(msg); ok {
+		return m, cmd
+	}
+	if cmd, ok := m.updateFile(msg); ok {
 		return m, cmd
 	}
 	return m, m.updateFocused(msg)
