@@ -108,6 +108,7 @@ func (m *Model) shutdown() {
 		return
 	}
 	m.closed = true
+	m.stopFollowing()
 	m.run.stop()
 	if m.run != nil {
 		m.run.spill.close()

@@ -46,6 +46,7 @@ type Model struct {
 	firstFrame chan struct{} // closed when View first draws the screen
 
 	lifecycle
+	following
 }
 
 // lintedMsg carries the linter's findings on a graph parsed without them:
@@ -71,6 +72,7 @@ func New(opts Options) *Model {
 		now:        opts.Now,
 		lifecycle:  lifecycle{ctx: ctx, cancel: cancel, noCache: opts.NoCache, crash: &crashBox{}},
 		firstFrame: make(chan struct{}),
+		following:  following{auto: opts.Watch},
 	}
 	m.help.Styles = styles.Help
 	for _, newScreen := range screens {
@@ -105,6 +107,7 @@ func (m *Model) Init() tea.Cmd {
 			return lintedMsg{graph: g, warnings: warnings, err: err}
 		})
 	}
+	cmds = append(cmds, m.startFollowing())
 	if h := m.opts.History; h != nil {
 		file := m.opts.Project.Dockerfile
 		cmds = append(cmds, func() tea.Msg {
@@ -256,6 +259,8 @@ func (m *Model) handleKey(k tea.KeyPressMsg) (tea.Model, tea.Cmd) {
 			targets = append(targets, t.Name)
 		}
 		return m, m.startBuild(targets)
+	case key.Matches(k, m.keys.Watch):
+		return m, m.toggleAuto()
 	case key.Matches(k, m.keys.NoCache):
 		m.noCache = !m.noCache
 		if m.noCache {
@@ -409,6 +414,9 @@ func (m *Model) drawHeader() string {
 // statusLine is the notice, else the focused screen's status.
 func (m *Model) statusLine() string {
 	s := m.styles
+	if bar := m.fileBar(); bar != "" {
+		return bar
+	}
 	if m.notice != "" {
 		st := s.Muted
 		if m.alert {
