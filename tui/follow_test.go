@@ -1,0 +1,199 @@
+package tui
+
+import (
+	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	tea "charm.land/bubbletea/v2"
+	"github.com/charmbracelet/x/exp/golden"
+
+	"github.com/stagescope/stagescope/internal/fakes"
+	"github.com/stagescope/stagescope/pipeline"
+)
+
+// driver runs a model's commands as Bubble Tea would, each in a goroutine
+// of its own, and hands their messages to the model on the test's
+// goroutine.
+type driver struct {
+	t    testing.TB
+	m    *Model
+	msgs chan tea.Msg
+}
+
+func newDriver(t testing.TB, m *Model) *driver {
+	return &driver{t: t, m: m, msgs: make(chan tea.Msg, 256)}
+}
+
+func (d *driver) run(cmd tea.Cmd) {
+	if cmd == nil {
+		return
+	}
+	go func() {
+		msg := cmd()
+		if b, ok := msg.(tea.BatchMsg); ok {
+			for _, c := range b {
+				d.run(c)
+			}
+			return
+		}
+		if msg != nil {
+			d.msgs <- msg
+		}
+	}()
+}
+
+// until hands the model messages until done holds; false after wait.
+func (d *driver) until(wait time.Duration, done func() bool) bool {
+	d.t.Helper()
+	deadline := time.After(wait)
+	for !done() {
+		select {
+		case msg := <-d.msgs:
+			_, cmd := d.m.Update(msg)
+			d.run(cmd)
+		case <-deadline:
+			return false
+		}
+	}
+	return true
+}
+
+// for hands the model messages for a while.
+func (d *driver) settle(wait time.Duration) { d.until(wait, func() bool { return false }) }
+
+// save writes path as an editor that saves by rename does.
+func save(t testing.TB, path, text string) {
+	t.Helper()
+	tmp := filepath.Join(filepath.Dir(path), "."+filepath.Base(path)+".swp")
+	if err := os.WriteFile(tmp, []byte(text), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Rename(tmp, path); err != nil {
+		t.Fatal(err)
+	}
+}
+
+func read(t testing.TB, path string) string {
+	t.Helper()
+	b, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return string(b)
+}
+
+// followModel opens the TUI on a loaded project and starts following it.
+func followModel(t testing.TB, proj *pipeline.Project, o modelOpts, w, h int) (*Model, *driver) {
+	t.Helper()
+	o.proj = proj
+	m, _ := newModel(t, o, w, h)
+	d := newDriver(t, m)
+	d.run(m.startFollowing())
+	<-m.watcher.Ready()
+	return m, d
+}
+
+func TestSaveRedrawsTheGraph(t *testing.T) {
+	proj := loadedProject(t, "failing", "busybox")
+	m, d := followModel(t, proj, modelOpts{}, 160, 48)
+	press(t, m, "k") // test → base
+	if f := m.graph().Focused(); f == nil || f.Name != "base" {
+		t.Fatalf("focused %v, want base", f)
+	}
+	src := read(t, proj.Dockerfile)
+	saved := time.Now()
+	save(t, proj.Dockerfile, "FROM busybox AS lint\nRUN echo lint\n\n"+src+"\nFROM test AS more\nRUN echo more\n")
+	if !d.until(2*time.Second, func() bool { return len(m.opts.Project.Graph.Stages) == 4 }) {
+		t.Fatalf("the graph was not redrawn:\n%s", screenText(m))
+	}
+	took := time.Since(saved)
+	t.Logf("graph redrawn %v after the save", took)
+	if took > 200*time.Millisecond {
+		t.Errorf("the graph was redrawn %v after the save, want within 200ms", took)
+	}
+	if f := m.graph().Focused(); f == nil || f.Name != "base" {
+		t.Errorf("focused %v after the save, want base still", f)
+	}
+	got := screenText(m)
+	for _, want := range []string{"lint", "more"} {
+		if !strings.Contains(got, want) {
+			t.Errorf("the graph does not show stage %s:\n%s", want, got)
+		}
+	}
+}
+
+func TestBrokenSaveKeepsTheGraph(t *testing.T) {
+	for _, size := range []struct{ w, h int }{{80, 24}, {160, 48}} {
+		t.Run(fmt.Sprintf("%dx%d", size.w, size.h), func(t *testing.T) {
+			// The bar names the Dockerfile as the user gave it: here
+			// "Dockerfile", in the current folder.
+			src := read(t, filepath.Join(fakes.StatusDir, "failing", "Dockerfile"))
+			wd, err := os.Getwd()
+			if err != nil {
+				t.Fatal(err)
+			}
+			dir := t.TempDir()
+			t.Chdir(dir)
+			if err := os.WriteFile("Dockerfile", []byte(src), 0o644); err != nil {
+				t.Fatal(err)
+			}
+			if err := os.Mkdir("bases", 0o755); err != nil {
+				t.Fatal(err)
+			}
+			proj, err := pipeline.Load(pipeline.Input{Contexts: []string{"busybox=bases"}})
+			if err != nil {
+				t.Fatal(err)
+			}
+			m, d := followModel(t, proj, modelOpts{}, size.w, size.h)
+			good := read(t, "Dockerfile")
+			save(t, "Dockerfile", strings.Replace(good, "RUN echo never", "RUN echo never\nCOPPY . .", 1))
+			if !d.until(2*time.Second, func() bool { return m.fileErr != nil }) {
+				t.Fatalf("no error bar:\n%s", screenText(m))
+			}
+			if m.opts.Project != proj {
+				t.Error("the graph is not the last good one")
+			}
+			screen := screenText(m)
+			os.Chdir(wd) // golden files are in the package's folder
+			golden.RequireEqual(t, []byte(screen))
+			os.Chdir(dir)
+			if !strings.Contains(screenText(m), "Dockerfile:8") {
+				t.Errorf("the bar does not say where:\n%s", screenText(m))
+			}
+			// enter builds nothing from a broken file.
+			press(t, m, "enter")
+			if m.run != nil {
+				t.Error("a build started from a Dockerfile that does not parse")
+			}
+			save(t, "Dockerfile", good+"\nFROM test AS fixed\n")
+			if !d.until(2*time.Second, func() bool { return m.fileErr == nil && len(m.opts.Project.Graph.Stages) == 3 }) {
+				t.Fatalf("the bar stays after a good save:\n%s", screenText(m))
+			}
+		})
+	}
+}
+
+func TestDeletedDockerfileIsFollowed(t *testing.T) {
+	proj := loadedProject(t, "failing", "busybox")
+	m, d := followModel(t, proj, modelOpts{}, 160, 48)
+	src := read(t, proj.Dockerfile)
+	if err := os.Remove(proj.Dockerfile); err != nil {
+		t.Fatal(err)
+	}
+	if !d.until(2*time.Second, func() bool { return m.fileErr != nil }) {
+		t.Fatal("a deleted Dockerfile is not said")
+	}
+	if got := screenText(m); !strings.Contains(got, "does not exist") {
+		t.Errorf("the bar does not say the file is gone:\n%s", got)
+	}
+	if err := os.WriteFile(proj.Dockerfile, []byte(src+"FROM base AS again\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if !d.until(2*time.Second, func() bool { return m.fileErr == nil && len(m.opts.Project.Graph.Stages) == 3 }) {
+		t.Fatalf("the Dockerfile created again is not followed:\n%s", screenText(m))
+	}
+}
