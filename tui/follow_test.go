@@ -11,6 +11,7 @@ import (
 	tea "charm.land/bubbletea/v2"
 	"github.com/charmbracelet/x/exp/golden"
 
+	"github.com/stagescope/stagescope/buildgraph"
 	"github.com/stagescope/stagescope/internal/fakes"
 	"github.com/stagescope/stagescope/pipeline"
 )
@@ -195,5 +196,99 @@ func TestDeletedDockerfileIsFollowed(t *testing.T) {
 	}
 	if !d.until(2*time.Second, func() bool { return m.fileErr == nil && len(m.opts.Project.Graph.Stages) == 3 }) {
 		t.Fatalf("the Dockerfile created again is not followed:\n%s", screenText(m))
+	}
+}
+
+// autoProject is hello-final's Dockerfile in the current folder (the test
+// changes to a folder of its own) with the file its COPY reads, a
+// .dockerignore and two files no build reads, and a session that replays
+// its build, measuring its image as the recording did.
+func autoProject(t *testing.T) (*pipeline.Project, *fakes.Session, string) {
+	t.Helper()
+	src := read(t, filepath.Join(fakes.StatusDir, "hello-final", "Dockerfile"))
+	session := helloSession(t)
+	wd, err := os.Getwd()
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Chdir(t.TempDir())
+	for name, text := range map[string]string{
+		"Dockerfile": src, "hellodocker.go": "package main\n", ".dockerignore": "*.md\n",
+		"README.md": "# hello\n", "notes.txt": "notes\n",
+	} {
+		if err := os.WriteFile(name, []byte(text), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := os.Mkdir("bases", 0o755); err != nil {
+		t.Fatal(err)
+	}
+	proj, err := pipeline.Load(pipeline.Input{Contexts: []string{"golang=bases"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	size := *session.Sizes["stagescope/hello-final:stage-1"]
+	session.Sizes = map[string]*buildgraph.ImageSize{pipeline.DefaultTag(".", "stage-1"): &size}
+	return proj, session, wd
+}
+
+func TestAutoRebuild(t *testing.T) {
+	for _, size := range []struct{ w, h int }{{80, 24}, {160, 48}} {
+		t.Run(fmt.Sprintf("%dx%d", size.w, size.h), func(t *testing.T) {
+			proj, session, wd := autoProject(t)
+			m, _ := newModel(t, modelOpts{proj: proj, session: session}, size.w, size.h)
+			d := newDriver(t, m)
+			_, cmd := m.Update(keyMsg("w"))
+			d.run(cmd)
+			if !m.auto || m.watcher == nil {
+				t.Fatal("w did not turn auto-rebuild on")
+			}
+			<-m.watcher.Ready()
+			built := func(n int) func() bool {
+				return func() bool { return m.nextID == n && !m.run.running() }
+			}
+			// A burst of 5 saves within 300 ms is one build.
+			for i := range 5 {
+				save(t, "hellodocker.go", fmt.Sprintf("package main\n// %d\n", i))
+				d.settle(60 * time.Millisecond)
+			}
+			if !d.until(3*time.Second, built(1)) {
+				t.Fatalf("no build after the saves:\n%s", screenText(m))
+			}
+			d.settle(500 * time.Millisecond)
+			if m.nextID != 1 {
+				t.Errorf("%d builds for a burst of saves, want 1", m.nextID)
+			}
+			// Files no COPY reads, or that .dockerignore leaves out, start none.
+			save(t, "README.md", "# changed\n")
+			save(t, "notes.txt", "changed\n")
+			d.settle(700 * time.Millisecond)
+			if m.nextID != 1 {
+				t.Errorf("a save of a file the build does not read started a build (%d builds)", m.nextID)
+			}
+			// The next build's image is 1.2kB larger, in its COPY layer.
+			for _, s := range session.Sizes {
+				c := *s
+				c.Layers = append([]buildgraph.Layer(nil), s.Layers...)
+				c.Layers[1].Size += 1200
+				c.Uncompressed += 1200
+				*s = c
+			}
+			save(t, "hellodocker.go", "package main\n// bigger\n")
+			if !d.until(3*time.Second, built(2)) {
+				t.Fatalf("no second build:\n%s", screenText(m))
+			}
+			if m.focused().Title() != graphTitle {
+				t.Errorf("auto-rebuild took the focus to %s", m.focused().Title())
+			}
+			screen := screenText(m)
+			if !strings.Contains(screen, "Δ stage-1 +1.2kB (2.4MB)") {
+				t.Errorf("no delta line:\n%s", screen)
+			}
+			dir, _ := os.Getwd()
+			os.Chdir(wd)
+			golden.RequireEqual(t, []byte(screen))
+			os.Chdir(dir)
+		})
 	}
 }

@@ -288,6 +288,7 @@ func (m *Model) finished() {
 	}
 	m.keys.Cancel.SetEnabled(false)
 	m.interrupted = false
+	prevs := append([]buildgraph.TargetResult(nil), m.results...)
 	for _, res := range o.Results {
 		if res.Error != "" && r.canceled {
 			continue // a canceled build tells nothing about sizes
@@ -316,6 +317,9 @@ func (m *Model) finished() {
 			msg += ": " + strings.Join(sizes, ", ")
 		}
 		m.setNotice(msg+". Press c to compare.", false)
+		if delta := deltaLine(prevs, r); delta != "" {
+			m.setNotice(delta, false)
+		}
 	case r.canceled || errors.Is(err, context.Canceled):
 		m.setNotice("The build was canceled.", true)
 	case errors.As(err, &lost):
