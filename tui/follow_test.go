@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -290,5 +291,53 @@ func TestAutoRebuild(t *testing.T) {
 			golden.RequireEqual(t, []byte(screen))
 			os.Chdir(dir)
 		})
+	}
+}
+
+// A hundred saves, each read and drawn, with auto-rebuild turned on and
+// off (a watcher of the whole context started and closed) each time,
+// leave no goroutine and no inotify instance behind: the method of
+// TestE2EHundredBuilds, the lowest count over a few readings
+// (settledGoroutines) early and late.
+func TestHundredReloadsLeakNothing(t *testing.T) {
+	proj := loadedProject(t, "failing", "busybox")
+	m, d := followModel(t, proj, modelOpts{}, 160, 48)
+	src := read(t, proj.Dockerfile)
+	fds := func() int {
+		entries, err := os.ReadDir("/proc/self/fd")
+		if err != nil {
+			t.Skip("no /proc/self/fd")
+		}
+		return len(entries)
+	}
+	const reloads = 100
+	var goroutines, files []int
+	for i := 1; i <= reloads; i++ {
+		for range 2 {
+			_, cmd := m.Update(keyMsg("w"))
+			d.run(cmd)
+		}
+		<-m.watcher.Ready()
+		stages := 2 + i%2
+		text := src
+		if i%2 == 1 {
+			text += fmt.Sprintf("\nFROM base AS extra%d\n", i)
+		}
+		save(t, proj.Dockerfile, text)
+		if !d.until(2*time.Second, func() bool { return len(m.opts.Project.Graph.Stages) == stages }) {
+			t.Fatalf("reload %d was not drawn", i)
+		}
+		d.settle(5 * time.Millisecond) // the lint of the new graph
+		goroutines = append(goroutines, settledGoroutines())
+		files = append(files, fds())
+	}
+	t.Logf("goroutines after each reload: %v", goroutines)
+	t.Logf("open files after each reload: %v", files)
+	const slack = 2
+	if base, end := slices.Min(goroutines[5:15]), slices.Min(goroutines[reloads-10:]); end > base+slack {
+		t.Errorf("%d goroutines at the end, %d after the first reloads", end, base)
+	}
+	if base, end := slices.Min(files[5:15]), slices.Min(files[reloads-10:]); end > base {
+		t.Errorf("%d open files at the end, %d after the first reloads: a watcher was not closed", end, base)
 	}
 }
