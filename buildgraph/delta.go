@@ -1,7 +1,9 @@
 package buildgraph
 
 import (
+	"cmp"
 	"fmt"
+	"slices"
 	"strings"
 	"time"
 )
@@ -22,7 +24,8 @@ type Delta struct {
 	Duration      time.Duration
 	DurationDelta time.Duration
 	HasDuration   bool
-	// Ran are the steps that ran (not from the cache), of Total.
+	// Ran are the steps that ran (not from the cache), of Total, in
+	// Dockerfile order.
 	Ran   []string
 	Total int
 }
@@ -45,6 +48,8 @@ func BuildDelta(prev *TargetResult, saved *SavedSize, cur TargetResult, steps []
 	if prev != nil && prev.Duration > 0 && cur.Duration > 0 {
 		d.DurationDelta, d.HasDuration = cur.Duration-prev.Duration, true
 	}
+	steps = slices.Clone(steps)
+	slices.SortStableFunc(steps, func(a, b *Step) int { return cmp.Or(a.Stage-b.Stage, a.Line-b.Line) })
 	for _, s := range steps {
 		if s.Stage < 0 || s.Line == 0 {
 			continue // BuildKit's own steps: the context, a base's metadata

@@ -174,13 +174,7 @@ func (m *Model) filesChanged(paths []string) tea.Cmd {
 		}
 	}
 	if m.auto && !build && m.context != nil {
-		reads := watch.NewSources(m.targetSources())
-		for _, path := range paths {
-			if rel, ok := m.context.Rel(path); ok && !m.context.Ignored(rel) && reads.Reads(rel) {
-				build = true
-				break
-			}
-		}
+		build = m.context.ReadsAny(watch.NewSources(m.targetSources()), paths)
 	}
 	if build && m.auto && m.fileErr == nil {
 		m.autoGen++

@@ -17,22 +17,28 @@ import (
 // with the build flags every building command shares.
 func addTUI(root *cobra.Command) {
 	var f buildFlags
+	var watchFlag bool
 	root.Use = "stagescope [CONTEXT]"
 	root.Long = strings.Replace(root.Long, "Exit codes:", `Without a command, stagescope opens its interactive view of CONTEXT
 (default "."): the stage graph, live builds of the target you pick, their
-logs, and the sizes of the images built. It needs a terminal; in scripts use
-stagescope graph, build or compare.
+logs, and the sizes of the images built. It follows the Dockerfile: a save
+redraws the graph (a Dockerfile that does not parse keeps the last good
+graph, with the problem in a bar), and with auto-rebuild (w, or --watch) a
+save of the Dockerfile or of a file the focused target copies builds it
+again. It needs a terminal; in scripts use stagescope graph, build or
+compare.
 
 Exit codes:`, 1)
 	root.Args = maxArgs(1)
 	root.RunE = func(cmd *cobra.Command, args []string) error {
-		return runTUI(cmd, &f, args)
+		return runTUI(cmd, &f, args, watchFlag)
 	}
 	f.register(root, false)
 	root.Flags().StringVar(&f.target, "target", "", "stage to focus at start (default: the last stage)")
+	root.Flags().BoolVarP(&watchFlag, "watch", "w", false, "start with auto-rebuild on (w toggles it): a save of the Dockerfile or of a file the focused target copies builds it again")
 }
 
-func runTUI(cmd *cobra.Command, f *buildFlags, args []string) error {
+func runTUI(cmd *cobra.Command, f *buildFlags, args []string, watching bool) error {
 	// The root takes a folder, so a mistyped command arrives as one.
 	if len(args) == 1 {
 		if _, err := os.Stat(args[0]); err != nil {
@@ -60,6 +66,7 @@ func runTUI(cmd *cobra.Command, f *buildFlags, args []string) error {
 		},
 		Target:  f.target,
 		NoCache: f.noCache,
+		Watch:   watching,
 		Dark:    true,
 	}
 	// A test hook, not a feature: STAGESCOPE_DEBUG_STATS=FILE appends one

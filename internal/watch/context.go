@@ -130,3 +130,15 @@ func (s Sources) Reads(rel string) bool {
 	ok, _ := s.pm.MatchesOrParentMatches(rel)
 	return ok
 }
+
+// ReadsAny reports whether one of the changed paths is a file of the
+// context that is sent (not left out by .dockerignore) and read by
+// sources.
+func (c *Context) ReadsAny(sources Sources, paths []string) bool {
+	for _, path := range paths {
+		if rel, ok := c.Rel(path); ok && !c.Ignored(rel) && sources.Reads(rel) {
+			return true
+		}
+	}
+	return false
+}
