@@ -105,14 +105,15 @@ func SignedSize(n int64) string {
 	return "±0B"
 }
 
-// signedDuration is a change of time to a tenth of a second: "+1.2s".
+// signedDuration is a change of time to a tenth of a second: "+1.2s",
+// "−0.3s", "±0s".
 func signedDuration(d time.Duration) string {
 	d = d.Round(100 * time.Millisecond)
 	switch {
 	case d > 0:
-		return "+" + d.String()
+		return fmt.Sprintf("+%.1fs", d.Seconds())
 	case d < 0:
-		return "−" + (-d).String()
+		return fmt.Sprintf("−%.1fs", -d.Seconds())
 	}
 	return "±0s"
 }
@@ -148,7 +149,7 @@ func (d Delta) Parts(maxLayers int) []string {
 		parts = append(parts, fmt.Sprintf("%s %s", LayerText(l.CreatedBy), SignedSize(l.Delta)))
 	}
 	if d.Duration > 0 {
-		p := d.Duration.Round(100 * time.Millisecond).String()
+		p := fmt.Sprintf("%.1fs", d.Duration.Seconds())
 		if d.HasDuration {
 			p += " (" + signedDuration(d.DurationDelta) + ")"
 		}
