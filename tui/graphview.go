@@ -254,7 +254,9 @@ func (v *GraphView) SetBuild(r *buildRun, sizes map[int]int64, frame string) {
 	v.run, v.sizes, v.frame = r, sizes, frame
 	v.explain.SetMeasured(sizes, v.results)
 	v.progress = nil
-	if r != nil {
+	// The states of a build of other bytes than the graph's would land on
+	// the wrong stages and lines.
+	if r != nil && (r.project == nil || r.project.Graph == v.g) {
 		v.progress = r.Progress
 	}
 }

@@ -338,16 +338,16 @@ func (m *Model) render() string {
 
 // headerKey is everything the header shows.
 type headerKey struct {
-	screen                                  int
-	help, noCache, dark, connecting, failed bool
-	width                                   int
-	engine                                  string
+	screen                                        int
+	help, noCache, auto, dark, connecting, failed bool
+	width                                         int
+	engine                                        string
 }
 
 // header draws the header line, or takes its last drawing: it changes only
 // with the screen, the engine or the window.
 func (m *Model) header() string {
-	key := headerKey{screen: m.focus, help: m.showHelp, noCache: m.noCache, dark: m.styles.Dark,
+	key := headerKey{screen: m.focus, help: m.showHelp, noCache: m.noCache, auto: m.auto, dark: m.styles.Dark,
 		connecting: m.connecting, failed: m.connErr != nil, width: m.width}
 	if m.session != nil {
 		key.engine = m.session.Describe()
@@ -389,6 +389,10 @@ func (m *Model) drawHeader() string {
 	if m.noCache {
 		eng = s.Warn.Render("no-cache") + "  " + eng
 		short = s.Warn.Render("no-cache") + "  " + short
+	}
+	if m.auto {
+		eng = s.Good.Render("auto-rebuild") + "  " + eng
+		short = s.Good.Render("auto") + "  " + short
 	}
 	// The file name comes first: the engine's address gives way to it,
 	// down to the engine's kind; a long path keeps its end.
