@@ -35,7 +35,8 @@ func (e *Engine) BuildAll(ctx context.Context, reqs []BuildRequest, status []cha
 	if len(reqs) == 0 {
 		return results, errs
 	}
-	opt, err := solveOpt(reqs[0])
+	opt, cleanup, err := solveOpt(reqs[0])
+	defer cleanup()
 	var s *session.Session
 	if err == nil {
 		s, err = session.NewSession(ctx, "")

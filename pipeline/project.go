@@ -208,6 +208,11 @@ func (p *Project) Plan(target string, tags []string) (*Plan, error) {
 	req := p.Base
 	req.Target = send
 	req.Tags = tags
+	if p.onDisk {
+		// The bytes parsed are the ones built, even if the file is saved
+		// before the engine reads it.
+		req.DockerfileSource = p.Source
+	}
 	if len(req.Tags) == 0 {
 		req.Tags = []string{DefaultTag(p.Base.ContextDir, name)}
 	}
