@@ -1230,8 +1230,8 @@ func (v BuildView) drawErrorBox(width int) []string {
 }
 
 // stepless is the error of a build that failed with no failed step, such
-// as a Dockerfile BuildKit's frontend cannot parse (edited since it was
-// loaded: r sends the file as it is on disk); nil otherwise.
+// as a Dockerfile BuildKit's frontend cannot parse where stagescope's own
+// parse passed; nil otherwise.
 func (v BuildView) stepless() *engine.BuildError {
 	if v.run == nil || v.run.Outcome == nil || v.run.canceled || v.run.Progress.Failed() != nil {
 		return nil
