@@ -135,7 +135,11 @@ func (m *Model) updateFile(msg tea.Msg) (tea.Cmd, bool) {
 		if msg.watcher != m.watcher {
 			return nil, true // a watcher since replaced
 		}
-		return tea.Batch(m.filesChanged(msg.paths), waitFiles(m.watcher)), true
+		cmd := m.filesChanged(msg.paths)
+		if msg.watcher != m.watcher {
+			return cmd, true // replaced: the new watcher has its waiter
+		}
+		return tea.Batch(cmd, waitFiles(m.watcher)), true
 	case watchErrMsg:
 		if msg.watcher != m.watcher {
 			return nil, true

@@ -341,3 +341,38 @@ func TestHundredReloadsLeakNothing(t *testing.T) {
 		t.Errorf("%d open files at the end, %d after the first reloads: a watcher was not closed", end, base)
 	}
 }
+
+// A save of .dockerignore builds (what is sent changed), and its new
+// patterns decide which saves build next.
+func TestDockerignoreSave(t *testing.T) {
+	proj, session, _ := autoProject(t)
+	if err := os.WriteFile(".dockerignore", []byte("*.md\nhellodocker.go\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	m, _ := newModel(t, modelOpts{proj: proj, session: session}, 160, 48)
+	d := newDriver(t, m)
+	_, cmd := m.Update(keyMsg("w"))
+	d.run(cmd)
+	<-m.watcher.Ready()
+	built := func(n int) func() bool {
+		return func() bool { return m.nextID == n && !m.run.running() }
+	}
+	save(t, "hellodocker.go", "package main\n// ignored\n")
+	d.settle(700 * time.Millisecond)
+	if m.nextID != 0 {
+		t.Fatalf("a save of a file .dockerignore leaves out started a build")
+	}
+	save(t, ".dockerignore", "*.md\n")
+	if !d.until(3*time.Second, built(1)) {
+		t.Fatalf("a save of .dockerignore did not build:\n%s", screenText(m))
+	}
+	<-m.watcher.Ready()
+	save(t, "hellodocker.go", "package main\n// sent now\n")
+	if !d.until(3*time.Second, built(2)) {
+		t.Fatalf("a file .dockerignore no longer leaves out did not build:\n%s", screenText(m))
+	}
+	d.settle(500 * time.Millisecond)
+	if m.nextID != 2 {
+		t.Errorf("%d builds, want 2", m.nextID)
+	}
+}
