@@ -42,15 +42,28 @@ func runWatch(ctx context.Context, cmd *cobra.Command, conn *pipeline.Connecting
 	}
 	dockerfile, _ := filepath.Abs(proj.Dockerfile)
 	ignores := watch.IgnoreFiles(dir, proj.Dockerfile)
-	w, err := watch.New(watch.Options{Files: append([]string{dockerfile}, ignores...), Trees: []string{dir}, Skip: wctx.SkipDir})
-	if err != nil {
-		return fmt.Errorf("cannot watch %s: %w", dir, err)
+	// w watches the Dockerfile and the context; a new .dockerignore makes
+	// a new one, which skips the folders it leaves out.
+	var w *watch.Watcher
+	start := func() error {
+		nw, err := watch.New(watch.Options{Files: append([]string{dockerfile}, ignores...), Trees: []string{dir}, Skip: wctx.SkipDir})
+		if err != nil {
+			return fmt.Errorf("cannot watch %s: %w", dir, err)
+		}
+		if w != nil {
+			w.Close()
+		}
+		w = nw
+		<-w.Ready()
+		if n, all := w.Dirs(); !all {
+			fmt.Fprintf(stderr, "stagescope: the context has more than %d folders: only the first %d are watched, and saves deeper in it start no build\n", n, n)
+		}
+		return nil
 	}
-	defer w.Close()
-	<-w.Ready()
-	if n, all := w.Dirs(); !all {
-		fmt.Fprintf(stderr, "stagescope: the context has more than %d folders: only the first %d are watched, and saves deeper in it start no build\n", n, n)
+	if err := start(); err != nil {
+		return err
 	}
+	defer func() { w.Close() }()
 	fmt.Fprintf(stderr, "watching %s and the files the target copies from %s; Ctrl-C ends\n", proj.Dockerfile, dir)
 
 	var prev *buildgraph.TargetResult
@@ -64,6 +77,9 @@ func runWatch(ctx context.Context, cmd *cobra.Command, conn *pipeline.Connecting
 			if slices.Contains(paths, f) {
 				if c, err := watch.ReadContext(dir, proj.Dockerfile); err == nil {
 					wctx = c
+					if err := start(); err != nil {
+						fmt.Fprintf(stderr, "stagescope: %s; saves are no longer followed\n", clean(err.Error()))
+					}
 				}
 				return true
 			}
@@ -123,7 +139,7 @@ func runWatch(ctx context.Context, cmd *cobra.Command, conn *pipeline.Connecting
 			continue
 		}
 		plan.Request.Keep = true // measured on a buildkitd
-		res, canceled, err := watchBuild(ctx, sess, proj, plan, store, w, triggers)
+		res, canceled, err := watchBuild(ctx, sess, proj, plan, store, func() *watch.Watcher { return w }, triggers)
 		if err != nil {
 			return err
 		}
@@ -151,7 +167,7 @@ type watchResult struct {
 
 // watchBuild runs one build, canceling it when a change calls for
 // another (canceled is then true). err is set only for Ctrl-C.
-func watchBuild(ctx context.Context, sess pipeline.Session, proj *pipeline.Project, plan *pipeline.Plan, store *history.Store, w *watch.Watcher, triggers func([]string) bool) (res watchResult, canceled bool, err error) {
+func watchBuild(ctx context.Context, sess pipeline.Session, proj *pipeline.Project, plan *pipeline.Plan, store *history.Store, watcher func() *watch.Watcher, triggers func([]string) bool) (res watchResult, canceled bool, err error) {
 	bctx, cancel := context.WithCancel(ctx)
 	defer cancel()
 	run := pipeline.Start(bctx, sess, proj, []*pipeline.Plan{plan}, pipeline.Options{Measure: true, History: store})
@@ -174,7 +190,7 @@ func watchBuild(ctx context.Context, sess pipeline.Session, proj *pipeline.Proje
 				return r, true, nil
 			}
 			return r, false, nil
-		case paths, ok := <-w.Changes():
+		case paths, ok := <-watcher().Changes():
 			if ok && triggers(paths) && !canceled {
 				canceled = true
 				cancel()

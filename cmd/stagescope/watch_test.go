@@ -36,7 +36,7 @@ func (l *lockedBuffer) String() string {
 // file the COPY reads within 300 ms is one build that says how the size
 // changed; a file .dockerignore leaves out and a file no COPY reads start
 // none; a Dockerfile that does not parse is one line, and the next good
-// save builds; Ctrl-C ends it with 130.
+// save builds; so does a save of .dockerignore; Ctrl-C ends it with 130.
 func TestWatchBuilds(t *testing.T) {
 	if testing.Short() {
 		t.Skip("engine test")
@@ -112,6 +112,12 @@ func TestWatchBuilds(t *testing.T) {
 	waitLines(4, time.Minute)
 	if l := lines()[3]; !strings.Contains(l, "app built · ") {
 		t.Errorf("fourth line %q", l)
+	}
+	// A new .dockerignore changes what is sent: it builds.
+	write(".dockerignore", "ignored.txt\nother.txt\n")
+	waitLines(5, time.Minute)
+	if l := lines()[4]; !strings.Contains(l, "app built · ") {
+		t.Errorf("fifth line %q", l)
 	}
 	t.Logf("stdout:\n%s", stdout.String())
 	cmd.Process.Signal(syscall.SIGINT)
