@@ -376,3 +376,24 @@ func TestDockerignoreSave(t *testing.T) {
 		t.Errorf("%d builds, want 2", m.nextID)
 	}
 }
+
+// A save keeps the build on screen, with the lines it was built from;
+// the graph shows the file as saved.
+func TestBuildStaysAfterSave(t *testing.T) {
+	proj := loadedProject(t, "failing", "busybox")
+	m, d := followModel(t, proj, modelOpts{session: failingSession(t)}, 160, 48)
+	press(t, m, "enter")
+	drain(t, m, -1)
+	src := read(t, proj.Dockerfile)
+	save(t, proj.Dockerfile, strings.Replace(src, `RUN echo "about to fail"`, `RUN echo "about to fial"`, 1))
+	if !d.until(2*time.Second, func() bool { return m.opts.Project != proj }) {
+		t.Fatal("the save was not read")
+	}
+	if got := screenText(m); !strings.Contains(got, `6 │ RUN echo "about to fail"`) {
+		t.Errorf("the build screen does not keep the lines built:\n%s", got)
+	}
+	press(t, m, "esc")
+	if got := screenText(m); !strings.Contains(got, "about to fial") {
+		t.Errorf("the graph does not show the file saved:\n%s", got)
+	}
+}
