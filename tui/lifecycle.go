@@ -83,6 +83,12 @@ func (m *Model) updateBuild(msg tea.Msg) (tea.Cmd, bool) {
 			return nil, true // a superseded build
 		}
 		return m.buildEvents(msg.events), true
+	case deltaMsg:
+		// Unless another build started, or another notice came since.
+		if m.run != nil && msg.id == m.run.id && msg.line != "" && strings.HasPrefix(m.notice, "Built ") {
+			m.setNotice(msg.line, false)
+		}
+		return nil, true
 	case tickMsg:
 		if m.run == nil || msg.id != m.run.id || !m.run.running() {
 			return nil, true
@@ -265,8 +271,7 @@ func (m *Model) buildEvents(events []pipeline.Event) tea.Cmd {
 			}
 			updated = true
 		case pipeline.Done:
-			m.finished()
-			return nil
+			return m.finished()
 		}
 	}
 	if updated {
@@ -276,8 +281,10 @@ func (m *Model) buildEvents(events []pipeline.Event) tea.Cmd {
 	return waitEvents(r.id, r.Events())
 }
 
-// finished takes the current build's outcome in.
-func (m *Model) finished() {
+// finished takes the current build's outcome in. The command it returns
+// finds the previous build of the target in the records, for the delta
+// line.
+func (m *Model) finished() (delta tea.Cmd) {
 	r := m.run
 	o := r.Outcome
 	for _, err := range o.Errs {
@@ -317,9 +324,7 @@ func (m *Model) finished() {
 			msg += ": " + strings.Join(sizes, ", ")
 		}
 		m.setNotice(msg+". Press c to compare.", false)
-		if delta := deltaLine(prevs, r); delta != "" {
-			m.setNotice(delta, false)
-		}
+		delta = m.delta(prevs, r)
 	case r.canceled || errors.Is(err, context.Canceled):
 		m.setNotice("The build was canceled.", true)
 	case errors.As(err, &lost):
@@ -357,6 +362,7 @@ func (m *Model) finished() {
 		focus = o.Results[0].Target
 	}
 	m.refreshCompare(focus)
+	return delta
 }
 
 func (m *Model) addResult(res buildgraph.TargetResult) {

@@ -151,6 +151,12 @@ func runWatch(ctx context.Context, cmd *cobra.Command, conn *pipeline.Connecting
 			n = 0 // build now, without waiting for another save
 			continue
 		}
+		if prev == nil {
+			// The first build compares with the newest the records hold.
+			if p, ok := pipeline.PreviousBuild(store, res.record); ok {
+				prev = &p
+			}
+		}
 		fmt.Fprintf(out, "%s %s\n", stamp(), summaryLine(prev, res.TargetResult, res.steps))
 		if res.Error == "" && res.Size != nil {
 			kept := res.TargetResult
@@ -162,7 +168,8 @@ func runWatch(ctx context.Context, cmd *cobra.Command, conn *pipeline.Connecting
 // watchResult is a finished build's result and the steps it ran.
 type watchResult struct {
 	buildgraph.TargetResult
-	steps []*buildgraph.Step
+	steps  []*buildgraph.Step
+	record *history.Record // nil when it was not recorded
 }
 
 // watchBuild runs one build, canceling it when a change calls for
@@ -186,6 +193,9 @@ func watchBuild(ctx context.Context, sess pipeline.Session, proj *pipeline.Proje
 				return watchResult{TargetResult: buildgraph.TargetResult{Target: plan.Target, Error: "the build ended without an outcome"}}, false, nil
 			}
 			r := watchResult{TargetResult: o.Results[0], steps: run.Progress.Steps()}
+			if len(o.Records) == 1 {
+				r.record = o.Records[0]
+			}
 			if canceled {
 				return r, true, nil
 			}
