@@ -145,7 +145,10 @@ func (m *Model) updateFile(msg tea.Msg) (tea.Cmd, bool) {
 			return nil, true
 		}
 		m.setNotice("Watching the files: "+buildgraph.FirstLine(msg.err.Error()), true)
-		return waitFiles(m.watcher), true
+		// Events may have been lost (the kernel's queue overflowed): the
+		// Dockerfile is read again in case it changed.
+		abs, _ := filepath.Abs(m.opts.Project.Dockerfile)
+		return tea.Batch(m.filesChanged([]string{abs}), waitFiles(m.watcher)), true
 	case autoBuildMsg:
 		if msg.gen != m.autoGen || !m.auto || m.fileErr != nil {
 			return nil, true

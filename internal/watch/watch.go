@@ -15,12 +15,14 @@ package watch
 
 import (
 	"errors"
+	"fmt"
 	"io/fs"
 	"os"
 	"path/filepath"
 	"slices"
 	"strings"
 	"sync"
+	"syscall"
 	"time"
 
 	"github.com/fsnotify/fsnotify"
@@ -184,6 +186,15 @@ func (w *Watcher) addTree(dir string) {
 		}
 		w.mu.Unlock()
 		if err := w.watch(d); err != nil {
+			if errors.Is(err, syscall.ENOSPC) {
+				// The kernel's limit of watches per user is reached.
+				w.mu.Lock()
+				w.full = false
+				n := len(w.dirs)
+				w.mu.Unlock()
+				w.report(fmt.Errorf("the system's limit of inotify watches (fs.inotify.max_user_watches) was reached after %d folders of %s; changes deeper are not seen", n, dir))
+				return
+			}
 			if !errors.Is(err, fs.ErrNotExist) {
 				w.report(err)
 			}
