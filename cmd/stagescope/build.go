@@ -116,6 +116,9 @@ start no build. Ctrl-C ends it (exit code 130).
 				if metadataFile != "" {
 					return usagef("--metadata-file and --watch: a file per build would be overwritten; give one of them")
 				}
+				if progress != "" {
+					return usagef("--progress and --watch: build --watch prints one line per build, not BuildKit's progress; give one of them")
+				}
 				return runWatch(cmd.Context(), cmd, conn, proj, f.target, f.tags)
 			}
 			return runBuild(cmd.Context(), cmd, conn, proj, p, mode, metadataFile)
@@ -123,7 +126,7 @@ start no build. Ctrl-C ends it (exit code 130).
 	}
 	f.register(cmd, true)
 	cmd.Flags().StringVar(&metadataFile, "metadata-file", "", "write the exporter's response (image digest, name…) as JSON to `FILE`")
-	cmd.Flags().StringVar(&progress, "progress", "", "progress output: "+progressModes+" (default $BUILDKIT_PROGRESS, else auto; not with --watch)")
+	cmd.Flags().StringVar(&progress, "progress", "", "progress output: "+progressModes+" (default $BUILDKIT_PROGRESS, else auto; not with --watch, which prints one line per build)")
 	cmd.Flags().BoolVarP(&watching, "watch", "w", false, "build again on every save of the Dockerfile, its .dockerignore or a file the target's COPY and ADD read, printing one line per build (target, time, size, what changed); Ctrl-C ends")
 	return cmd
 }
