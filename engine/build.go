@@ -27,6 +27,11 @@ type BuildRequest struct {
 	ContextDir string
 	// Dockerfile is the Dockerfile's path (default ContextDir/Dockerfile).
 	Dockerfile string
+	// DockerfileSource, when set, is sent as the Dockerfile instead of
+	// what the file holds when the build starts: the bytes that were
+	// parsed and shown are the ones built, even if the file is saved in
+	// between. <Dockerfile>.dockerignore is still read from beside it.
+	DockerfileSource []byte
 	// Target is the stage to build; empty builds the last stage.
 	Target string
 	// BuildArgs are --build-arg values.
@@ -141,22 +146,65 @@ func (r BuildRequest) DockerfilePath() string {
 
 // solveOpt turns a request into the frontend attributes and local mounts the
 // Dockerfile frontend expects (the same keys buildx and buildctl send).
-func solveOpt(req BuildRequest) (client.SolveOpt, error) {
+// The returned function removes what it made (a folder holding
+// DockerfileSource) once the solve is done.
+func solveOpt(req BuildRequest) (client.SolveOpt, func(), error) {
+	done := func() {}
 	ctxFS, err := dirFS("build context", req.ContextDir)
 	if err != nil {
-		return client.SolveOpt{}, err
+		return client.SolveOpt{}, done, err
 	}
 	df := req.DockerfilePath()
-	if st, err := os.Stat(df); err != nil || st.IsDir() {
-		if err == nil {
-			return client.SolveOpt{}, &InputError{Msg: fmt.Sprintf("Dockerfile %s is a directory", df)}
+	if req.DockerfileSource == nil {
+		if st, err := os.Stat(df); err != nil || st.IsDir() {
+			if err == nil {
+				return client.SolveOpt{}, done, &InputError{Msg: fmt.Sprintf("Dockerfile %s is a directory", df)}
+			}
+			return client.SolveOpt{}, done, &InputError{Msg: fmt.Sprintf("cannot read Dockerfile %s: %s", df, errors.Unwrap(err))}
 		}
-		return client.SolveOpt{}, &InputError{Msg: fmt.Sprintf("cannot read Dockerfile %s: %s", df, errors.Unwrap(err))}
 	}
-	dfFS, err := dirFS("Dockerfile folder", filepath.Dir(df))
+	dfDir := filepath.Dir(df)
+	if req.DockerfileSource != nil {
+		if dfDir, err = dockerfileDir(df, req.DockerfileSource); err != nil {
+			return client.SolveOpt{}, done, err
+		}
+		done = func() { os.RemoveAll(dfDir) }
+	}
+	dfFS, err := dirFS("Dockerfile folder", dfDir)
 	if err != nil {
-		return client.SolveOpt{}, err
+		done()
+		return client.SolveOpt{}, func() {}, err
 	}
+	opt, err := solveAttrs(req, df, ctxFS, dfFS)
+	if err != nil {
+		done()
+		return opt, func() {}, err
+	}
+	return opt, done, nil
+}
+
+// dockerfileDir makes a folder holding src under the Dockerfile's name,
+// with the <Dockerfile>.dockerignore beside it if there is one.
+func dockerfileDir(df string, src []byte) (string, error) {
+	dir, err := os.MkdirTemp("", "stagescope-dockerfile-")
+	if err != nil {
+		return "", &InputError{Msg: fmt.Sprintf("cannot write the Dockerfile to send: %v", err)}
+	}
+	name := filepath.Base(df)
+	err = os.WriteFile(filepath.Join(dir, name), src, 0o644)
+	if ignore, rerr := os.ReadFile(df + ".dockerignore"); err == nil && rerr == nil {
+		err = os.WriteFile(filepath.Join(dir, name+".dockerignore"), ignore, 0o644)
+	}
+	if err != nil {
+		os.RemoveAll(dir)
+		return "", &InputError{Msg: fmt.Sprintf("cannot write the Dockerfile to send: %v", err)}
+	}
+	return dir, nil
+}
+
+// solveAttrs is the rest of solveOpt: the frontend's attributes, the
+// named contexts and the session's attachables.
+func solveAttrs(req BuildRequest, df string, ctxFS, dfFS fsutil.FS) (client.SolveOpt, error) {
 	attrs := map[string]string{"filename": filepath.Base(df)}
 	if req.Target != "" {
 		attrs["target"] = req.Target
@@ -258,7 +306,8 @@ func (e *Engine) build(ctx context.Context, req BuildRequest, status chan *clien
 			panic(r)
 		}
 	}()
-	opt, err := solveOpt(req)
+	opt, cleanup, err := solveOpt(req)
+	defer cleanup()
 	if shared != nil {
 		opt.SharedSession, opt.SessionPreInitialized = shared, true
 	}

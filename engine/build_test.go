@@ -280,3 +280,25 @@ func buildLogs(e *engine.Engine, req engine.BuildRequest) (string, error) {
 	<-done
 	return logs.String(), err
 }
+
+// DockerfileSource is what is built, not what the file holds; the
+// <Dockerfile>.dockerignore beside the file still applies.
+func TestDockerfileSourceIsBuilt(t *testing.T) {
+	engines(t, func(t *testing.T, e *engine.Engine) {
+		req := project(t, map[string]string{
+			"Dockerfile":              "FROM busybox\nRUN echo the file on disk is not built && exit 1\n",
+			"Dockerfile.dockerignore": "ignored.txt\n",
+			"kept.txt":                "kept",
+			"ignored.txt":             "must not reach the build",
+		})
+		req.DockerfileSource = []byte("FROM busybox\nCOPY . /ctx\nRUN test -f /ctx/kept.txt && test ! -e /ctx/ignored.txt\n")
+		tmp := t.TempDir()
+		t.Setenv("TMPDIR", tmp) // where the folder holding the source is made
+		if _, err := e.Build(context.Background(), req, nil); err != nil {
+			t.Fatalf("the source given was not built: %v", err)
+		}
+		if left, _ := filepath.Glob(filepath.Join(tmp, "stagescope-dockerfile-*")); len(left) > 0 {
+			t.Errorf("%s left behind", left)
+		}
+	})
+}

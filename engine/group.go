@@ -50,16 +50,19 @@ func (e *Engine) BuildAll(ctx context.Context, reqs []BuildRequest, status []cha
 	for _, g := range groups {
 		sub := make([]BuildRequest, len(g))
 		var ch []chan *client.SolveStatus
-		keys := map[string]string{} // Dockerfile folder → its mount
+		// A mount per Dockerfile: each is sent as the bytes its project
+		// parsed, in a folder of its own (solveOpt), so two Dockerfiles of
+		// one folder are two mounts.
+		keys := map[string]string{} // Dockerfile → its mount
 		for j, i := range g {
 			sub[j] = reqs[i]
-			dir := absPath(filepath.Dir(reqs[i].DockerfilePath()))
-			k, ok := keys[dir]
+			df := absPath(reqs[i].DockerfilePath())
+			k, ok := keys[df]
 			if !ok {
 				if len(keys) > 0 {
 					k = fmt.Sprintf("dockerfile-%d", len(keys))
 				}
-				keys[dir] = k
+				keys[df] = k
 			}
 			sub[j].dockerfileKey = k
 			if i < len(status) {
@@ -129,14 +132,20 @@ func (e *Engine) buildShared(ctx context.Context, reqs []BuildRequest, status []
 	if len(reqs) == 0 {
 		return results, errs
 	}
-	opt, err := solveOpt(reqs[0])
+	opt, cleanup, err := solveOpt(reqs[0])
+	defer cleanup()
 	for _, req := range reqs[1:] {
-		// The mounts of the other Dockerfiles' folders.
+		// The mounts of the other Dockerfiles.
 		if err != nil {
 			break
 		}
-		var more client.SolveOpt
-		if more, err = solveOpt(req); err == nil {
+		var (
+			more client.SolveOpt
+			done func()
+		)
+		more, done, err = solveOpt(req)
+		defer done()
+		if err == nil {
 			for name, fs := range more.LocalMounts {
 				if _, ok := opt.LocalMounts[name]; !ok {
 					opt.LocalMounts[name] = fs

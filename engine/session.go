@@ -171,6 +171,7 @@ func (d destinations) remove() {
 // paths, named contexts, secrets and SSH specs. Commands call it before
 // connecting, so bad input is reported as such even with no engine running.
 func Check(req BuildRequest) error {
-	_, err := solveOpt(req)
+	_, cleanup, err := solveOpt(req)
+	cleanup()
 	return err
 }

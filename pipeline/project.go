@@ -9,6 +9,7 @@
 package pipeline
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"fmt"
@@ -80,6 +81,10 @@ type Project struct {
 	// Stage the index of the one stage it builds; Bake is nil otherwise.
 	Bake  *bake.Target
 	Stage int
+
+	// onDisk: the Dockerfile was read from its file by Load, and Reload
+	// reads it again. A Project made of bytes has no file to follow.
+	onDisk bool
 }
 
 // Load checks the context folder and every input, reads and parses the
@@ -98,7 +103,7 @@ func Load(in Input) (*Project, error) {
 	if file == "" {
 		file = filepath.Join(dir, "Dockerfile")
 	}
-	p := &Project{Dockerfile: file, AllowWide: in.AllowWide}
+	p := &Project{Dockerfile: file, AllowWide: in.AllowWide, onDisk: true}
 	var err error
 	if p.Source, err = ReadDockerfile(file); err != nil {
 		return nil, err
@@ -125,6 +130,43 @@ func Load(in Input) (*Project, error) {
 	p.BuilderPair = buildgraph.FindBuilderPair(p.Dockerfile, isFile)
 	return p, nil
 }
+
+// Reload reads the Dockerfile again. It returns p itself when the bytes
+// are the ones p holds (or p was not read from a file), else a new Project
+// with the same context and settings, the new bytes and their graph,
+// unlinted. A Dockerfile that no longer parses is a *buildgraph.Error
+// (file:line), one that cannot be read an *InputError; p stays as it was.
+func (p *Project) Reload() (*Project, error) {
+	if !p.onDisk {
+		return p, nil
+	}
+	src, err := ReadDockerfile(p.Dockerfile)
+	if err != nil {
+		return nil, err
+	}
+	return p.WithSource(src)
+}
+
+// WithSource is p with the Dockerfile's bytes src: p itself when they are
+// p's, else a new Project parsed from them (see Reload).
+func (p *Project) WithSource(src []byte) (*Project, error) {
+	if bytes.Equal(src, p.Source) {
+		return p, nil
+	}
+	q := *p
+	q.Source = src
+	g, err := q.parse("")
+	if err != nil {
+		return nil, err
+	}
+	q.Graph = g
+	q.BuilderPair = buildgraph.FindBuilderPair(q.Dockerfile, isFile)
+	return &q, nil
+}
+
+// Follows reports whether the project was read from a file that Reload
+// reads again.
+func (p *Project) Follows() bool { return p.onDisk }
 
 // isFile reports whether path names a regular file.
 func isFile(path string) bool {
@@ -185,6 +227,11 @@ func (p *Project) Plan(target string, tags []string) (*Plan, error) {
 	req := p.Base
 	req.Target = send
 	req.Tags = tags
+	if p.onDisk {
+		// The bytes parsed are the ones built, even if the file is saved
+		// before the engine reads it.
+		req.DockerfileSource = p.Source
+	}
 	if len(req.Tags) == 0 {
 		req.Tags = []string{DefaultTag(p.Base.ContextDir, name)}
 		if p.Name != "" {

@@ -31,6 +31,9 @@ const batchWindow = time.Second / 25
 // outcome); the rest is what the UI adds to it.
 type buildRun struct {
 	*pipeline.Run
+	// project is the Dockerfile as it was built: the build screen shows
+	// its lines, whatever the file holds since.
+	project *pipeline.Project
 	id      int
 	targets []string // BuildKit's names of the targets
 	noCache bool

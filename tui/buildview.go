@@ -206,10 +206,8 @@ func (v *BuildView) SetMessage(msg string) { v.message = msg }
 // SetRun shows a new build.
 func (v *BuildView) SetRun(r *buildRun) {
 	v.run = r
-	if r != nil && r.Run != nil && r.Project != nil && r.Project.Graph != v.g {
-		// A build of another of several Dockerfiles: its stages, and its
-		// lines around a failure.
-		v.g, v.source = r.Project.Graph, buildgraph.SourceLines(r.Project.Source)
+	if r != nil && r.project != nil {
+		v.g, v.source = r.project.Graph, buildgraph.SourceLines(r.project.Source)
 	}
 	v.message = ""
 	v.focus, v.pinned, v.offset = "", false, 0
@@ -1235,8 +1233,8 @@ func (v BuildView) drawErrorBox(width int) []string {
 }
 
 // stepless is the error of a build that failed with no failed step, such
-// as a Dockerfile BuildKit's frontend cannot parse (edited since it was
-// loaded: r sends the file as it is on disk); nil otherwise.
+// as a Dockerfile BuildKit's frontend cannot parse where stagescope's own
+// parse passed; nil otherwise.
 func (v BuildView) stepless() *engine.BuildError {
 	if v.run == nil || v.run.Outcome == nil || v.run.canceled || v.run.Progress.Failed() != nil {
 		return nil

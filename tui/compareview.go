@@ -176,6 +176,9 @@ func (v *CompareView) Update(msg tea.Msg) (Screen, tea.Cmd) {
 	case buildStateMsg:
 		v.run, v.frame = r.run, r.frame
 		return v, nil
+	case projectMsg:
+		v.g = r.project.Graph
+		return v, nil
 	}
 	k, ok := msg.(tea.KeyPressMsg)
 	if !ok {

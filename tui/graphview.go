@@ -101,6 +101,31 @@ func newGraphScreen(opts Options, s Styles) Screen {
 // Title names the screen.
 func (v GraphView) Title() string { return graphTitle }
 
+// SetGraph shows the Dockerfile as it is now: the focus stays on the stage
+// of the same name (the unnamed last stage stays last), the filter and
+// the layout mode stay, a selected edge and "only this target" end.
+func (v *GraphView) SetGraph(g *buildgraph.Graph, source []byte, pair buildgraph.BuilderPair) {
+	name, last := "", false
+	if f := v.Focused(); f != nil {
+		name, last = f.Name, f.Index == len(v.g.Stages)-1 && !f.Named
+	}
+	v.g = g
+	v.source = nil
+	if len(source) > 0 {
+		v.source = strings.Split(strings.ReplaceAll(string(source), "\r\n", "\n"), "\n")
+	}
+	v.explain.g, v.explain.pair = g, pair
+	v.only, v.onlyStages, v.edge = -1, nil, -1
+	v.shown, v.cursor = v.shown[:0], -1
+	v.closureStage, v.layout = -1, dagLayout{}
+	v.applyFilter()
+	v.cursor = len(v.shown) - 1
+	if st, ok := g.Stage(name); ok && name != "" && !last {
+		v.focusShown(st.Index)
+	}
+	v.refresh()
+}
+
 // KeyMap is the graph's key map, for help.
 func (v GraphView) KeyMap() GraphKeyMap { return v.keys }
 
@@ -236,7 +261,9 @@ func (v *GraphView) SetBuild(r *buildRun, sizes map[int]int64, frame string) {
 	v.run, v.sizes, v.frame = r, sizes, frame
 	v.explain.SetMeasured(sizes, v.results)
 	v.progress = nil
-	if r != nil {
+	// The states of a build of other bytes than the graph's would land on
+	// the wrong stages and lines.
+	if r != nil && (r.project == nil || r.project.Graph == v.g) {
 		v.progress = r.Progress
 	}
 }
@@ -385,8 +412,12 @@ func (v GraphView) bodyHeight() int {
 
 // Update handles keys of the graph screen, and the build state.
 func (v *GraphView) Update(msg tea.Msg) (Screen, tea.Cmd) {
-	if msg, ok := msg.(buildStateMsg); ok {
+	switch msg := msg.(type) {
+	case buildStateMsg:
 		v.syncBuild(msg)
+		return v, nil
+	case projectMsg:
+		v.SetGraph(msg.project.Graph, msg.project.Source, msg.project.BuilderPair)
 		return v, nil
 	}
 	k, ok := msg.(tea.KeyPressMsg)

@@ -7,6 +7,7 @@ import "charm.land/bubbles/v2/key"
 type GlobalKeyMap struct {
 	BuildAll  key.Binding
 	NoCache   key.Binding
+	Watch     key.Binding
 	Cancel    key.Binding
 	Back      key.Binding
 	Help      key.Binding
@@ -19,6 +20,7 @@ func DefaultGlobalKeyMap() GlobalKeyMap {
 	return GlobalKeyMap{
 		BuildAll:  key.NewBinding(key.WithKeys("a"), key.WithHelp("a", "build all targets")),
 		NoCache:   key.NewBinding(key.WithKeys("n"), key.WithHelp("n", "toggle no-cache")),
+		Watch:     key.NewBinding(key.WithKeys("w"), key.WithHelp("w", "toggle auto-rebuild")),
 		Cancel:    key.NewBinding(key.WithKeys("x"), key.WithHelp("x", "cancel build")),
 		Back:      key.NewBinding(key.WithKeys("esc"), key.WithHelp("esc", "back")),
 		Help:      key.NewBinding(key.WithKeys("?"), key.WithHelp("?", "help")),
@@ -32,7 +34,7 @@ func (k GlobalKeyMap) short() []key.Binding {
 }
 
 func (k GlobalKeyMap) full() []key.Binding {
-	return []key.Binding{k.BuildAll, k.NoCache, k.Cancel, k.Back, k.Help, k.Quit, k.Interrupt}
+	return []key.Binding{k.BuildAll, k.NoCache, k.Watch, k.Cancel, k.Back, k.Help, k.Quit, k.Interrupt}
 }
 
 // GraphKeyMap are the keys of the graph screen.

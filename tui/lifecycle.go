@@ -83,6 +83,12 @@ func (m *Model) updateBuild(msg tea.Msg) (tea.Cmd, bool) {
 			return nil, true // a superseded build
 		}
 		return m.buildEvents(msg.events), true
+	case deltaMsg:
+		// Unless another build started, or another notice came since.
+		if m.run != nil && msg.id == m.run.id && msg.line != "" && strings.HasPrefix(m.notice, "Built ") {
+			m.setNotice(msg.line, false)
+		}
+		return nil, true
 	case tickMsg:
 		if m.run == nil || msg.id != m.run.id || !m.run.running() {
 			return nil, true
@@ -108,6 +114,7 @@ func (m *Model) shutdown() {
 		return
 	}
 	m.closed = true
+	m.stopFollowing()
 	m.run.stop()
 	if m.run != nil {
 		m.run.spill.close()
@@ -159,8 +166,18 @@ func noEngineMessage(err error) string {
 }
 
 // startBuild builds targets (target arguments: names, "" for the last
-// stage), canceling a build that runs.
+// stage), canceling a build that runs. The Dockerfile is read again first:
+// the build sends the file as it is on disk, and the screens show what was
+// built.
 func (m *Model) startBuild(targets []string) tea.Cmd {
+	lint, ok := m.reread()
+	if !ok {
+		return nil
+	}
+	return tea.Batch(lint, m.startPlanned(targets))
+}
+
+func (m *Model) startPlanned(targets []string) tea.Cmd {
 	for _, t := range targets {
 		tp, tt := m.opts.resolveTarget(t)
 		g := tp.Graph
@@ -230,7 +247,11 @@ func (m *Model) startBuild(targets []string) tea.Cmd {
 		m.run.spill.close()
 	}
 	m.nextID++
-	r := &buildRun{id: m.nextID, noCache: m.noCache, started: m.now()}
+	built := p
+	if plans[0].Project != nil {
+		built = plans[0].Project // b on a row of another of several Dockerfiles
+	}
+	r := &buildRun{id: m.nextID, project: built, noCache: m.noCache, started: m.now()}
 	r.spill = newLogSpill(r.id)
 	for _, pl := range plans {
 		r.targets = append(r.targets, pl.Label())
@@ -269,8 +290,8 @@ func (m *Model) buildEvents(events []pipeline.Event) tea.Cmd {
 			}
 			updated = true
 		case pipeline.Done:
-			m.finished()
-			return recordedCmd(r.Outcome, m.notice)
+			delta := m.finished()
+			return tea.Batch(delta, recordedCmd(r.Outcome, m.notice))
 		}
 	}
 	if updated {
@@ -280,8 +301,10 @@ func (m *Model) buildEvents(events []pipeline.Event) tea.Cmd {
 	return waitEvents(r.id, r.Events())
 }
 
-// finished takes the current build's outcome in.
-func (m *Model) finished() {
+// finished takes the current build's outcome in. The command it returns
+// finds the previous build of the target in the records, for the delta
+// line.
+func (m *Model) finished() (delta tea.Cmd) {
 	r := m.run
 	o := r.Outcome
 	for _, err := range o.Errs {
@@ -292,6 +315,7 @@ func (m *Model) finished() {
 	}
 	m.keys.Cancel.SetEnabled(false)
 	m.interrupted = false
+	prevs := append([]buildgraph.TargetResult(nil), m.results...)
 	for _, res := range o.Results {
 		if res.Error != "" && r.canceled {
 			continue // a canceled build tells nothing about sizes
@@ -320,6 +344,7 @@ func (m *Model) finished() {
 			msg += ": " + strings.Join(sizes, ", ")
 		}
 		m.setNotice(msg+". Press c to compare.", false)
+		delta = m.delta(prevs, r)
 	case r.canceled || errors.Is(err, context.Canceled):
 		m.setNotice("The build was canceled.", true)
 	case errors.As(err, &lost):
@@ -354,6 +379,7 @@ func (m *Model) finished() {
 		focus = o.Results[0].Label()
 	}
 	m.refreshCompare(focus)
+	return delta
 }
 
 func (m *Model) addResult(res buildgraph.TargetResult) {

@@ -46,11 +46,13 @@ type Model struct {
 	firstFrame chan struct{} // closed when View first draws the screen
 
 	lifecycle
+	following
 }
 
 // lintedMsg carries the linter's findings on a graph parsed without them:
 // the graph is drawn first and its lint marks appear when done.
 type lintedMsg struct {
+	graph    *buildgraph.Graph // the graph linted
 	warnings []buildgraph.Warning
 	err      *buildgraph.Error
 }
@@ -70,6 +72,7 @@ func New(opts Options) *Model {
 		now:        opts.Now,
 		lifecycle:  lifecycle{ctx: ctx, cancel: cancel, noCache: opts.NoCache, crash: &crashBox{}},
 		firstFrame: make(chan struct{}),
+		following:  following{auto: opts.Watch},
 	}
 	m.help.Styles = styles.Help
 	for _, newScreen := range screens {
@@ -101,9 +104,10 @@ func (m *Model) Init() tea.Cmd {
 				}
 			}
 			warnings, err := g.Lint() // reads g only; the findings are set in Update
-			return lintedMsg{warnings: warnings, err: err}
+			return lintedMsg{graph: g, warnings: warnings, err: err}
 		})
 	}
+	cmds = append(cmds, m.startFollowing())
 	if h := m.opts.History; h != nil {
 		file := m.opts.Project.Dockerfile
 		cmds = append(cmds, func() tea.Msg {
@@ -134,6 +138,9 @@ func (m *Model) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 		return m.handleKey(msg)
 	case lintedMsg:
 		g := m.opts.Project.Graph
+		if msg.graph != nil {
+			g = msg.graph // the Dockerfile may have changed since
+		}
 		g.Warnings, g.LintError = msg.warnings, msg.err
 		m.broadcast(msg)
 		return m, nil
@@ -155,6 +162,9 @@ func (m *Model) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 		return m, nil
 	}
 	if cmd, ok := m.updateBuild(msg); ok {
+		return m, cmd
+	}
+	if cmd, ok := m.updateFile(msg); ok {
 		return m, cmd
 	}
 	return m, m.updateFocused(msg)
@@ -249,6 +259,8 @@ func (m *Model) handleKey(k tea.KeyPressMsg) (tea.Model, tea.Cmd) {
 		return m, nil
 	case key.Matches(k, m.keys.BuildAll):
 		return m, m.startBuild(m.opts.allTargets())
+	case key.Matches(k, m.keys.Watch):
+		return m, m.toggleAuto()
 	case key.Matches(k, m.keys.NoCache):
 		m.noCache = !m.noCache
 		if m.noCache {
@@ -326,16 +338,16 @@ func (m *Model) render() string {
 
 // headerKey is everything the header shows.
 type headerKey struct {
-	screen                                  int
-	help, noCache, dark, connecting, failed bool
-	width                                   int
-	engine                                  string
+	screen                                        int
+	help, noCache, auto, dark, connecting, failed bool
+	width                                         int
+	engine                                        string
 }
 
 // header draws the header line, or takes its last drawing: it changes only
 // with the screen, the engine or the window.
 func (m *Model) header() string {
-	key := headerKey{screen: m.focus, help: m.showHelp, noCache: m.noCache, dark: m.styles.Dark,
+	key := headerKey{screen: m.focus, help: m.showHelp, noCache: m.noCache, auto: m.auto, dark: m.styles.Dark,
 		connecting: m.connecting, failed: m.connErr != nil, width: m.width}
 	if m.session != nil {
 		key.engine = m.session.Describe()
@@ -348,17 +360,26 @@ func (m *Model) header() string {
 
 func (m *Model) drawHeader() string {
 	s := m.styles
-	left := s.Title.Render(" stagescope ")
-	for i, scr := range m.screens {
-		if i == m.focus && !m.showHelp {
-			left += s.ActiveTab.Render(scr.Title())
-		} else {
-			left += s.Tab.Render(scr.Title())
+	tabs := func(compact bool) string {
+		left := s.Title.Render(" stagescope ")
+		for i, scr := range m.screens {
+			switch {
+			case i == m.focus && !m.showHelp:
+				left += s.ActiveTab.Render(scr.Title())
+			case compact:
+				// A narrow window: the other screens by their initial, so
+				// that the file's name keeps its room.
+				left += s.Tab.Render(string([]rune(scr.Title())[:1]))
+			default:
+				left += s.Tab.Render(scr.Title())
+			}
 		}
+		if m.showHelp {
+			left += s.ActiveTab.Render("Help")
+		}
+		return left
 	}
-	if m.showHelp {
-		left += s.ActiveTab.Render("Help")
-	}
+	left := tabs(false)
 	var eng, short string
 	switch {
 	case m.session != nil:
@@ -378,9 +399,16 @@ func (m *Model) drawHeader() string {
 		eng = s.Warn.Render("no-cache") + "  " + eng
 		short = s.Warn.Render("no-cache") + "  " + short
 	}
+	if m.auto {
+		eng = s.Good.Render("auto-rebuild") + "  " + eng
+		short = s.Good.Render("auto") + "  " + short
+	}
 	// The file name comes first: the engine's address gives way to it,
 	// down to the engine's kind; a long path keeps its end.
 	file := clean(m.opts.filesLabel())
+	if m.width-lipgloss.Width(left)-4-lipgloss.Width(short) < min(lipgloss.Width(file), 24) {
+		left = tabs(true)
+	}
 	room := m.width - lipgloss.Width(left) - 4 // two spaces before the file, one after, one at the end
 	if lipgloss.Width(file)+lipgloss.Width(eng) > room {
 		if w := room - lipgloss.Width(file); w > lipgloss.Width(short)+4 {
@@ -402,6 +430,9 @@ func (m *Model) drawHeader() string {
 // statusLine is the notice, else the focused screen's status.
 func (m *Model) statusLine() string {
 	s := m.styles
+	if bar := m.fileBar(); bar != "" {
+		return bar
+	}
 	if m.notice != "" {
 		st := s.Muted
 		if m.alert {

@@ -53,6 +53,9 @@ type Options struct {
 	Target string
 	// NoCache starts with the build cache disabled.
 	NoCache bool
+	// Watch starts with auto-rebuild on (w toggles it): a save of the
+	// Dockerfile, or of a file the focused target copies, builds it again.
+	Watch bool
 	// Dark says the terminal background is dark; the TUI asks the terminal
 	// and switches when it answers.
 	Dark bool

@@ -96,6 +96,7 @@ func (f *buildFlags) projects(args []string) ([]*pipeline.Project, error) {
 func newBuildCmd() *cobra.Command {
 	var f buildFlags
 	var progress, metadataFile string
+	var watching bool
 	cmd := &cobra.Command{
 		Use:   "build [CONTEXT]",
 		Short: "Build one target of a Dockerfile with live progress",
@@ -107,6 +108,15 @@ stagescope/<context dir>:<target>) unless --output sends it elsewhere. On a
 standalone buildkitd the result stays in the engine's cache unless --output
 or --load export it. Credentials for registries come from the docker config,
 and .dockerignore (or <Dockerfile>.dockerignore) is honoured.
+
+With --watch, build keeps running: a save of the Dockerfile, of its
+.dockerignore or of a file of the context that a COPY or ADD of the target
+reads builds the target again once the saves stop for 300 ms (a build that
+runs is canceled), and each build prints one line on stdout: the target,
+its size and its change since the previous build (by layer), its time and
+the steps that ran. Other files start no build. At most 1000 folders of
+the context are watched; past that, stderr says so and saves deeper in it
+start no build. Ctrl-C ends it (exit code 130).
 
 ` + exitCodesHelp,
 		Example: `  stagescope build examples/hello-multistage --target builder \
@@ -132,12 +142,22 @@ and .dockerignore (or <Dockerfile>.dockerignore) is honoured.
 			if err := proj.CheckWide(cmd.ErrOrStderr(), "--yes"); err != nil {
 				return err
 			}
+			if watching {
+				if metadataFile != "" {
+					return usagef("--metadata-file and --watch: a file per build would be overwritten; give one of them")
+				}
+				if progress != "" {
+					return usagef("--progress and --watch: build --watch prints one line per build, not BuildKit's progress; give one of them")
+				}
+				return runWatch(cmd.Context(), cmd, conn, proj, f.target, f.tags)
+			}
 			return runBuild(cmd.Context(), cmd, conn, proj, p, mode, metadataFile)
 		},
 	}
 	f.register(cmd, true)
 	cmd.Flags().StringVar(&metadataFile, "metadata-file", "", "write the exporter's response (image digest, name…) as JSON to `FILE`")
-	cmd.Flags().StringVar(&progress, "progress", "", "progress output: "+progressModes+" (default $BUILDKIT_PROGRESS, else auto)")
+	cmd.Flags().StringVar(&progress, "progress", "", "progress output: "+progressModes+" (default $BUILDKIT_PROGRESS, else auto; not with --watch, which prints one line per build)")
+	cmd.Flags().BoolVarP(&watching, "watch", "w", false, "build again on every save of the Dockerfile, its .dockerignore or a file the target's COPY and ADD read, printing one line per build (target, time, size, what changed); Ctrl-C ends")
 	return cmd
 }
 

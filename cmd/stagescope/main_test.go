@@ -61,6 +61,8 @@ func TestBadInput(t *testing.T) {
 		{"unknown flag", []string{"build", dir, "--frobnicate"}, exitBadInput, "frobnicate"},
 		{"too many args", []string{"build", dir, dir}, exitBadInput, "at most 1"},
 		{"bad progress", []string{"build", dir, "--progress", "fancy"}, exitBadInput, "--progress"},
+		{"watch with progress", []string{"build", dir, "--watch", "--progress", "plain"}, exitBadInput, "--progress and --watch"},
+		{"watch with metadata file", []string{"build", dir, "--watch", "--metadata-file", filepath.Join(dir, "m.json")}, exitBadInput, "--metadata-file and --watch"},
 		{"unknown addr scheme", []string{"build", dir, "--addr", "foo://bar"}, exitBadInput, "foo"},
 		{"unreachable addr", []string{"build", dir, "--addr", "unix:///nonexistent/buildkitd.sock"}, exitNoEngine, "cannot reach BuildKit at unix:///nonexistent/buildkitd.sock"},
 		{"unreachable docker", []string{"build", dir}, exitNoEngine, "cannot reach Docker"},

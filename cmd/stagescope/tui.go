@@ -17,11 +17,16 @@ import (
 // with the build flags every building command shares.
 func addTUI(root *cobra.Command) {
 	var f buildFlags
+	var watchFlag bool
 	root.Use = "stagescope [CONTEXT...]"
 	root.Long = strings.Replace(root.Long, "Exit codes:", `Without a command, stagescope opens its interactive view of CONTEXT
 (default "."): the stage graph, live builds of the target you pick, their
-logs, the sizes of the images built and the files in them. It needs a
-terminal; in scripts use stagescope graph, build, compare or files.
+logs, the sizes of the images built and the files in them. It follows the
+Dockerfile: a save redraws the graph (a Dockerfile that does not parse
+keeps the last good graph, with the problem in a bar), and with
+auto-rebuild (w, or --watch) a save of the Dockerfile or of a file the
+focused target copies builds it again. It needs a terminal; in scripts use
+stagescope graph, build, compare or files.
 
 Several Dockerfiles open together as compare takes them (several CONTEXT
 folders, a folder of examples, or -f A -f B): the graph, build and timeline
@@ -33,7 +38,7 @@ row of its own (see stagescope compare --help).
 Exit codes:`, 1)
 	root.Args = cobra.ArbitraryArgs // CONTEXT folders, checked by LoadAll
 	root.RunE = func(cmd *cobra.Command, args []string) error {
-		return runTUI(cmd, &f, args)
+		return runTUI(cmd, &f, args, watchFlag)
 	}
 	f.register(root, false)
 	root.Flags().StringVar(&f.target, "target", "", "stage to focus at start (default: the last stage)")
@@ -42,9 +47,10 @@ Exit codes:`, 1)
 	root.Flags().Lookup("bake").NoOptDefVal = bakeLookup
 	_ = root.RegisterFlagCompletionFunc("bake", cobra.FixedCompletions([]cobra.Completion{"hcl", "json"}, cobra.ShellCompDirectiveFilterFileExt))
 	root.ValidArgsFunction = completeBakeArgs(&f.bake)
+	root.Flags().BoolVarP(&watchFlag, "watch", "w", false, "start with auto-rebuild on (w toggles it): a save of the Dockerfile or of a file the focused target copies builds it again")
 }
 
-func runTUI(cmd *cobra.Command, f *buildFlags, args []string) error {
+func runTUI(cmd *cobra.Command, f *buildFlags, args []string, watching bool) error {
 	// The root takes a folder, so a mistyped command arrives as one.
 	bakeSet := cmd.Flags().Changed("bake")
 	if len(args) == 1 && !bakeSet {
@@ -83,6 +89,7 @@ func runTUI(cmd *cobra.Command, f *buildFlags, args []string) error {
 		},
 		Target:  f.target,
 		NoCache: f.noCache,
+		Watch:   watching,
 		Dark:    true,
 	}
 	if len(projs) > 1 || proj.Name != "" {

@@ -1,0 +1,47 @@
+package pipeline
+
+import (
+	"github.com/stagescope/stagescope/buildgraph"
+	"github.com/stagescope/stagescope/internal/history"
+)
+
+// Records is a History that lists its records and reads them whole
+// (internal/history.Store).
+type Records interface {
+	History
+	List(f history.Filter) ([]history.Summary, error)
+	Get(prefix string) (*history.Record, error)
+}
+
+// previousLookback is how many records of a target PreviousBuild reads
+// the summaries of.
+const previousLookback = 20
+
+// PreviousBuild is the newest recorded build of the target before the
+// record rec (the build that just ended) that succeeded and was measured
+// on the same kind of engine, as a result: its size with its layers, its
+// time, its steps. ok is false when h keeps no such record or lists none.
+func PreviousBuild(h History, rec *history.Record) (prev buildgraph.TargetResult, ok bool) {
+	rs, is := h.(Records)
+	if !is || rec == nil {
+		return prev, false
+	}
+	sums, err := rs.List(history.Filter{Dockerfile: rec.Dockerfile, Target: rec.Target, Limit: previousLookback})
+	if err != nil {
+		return prev, false
+	}
+	for _, s := range sums {
+		if s.ID == rec.ID || !s.Time.Before(rec.Time) || s.Engine != rec.Engine.Kind || s.Uncompressed == nil || s.Outcome != history.Succeeded {
+			continue
+		}
+		r, err := rs.Get(s.ID)
+		if err != nil || r.Size == nil {
+			continue
+		}
+		return buildgraph.TargetResult{
+			Target: r.Target, Image: r.Image, Size: r.Size, Duration: r.Duration,
+			StepsCached: r.StepsCached, StepsTotal: r.StepsTotal, Breakdown: r.Breakdown,
+		}, true
+	}
+	return prev, false
+}
