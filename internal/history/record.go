@@ -104,6 +104,14 @@ type Step struct {
 	// (buildgraph.StepState).
 	State string `json:"state"`
 	Error string `json:"error,omitempty"`
+	// Facts are what the step's instruction depends on (text, build
+	// arguments, base, context files), kept to say why it runs in the
+	// next build; absent for vertices of no instruction and in records of
+	// earlier versions.
+	Facts *buildgraph.StepFacts `json:"facts,omitempty"`
+	// Why is why the step ran instead of coming from the cache; absent
+	// for steps that did not run.
+	Why *buildgraph.Reason `json:"why,omitempty"`
 }
 
 // Summary is what a list of records shows of one: kept beside the record
@@ -142,7 +150,7 @@ func (r *Record) Summary() Summary {
 
 // Redacted replaces the value of a build argument whose name looks like a
 // secret's.
-const Redacted = "<redacted>"
+const Redacted = buildgraph.Redacted
 
 // secretName matches build argument names that look like they hold a
 // secret. It errs on the side of redacting.
