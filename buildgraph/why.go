@@ -87,6 +87,11 @@ type Reason struct {
 	// Note says in one sentence what the kind alone does not: why a base
 	// counts as changed in every build, why a step is unknown.
 	Note string `json:"note,omitempty"`
+	// Maybe is set on a prediction (Predict) that may not come true: the
+	// step copies or mounts from a stage that will run, and BuildKit runs
+	// it only if the files it reads from there differ (it compares their
+	// content), or it follows such a step.
+	Maybe bool `json:"maybe,omitempty"`
 }
 
 // MaxReasonFiles is how many changed files a reason lists.
@@ -452,6 +457,7 @@ func Reasons(prev []WhyStep, hasPrev bool, cur []WhyStep, noCache bool) []*Reaso
 // cannot be foreseen, so no step is predicted cache-evicted.
 func Predict(prev []WhyStep, hasPrev bool, cur []WhyStep, noCache bool) []*Reason {
 	w := newWhy(prev, hasPrev, cur, noCache)
+	w.predict = true
 	out := make([]*Reason, len(cur))
 	done := make([]bool, len(cur))
 	// A step depends on stages that may come later in cur (COPY --from a
@@ -473,6 +479,9 @@ func Predict(prev []WhyStep, hasPrev bool, cur []WhyStep, noCache bool) []*Reaso
 			if r := w.reason(i); r != nil {
 				out[i] = r
 				w.ran(i)
+				if _, ok := w.stageMaybe[s.Stage]; !ok {
+					w.stageMaybe[s.Stage] = r.Maybe
+				}
 			}
 		}
 	}
@@ -509,11 +518,15 @@ type why struct {
 	noCache   bool
 	firstRan  map[string]int // stage → index in cur of its first step that ran
 	stagesRan map[string]bool
+	// predict: reasons are predictions; stageMaybe says whether a stage's
+	// first predicted step may not run.
+	predict    bool
+	stageMaybe map[string]bool
 }
 
 func newWhy(prev []WhyStep, hasPrev bool, cur []WhyStep, noCache bool) *why {
 	w := &why{prev: map[stepKey]*WhyStep{}, stages: map[string]bool{}, hasPrev: hasPrev, cur: cur,
-		noCache: noCache, firstRan: map[string]int{}, stagesRan: map[string]bool{}}
+		noCache: noCache, firstRan: map[string]int{}, stagesRan: map[string]bool{}, stageMaybe: map[string]bool{}}
 	for i := range prev {
 		p := &prev[i]
 		if p.Facts.Position == 0 {
@@ -552,7 +565,7 @@ func (w *why) reason(i int) *Reason {
 	}
 	if j, ok := w.firstRan[s.Stage]; ok {
 		first := w.cur[j]
-		return &Reason{Kind: ReasonParentRan, Step: &StepRef{Line: first.Facts.Line, Text: first.Text}}
+		return &Reason{Kind: ReasonParentRan, Step: &StepRef{Line: first.Facts.Line, Text: first.Text}, Maybe: w.stageMaybe[s.Stage]}
 	}
 	if !w.hasFacts {
 		return &Reason{Kind: ReasonUnknown, Note: "the recorded build kept nothing of its steps' inputs to compare with"}
@@ -572,7 +585,7 @@ func (w *why) reason(i int) *Reason {
 		return r
 	}
 	if name, ok := strings.CutPrefix(f.Base, "stage:"); ok && w.stagesRan[name] {
-		return &Reason{Kind: ReasonBaseChanged, Stage: name}
+		return &Reason{Kind: ReasonBaseChanged, Stage: name, Maybe: w.stageMaybe[name]}
 	}
 	if pf.Base != f.Base || pf.BaseDigest != "" && f.BaseDigest != "" && pf.BaseDigest != f.BaseDigest {
 		return &Reason{Kind: ReasonBaseChanged, Base: &Change{Old: baseText(pf), New: baseText(f)}}
@@ -582,7 +595,7 @@ func (w *why) reason(i int) *Reason {
 	}
 	for _, src := range f.Sources {
 		if name, ok := strings.CutPrefix(src, "stage:"); ok && w.stagesRan[name] {
-			return &Reason{Kind: ReasonSourceStageRan, Stage: name}
+			return &Reason{Kind: ReasonSourceStageRan, Stage: name, Maybe: w.predict}
 		}
 	}
 	if !equalStrings(pf.Sources, f.Sources) {
@@ -800,6 +813,12 @@ func (r *Reason) String() string {
 			detail += "; "
 		}
 		detail += r.Note
+	}
+	if r.Maybe {
+		if detail != "" {
+			detail += "; "
+		}
+		detail += "runs only if what it reads from there differs"
 	}
 	if detail == "" {
 		return s

@@ -92,8 +92,15 @@ func (s *progressSink) follow(ctx context.Context, run *pipeline.Run) *pipeline.
 			} else {
 				tee <- ev.Status
 			}
+		case pipeline.Why:
+			if s.json != nil {
+				_ = s.json.Why(run.Progress, ev.Reasons)
+			}
 		case pipeline.SolveEnded:
 			endDisplay()
+			if s.json == nil && (s.mode == "plain" || s.mode == "tty" || s.mode == "auto") {
+				printWhy(s.w, run.Progress)
+			}
 		case pipeline.MeasureProgress:
 			if s.json == nil && s.mode != "quiet" {
 				lines.show(s.w, run, ev)
