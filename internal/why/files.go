@@ -55,8 +55,19 @@ func Ignore(contextDir, dockerfile string) ([]string, error) {
 // excluded) and hashing each file once. A step whose files cannot be read
 // gets FilesError instead.
 func Files(ctx context.Context, contextDir, dockerfile string, facts []buildgraph.StageFacts) {
+	FilesCached(ctx, contextDir, dockerfile, facts, "")
+}
+
+// FilesCached is Files that remembers the digests in cacheDir (none when
+// "") and reads again only the files whose size, times, inode or mode
+// changed since.
+func FilesCached(ctx context.Context, contextDir, dockerfile string, facts []buildgraph.StageFacts, cacheDir string) {
 	exclude, err := Ignore(contextDir, dockerfile)
 	h := hasher{root: contextDir, done: map[string]buildgraph.FileDigest{}}
+	if cacheDir != "" {
+		h.cache = openCache(cacheDir, contextDir)
+		defer h.cache.save()
+	}
 	walked := map[string][]buildgraph.FileDigest{}
 	for si := range facts {
 		for fi := range facts[si].Steps {
@@ -85,8 +96,9 @@ func Files(ctx context.Context, contextDir, dockerfile string, facts []buildgrap
 }
 
 type hasher struct {
-	root string
-	done map[string]buildgraph.FileDigest
+	root  string
+	done  map[string]buildgraph.FileDigest
+	cache *digestCache
 }
 
 // walk lists the files reads match, sorted by path.
@@ -133,6 +145,17 @@ func (h *hasher) digest(p string, info fs.FileInfo, st *types.Stat) (buildgraph.
 		return fd, nil
 	}
 	fd := buildgraph.FileDigest{Path: p, Mode: uint32(info.Mode()), Size: info.Size()}
+	var key statKey
+	remember := false
+	if h.cache != nil {
+		d, k, ok := h.cache.get(p, st)
+		if ok && d != "" {
+			fd.Digest = d
+			h.done[p] = fd
+			return fd, nil
+		}
+		key, remember = k, ok
+	}
 	sum := sha256.New()
 	switch {
 	case info.Mode()&fs.ModeSymlink != 0:
@@ -160,5 +183,8 @@ func (h *hasher) digest(p string, info fs.FileInfo, st *types.Stat) (buildgraph.
 	}
 	fd.Digest = "sha256:" + hex.EncodeToString(sum.Sum(nil))
 	h.done[p] = fd
+	if remember {
+		h.cache.put(p, key, fd.Digest)
+	}
 	return fd, nil
 }

@@ -101,3 +101,47 @@ func TestFilesDockerfileIgnore(t *testing.T) {
 		t.Errorf("got %q: <Dockerfile>.dockerignore should win over .dockerignore", got)
 	}
 }
+
+// Remembered digests: a rebuild reads no file that did not change, and a
+// file rewritten is read again.
+func TestFilesCached(t *testing.T) {
+	dir, cache := t.TempDir(), t.TempDir()
+	writeFiles(t, dir, map[string]string{"a.txt": "aaaa", "b.txt": "bbbb"})
+	time.Sleep(racy + 100*time.Millisecond) // older than a clock tick of the file system
+	digests := func() map[string]string {
+		facts := []buildgraph.StageFacts{{Steps: []buildgraph.StepFacts{{Position: 1, Reads: []string{"."}}}}}
+		FilesCached(context.Background(), dir, "", facts, cache)
+		if e := facts[0].Steps[0].FilesError; e != "" {
+			t.Fatal(e)
+		}
+		out := map[string]string{}
+		for _, f := range facts[0].Steps[0].Files {
+			out[f.Path] = f.Digest
+		}
+		return out
+	}
+	first := digests()
+	if c := openCache(cache, dir); len(c.old) != 2 {
+		t.Fatalf("%d digests remembered, want 2", len(c.old))
+	}
+	// A remembered digest is taken as it is: make one up to see it used.
+	c := openCache(cache, dir)
+	e := c.old["a.txt"]
+	e.Digest = "sha256:remembered"
+	c.old["a.txt"] = e
+	c.seen, c.changed = c.old, true
+	c.save()
+	if got := digests()["a.txt"]; got != "sha256:remembered" {
+		t.Fatalf("the remembered digest was not used: %s", got)
+	}
+	// Rewritten: read again. (Rewritten with the same size and its old
+	// modification time, it would not be, as BuildKit would not send it.)
+	p := filepath.Join(dir, "a.txt")
+	if err := os.WriteFile(p, []byte("AAAAA"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	got := digests()
+	if got["a.txt"] == "sha256:remembered" || got["a.txt"] == first["a.txt"] || got["b.txt"] != first["b.txt"] {
+		t.Errorf("after rewriting a.txt: %v (first %v)", got, first)
+	}
+}

@@ -14,7 +14,7 @@ import (
 // Facts are the facts of every step a build of target runs, with build
 // arguments redacted as records keep them (secret-like names, passwords in
 // URLs) and the digests of the context files each step reads. Secrets
-// (--secret) are never read.
+// (--secret) are never read. The digests are remembered in CacheDir.
 func Facts(ctx context.Context, g *buildgraph.Graph, target string, buildArgs map[string]string, contextDir, dockerfile string) ([]buildgraph.StageFacts, error) {
 	facts, err := g.Facts(target, buildArgs)
 	if err != nil {
@@ -28,7 +28,7 @@ func Facts(ctx context.Context, g *buildgraph.Graph, target string, buildArgs ma
 			}
 		}
 	}
-	Files(ctx, contextDir, dockerfile, facts)
+	FilesCached(ctx, contextDir, dockerfile, facts, CacheDir())
 	return facts, nil
 }
 
