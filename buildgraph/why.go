@@ -1,6 +1,8 @@
 package buildgraph
 
 import (
+	"crypto/sha256"
+	"encoding/hex"
 	"fmt"
 	"path"
 	"regexp"
@@ -174,6 +176,19 @@ type StepFacts struct {
 	// they could not be read.
 	Files      []FileDigest `json:"files,omitempty"`
 	FilesError string       `json:"filesError,omitempty"`
+	// FilesDigest is FilesDigestOf(Files): two steps whose digests are
+	// equal read the same files; records keep the list once per digest.
+	FilesDigest string `json:"filesDigest,omitempty"`
+}
+
+// FilesDigestOf is the sha256 of a list of files: of each file's path,
+// digest, mode and size.
+func FilesDigestOf(files []FileDigest) string {
+	h := sha256.New()
+	for _, f := range files {
+		fmt.Fprintf(h, "%s\x00%s\x00%o\x00%d\n", f.Path, f.Digest, f.Mode, f.Size)
+	}
+	return "sha256:" + hex.EncodeToString(h.Sum(nil))
 }
 
 // ConfigLine is an instruction that sets what later steps run with.
@@ -602,7 +617,8 @@ func (w *why) reason(i int) *Reason {
 		return &Reason{Kind: ReasonBaseChanged, Base: &Change{Old: strings.Join(pf.Sources, " "), New: strings.Join(f.Sources, " ")},
 			Note: "what the step reads with --from changed"}
 	}
-	if pf.FilesError == "" && f.FilesError == "" {
+	sameFiles := pf.FilesDigest != "" && pf.FilesDigest == f.FilesDigest
+	if pf.FilesError == "" && f.FilesError == "" && !sameFiles {
 		if changes := fileChanges(pf.Files, f.Files); len(changes) > 0 {
 			r := &Reason{Kind: ReasonFilesChanged, FilesChanged: len(changes), Files: changes}
 			if len(changes) > MaxReasonFiles {

@@ -67,6 +67,9 @@ func (j job) startWhy(ctx context.Context) []chan whyInputs {
 				return
 			}
 			in.facts, in.err = why.Facts(ctx, p.Graph, p.Request.Target, p.Request.BuildArgs, p.Request.ContextDir, j.dockerfile)
+			if lists, ok := last.(why.FileLists); ok && in.err == nil {
+				why.LoadPrevious(lists, in.prev, in.facts)
+			}
 		}()
 	}
 	return out

@@ -81,6 +81,7 @@ func graphWhy(ctx context.Context, w io.Writer, in whyInput) error {
 	if err != nil {
 		return err
 	}
+	why.LoadPrevious(store, prev, facts)
 	preds := why.Predict(prev, facts, in.noCache)
 	if in.format == buildgraph.FormatJSON {
 		abs, err := filepath.Abs(proj.Dockerfile)

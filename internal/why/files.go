@@ -91,6 +91,7 @@ func FilesCached(ctx context.Context, contextDir, dockerfile string, facts []bui
 				walked[key] = files
 			}
 			f.Files = files
+			f.FilesDigest = buildgraph.FilesDigestOf(files)
 		}
 	}
 }

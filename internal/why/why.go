@@ -32,6 +32,48 @@ func Facts(ctx context.Context, g *buildgraph.Graph, target string, buildArgs ma
 	return facts, nil
 }
 
+// FileLists finds the lists of files a record keeps by digest
+// (history.Store.LoadFiles).
+type FileLists interface {
+	LoadFiles(r *history.Record, want func(digest string) bool) error
+}
+
+// LoadPrevious puts back into prev, from lists, the lists of files that
+// differ from those of facts: only they are compared file by file. Lists
+// that cannot be read leave their steps' files unknown (FilesError), never
+// a change guessed.
+func LoadPrevious(lists FileLists, prev *history.Record, facts []buildgraph.StageFacts) {
+	if prev == nil || lists == nil {
+		return
+	}
+	type at struct {
+		stage string
+		pos   int
+	}
+	cur := map[at]string{}
+	for _, sf := range facts {
+		for _, f := range sf.Steps {
+			cur[at{sf.Name, f.Position}] = f.FilesDigest
+		}
+	}
+	need := map[string]bool{}
+	for _, s := range prev.Steps {
+		if f := s.Facts; f != nil && f.FilesDigest != "" && f.Files == nil && cur[at{s.StageName, f.Position}] != f.FilesDigest {
+			need[f.FilesDigest] = true
+		}
+	}
+	if len(need) == 0 {
+		return
+	}
+	if err := lists.LoadFiles(prev, func(d string) bool { return need[d] }); err != nil {
+		for i := range prev.Steps {
+			if f := prev.Steps[i].Facts; f != nil && need[f.FilesDigest] && f.Files == nil {
+				f.FilesError = err.Error()
+			}
+		}
+	}
+}
+
 // Previous are the steps of a recorded build as the comparison sees them:
 // those with facts, completed or not.
 func Previous(rec *history.Record) []buildgraph.WhyStep {
