@@ -167,6 +167,11 @@ type StepFacts struct {
 	// Sources are what COPY --from and RUN --mount from= read: "stage:NAME",
 	// "image:REF", "context:NAME=VALUE".
 	Sources []string `json:"sources,omitempty"`
+	// Unseen are inputs of the step whose content is not compared: the
+	// URLs and Git repositories ADD downloads, the folders given as named
+	// contexts it copies or mounts from. A step that ran with nothing else
+	// changed is then unknown, not evicted.
+	Unseen []string `json:"unseen,omitempty"`
 	// Reads are the paths, relative to the build context, the step reads
 	// from it (COPY and ADD sources, RUN --mount=type=bind sources):
 	// patterns as BuildKit matches them, "." for all of it.
@@ -316,6 +321,7 @@ func (g *Graph) stageFacts(st *Stage, buildArgs map[string]string, global map[st
 		}
 		f.Sources = g.stepSources(st.Index, in.StartLine)
 		f.Reads = reads(in)
+		f.Unseen = g.unseen(in, f.Sources)
 		sf.Steps = append(sf.Steps, f)
 	}
 	return sf
@@ -388,6 +394,30 @@ func (g *Graph) stepSources(stage, line int) []string {
 		} else if e.From.Index >= 0 && e.From.Index < len(g.Images) {
 			id, _ := g.imageIdentity(g.Images[e.From.Index])
 			out = append(out, id)
+		}
+	}
+	return out
+}
+
+// unseen are the inputs of an instruction whose content is not compared:
+// ADD's URLs and Git repositories, the folders of named contexts among its
+// --from sources.
+func (g *Graph) unseen(in Instruction, sources []string) []string {
+	var out []string
+	if c, ok := in.Command.(*instructions.AddCommand); ok {
+		for _, s := range c.SourcePaths {
+			if strings.Contains(s, "://") || strings.HasPrefix(s, "git@") {
+				out = append(out, s)
+			}
+		}
+	}
+	for _, src := range sources {
+		for _, im := range g.Images {
+			if im.Context != nil && im.Context.Kind() == "local" {
+				if id, _ := g.imageIdentity(im); id == src {
+					out = append(out, im.Context.Value)
+				}
+			}
 		}
 	}
 	return out
@@ -646,6 +676,9 @@ func (w *why) unchanged(i int) *Reason {
 	}
 	if p := w.prev[stepKey{w.cur[i].Stage, f.Position}]; p != nil && p.Facts.FilesError != "" {
 		return &Reason{Kind: ReasonUnknown, Note: "the recorded build could not read the context files it reads"}
+	}
+	if len(f.Unseen) > 0 {
+		return &Reason{Kind: ReasonUnknown, Note: fmt.Sprintf("it reads %s, whose content stagescope does not compare", strings.Join(f.Unseen, ", "))}
 	}
 	var hidden []string
 	for name, v := range f.Args {

@@ -248,3 +248,29 @@ RUN true
 		t.Errorf("RUN: %+v", s[2])
 	}
 }
+
+// A step that downloads, or copies from a folder given as a named context,
+// ran with nothing else changed: unknown, not evicted.
+func TestReasonsUnseenInputs(t *testing.T) {
+	src := "FROM alpine\nADD https://example.com/f /f\nCOPY --from=vendor / /v\n"
+	opts := Options{Contexts: map[string]string{"vendor": "/src/vendor"}}
+	g := mustParse(t, src, opts)
+	facts, err := g.Facts("", nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var steps []WhyStep
+	for _, f := range facts[0].Steps {
+		steps = append(steps, WhyStep{Stage: facts[0].Name, Text: f.Instruction, Ran: true, Facts: f})
+	}
+	cur := []WhyStep{steps[0], {Stage: steps[1].Stage, Text: steps[1].Text, Ran: true, Facts: steps[1].Facts}}
+	cur[0].Ran = true
+	rs := Reasons(steps, true, []WhyStep{cur[0]}, false)
+	if rs[0].Kind != ReasonUnknown || !strings.Contains(rs[0].Note, "https://example.com/f") {
+		t.Errorf("ADD: %+v", rs[0])
+	}
+	rs = Reasons(steps, true, []WhyStep{cur[1]}, false)
+	if rs[0].Kind != ReasonUnknown || !strings.Contains(rs[0].Note, "/src/vendor") {
+		t.Errorf("COPY --from a folder: %+v (facts %+v)", rs[0], cur[1].Facts)
+	}
+}
