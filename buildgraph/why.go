@@ -147,7 +147,8 @@ type StepFacts struct {
 	// Instruction is the instruction as written.
 	Instruction string `json:"instruction"`
 	// Config are the ENV, USER, WORKDIR and SHELL instructions before the
-	// step in its stage that change what it does: all of them for a RUN;
+	// step in its stage and in the stages it is built FROM (with their
+	// ONBUILD triggers) that change what it does: all of them for a RUN;
 	// the WORKDIRs and the ENVs whose variables the text expands for the
 	// other steps.
 	Config []ConfigLine `json:"config,omitempty"`
@@ -252,7 +253,9 @@ func (g *Graph) stageFacts(st *Stage, buildArgs map[string]string, global map[st
 	base, volatile := g.baseIdentity(st)
 	scope := map[string]*string{} // the stage's ARGs so far
 	var order []string
-	var config []configLine
+	// What the stages it is built FROM set: their image's config and
+	// ONBUILD triggers, which change none of their own steps.
+	config := g.inherited(st)
 	pos := 0
 	for _, in := range st.Instructions {
 		switch c := in.Command.(type) {
@@ -325,6 +328,34 @@ func (g *Graph) stageFacts(st *Stage, buildArgs map[string]string, global map[st
 		sf.Steps = append(sf.Steps, f)
 	}
 	return sf
+}
+
+// inherited are the config lines of the stages st is built FROM, base-most
+// first: ENV, USER, SHELL, WORKDIR and ONBUILD.
+func (g *Graph) inherited(st *Stage) []configLine {
+	var out []configLine
+	chain := g.Chain(st.Index)
+	for _, b := range chain[:len(chain)-1] {
+		if b.Context != nil {
+			continue
+		}
+		for _, in := range b.Instructions {
+			cl := configLine{ConfigLine: ConfigLine{Line: in.StartLine, Text: in.Text}}
+			switch c := in.Command.(type) {
+			case *instructions.EnvCommand:
+				for _, kv := range c.Env {
+					cl.names = append(cl.names, kv.Key)
+				}
+			case *instructions.UserCommand, *instructions.ShellCommand:
+				cl.runOnly = true
+			case *instructions.WorkdirCommand, *instructions.OnbuildCommand:
+			default:
+				continue
+			}
+			out = append(out, cl)
+		}
+	}
+	return out
 }
 
 // configLine is a ConfigLine with what it sets: the names of an ENV's

@@ -274,3 +274,32 @@ func TestReasonsUnseenInputs(t *testing.T) {
 		t.Errorf("COPY --from a folder: %+v (facts %+v)", rs[0], cur[1].Facts)
 	}
 }
+
+// An ENV at the end of a base stage runs none of its steps, but changes
+// what a RUN of a stage built FROM it runs with.
+func TestReasonsInheritedConfig(t *testing.T) {
+	src := "FROM alpine AS base\nRUN true\nENV MODE=a\nFROM base\nRUN make\n"
+	build := func(src string, ran bool) []WhyStep {
+		g := mustParse(t, src, Options{})
+		facts, err := g.Facts("", nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var out []WhyStep
+		for _, sf := range facts {
+			for _, f := range sf.Steps {
+				out = append(out, WhyStep{Stage: sf.Name, Text: f.Instruction, Ran: ran && f.Instruction == "RUN make", Facts: f})
+			}
+		}
+		return out
+	}
+	prev := build(src, false)
+	for i := range prev {
+		prev[i].Ran = true
+	}
+	cur := build(strings.Replace(src, "MODE=a", "MODE=b", 1), true)
+	rs := Reasons(prev, true, cur, false)
+	if r := rs[1]; r == nil || r.Kind != ReasonInstructionChanged || r.Line != 3 || r.New != "ENV MODE=b" {
+		t.Errorf("RUN make: %+v", r)
+	}
+}
