@@ -5,7 +5,6 @@ import (
 	"encoding/hex"
 	"fmt"
 	"path"
-	"regexp"
 	"sort"
 	"strings"
 
@@ -375,10 +374,25 @@ func mentionsAny(text string, names []string) bool {
 	return false
 }
 
-// mentions reports whether text expands the variable name ($NAME, ${NAME}).
+// mentions reports whether text expands the variable name ($NAME,
+// ${NAME}, ${NAME:-…}).
 func mentions(text, name string) bool {
-	re, err := regexp.Compile(`\$(\{` + regexp.QuoteMeta(name) + `\b|` + regexp.QuoteMeta(name) + `\b)`)
-	return err == nil && re.MatchString(text)
+	for i := strings.IndexByte(text, '$'); i >= 0; {
+		rest := strings.TrimPrefix(text[i+1:], "{")
+		if strings.HasPrefix(rest, name) && (len(rest) == len(name) || !wordChar(rest[len(name)])) {
+			return true
+		}
+		next := strings.IndexByte(text[i+1:], '$')
+		if next < 0 {
+			return false
+		}
+		i += next + 1
+	}
+	return false
+}
+
+func wordChar(c byte) bool {
+	return c == '_' || c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9'
 }
 
 // baseIdentity is what stage st starts from, and why that is new in every

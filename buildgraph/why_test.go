@@ -303,3 +303,17 @@ func TestReasonsInheritedConfig(t *testing.T) {
 		t.Errorf("RUN make: %+v", r)
 	}
 }
+
+func TestMentions(t *testing.T) {
+	for _, tt := range []struct {
+		text, name string
+		want       bool
+	}{
+		{"COPY $A /a", "A", true}, {"COPY ${A} /a", "A", true}, {"COPY ${A:-x} /a", "A", true},
+		{"COPY $AB /a", "A", false}, {"COPY A /a", "A", false}, {"COPY $B$A", "A", true}, {"COPY $", "A", false},
+	} {
+		if got := mentions(tt.text, tt.name); got != tt.want {
+			t.Errorf("mentions(%q, %q) = %v", tt.text, tt.name, got)
+		}
+	}
+}
