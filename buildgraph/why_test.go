@@ -317,3 +317,51 @@ func TestMentions(t *testing.T) {
 		}
 	}
 }
+
+// FuzzWhy checks that no Dockerfile makes Facts, Reasons or Predict panic,
+// that a build compared with itself where every step ran says each ran
+// because the cache lost it (first step of a stage) or an earlier step ran,
+// and that nothing is predicted for it. The seeds are FuzzParse's.
+func FuzzWhy(f *testing.F) {
+	f.Add([]byte(whyDockerfile), "V=1")
+	f.Add([]byte("FROM scratch AS a\nFROM a\nCOPY --from=a /x /x\n"), "")
+	f.Add([]byte("FROM alpine\nARG A\nENV B=$A\nWORKDIR /w\nRUN --mount=type=bind,source=x,target=/x true\nADD https://e/f /f\n"), "A=2")
+	f.Fuzz(func(t *testing.T, dockerfile []byte, buildArg string) {
+		opts := Options{Platform: "linux/amd64", BuildPlatform: "linux/amd64", BuildArgs: map[string]string{},
+			Contexts: map[string]string{"a": "local:a", "alpine": "docker-image://alpine"}}
+		if k, v, ok := strings.Cut(buildArg, "="); ok {
+			opts.BuildArgs[k] = v
+		}
+		g, err := Parse(dockerfile, opts)
+		if err != nil {
+			return
+		}
+		facts, err := g.Facts("", opts.BuildArgs)
+		if err != nil {
+			return
+		}
+		var steps []WhyStep
+		for _, sf := range facts {
+			for _, f := range sf.Steps {
+				steps = append(steps, WhyStep{Stage: sf.Name, Text: f.Instruction, Ran: true, Facts: f})
+			}
+		}
+		for i, r := range Reasons(steps, true, steps, false) {
+			if r == nil {
+				t.Fatalf("step %d ran without a reason", i)
+			}
+			switch r.Kind {
+			case ReasonCacheEvicted, ReasonParentRan, ReasonBaseChanged, ReasonSourceStageRan, ReasonUnknown:
+			default:
+				t.Fatalf("step %d (%s) compared with itself: %s", i, steps[i].Text, r)
+			}
+			_ = r.String()
+			_ = r.Short()
+		}
+		for i, r := range Predict(steps, true, steps, false) {
+			if r != nil && r.Kind != ReasonBaseChanged {
+				t.Fatalf("predicted for step %d compared with itself: %s", i, r)
+			}
+		}
+	})
+}

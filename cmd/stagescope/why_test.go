@@ -330,3 +330,37 @@ func whySequence(t *testing.T, e whyEngine) {
 		t.Error("the step never saw its secret")
 	}
 }
+
+// graph --why with a format it has no form for, or a Dockerfile on
+// standard input: one sentence, exit 2. Without a record: every step is a
+// first build.
+func TestGraphWhyInput(t *testing.T) {
+	dir := t.TempDir()
+	if err := os.WriteFile(filepath.Join(dir, "Dockerfile"), []byte("FROM scratch\nCOPY a /a\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	env := map[string]string{"XDG_STATE_HOME": t.TempDir(), "BUILDKIT_HOST": "unix:///nonexistent.sock"}
+	for _, args := range [][]string{
+		{"graph", "--why", dir, "--format", "dot"},
+		{"graph", "--why", "-f", "-"},
+	} {
+		code, stdout, stderr := stagescope(t, env, args...)
+		if code != exitBadInput || stdout != "" || strings.Count(strings.TrimSpace(stderr), "\n") != 0 || !strings.Contains(stderr, "--why") {
+			t.Errorf("%v: exit %d, stdout %q, stderr %q", args, code, stdout, stderr)
+		}
+	}
+	code, stdout, stderr := stagescope(t, env, "graph", "--why", dir)
+	if code != 0 || !strings.Contains(stdout, "has no record") {
+		t.Errorf("no record: exit %d\n%s%s", code, stdout, stderr)
+	}
+	code, stdout, _ = stagescope(t, env, "graph", "--why", dir, "--format", "json")
+	var out struct {
+		Record *struct{} `json:"record"`
+		Steps  []struct {
+			Why whyReason `json:"why"`
+		} `json:"steps"`
+	}
+	if err := json.Unmarshal([]byte(stdout), &out); code != 0 || err != nil || out.Record != nil || len(out.Steps) != 1 || out.Steps[0].Why.Kind != "first-build" {
+		t.Errorf("json without a record: exit %d, %v\n%s", code, err, stdout)
+	}
+}
