@@ -111,3 +111,42 @@ func addWhy(steps []history.Step, ex explained) {
 		steps[k].Why = ex.reasons[d]
 	}
 }
+
+// EngineOf describes a session's engine as records name it.
+func EngineOf(s Session) history.Engine { return job{session: s}.engine() }
+
+// Prediction is what a build of a target will run, and why, compared with
+// Record, the last record of the target on the session's engine (nil when
+// there is none).
+type Prediction struct {
+	// Target is the stage, as BuildKit names it.
+	Target string
+	Record *history.Record
+	Steps  []why.Prediction
+}
+
+// Predict says which steps a build of target ("" for the last stage) on s
+// will run, and why, from the last record in h; nil when h keeps no last
+// records. It reads the context's files.
+func Predict(ctx context.Context, proj *Project, target string, s Session, h History) (*Prediction, error) {
+	last, ok := h.(LastRecords)
+	if !ok || h == nil || s == nil {
+		return nil, nil
+	}
+	plan, err := proj.Plan(target, nil)
+	if err != nil {
+		return nil, err
+	}
+	prev, err := last.Last(proj.Dockerfile, plan.Target, plan.Request.Platform, EngineOf(s))
+	if err != nil {
+		return nil, err
+	}
+	facts, err := why.Facts(ctx, plan.Graph, plan.Request.Target, plan.Request.BuildArgs, plan.Request.ContextDir, proj.Dockerfile)
+	if err != nil {
+		return nil, err
+	}
+	if lists, ok := last.(why.FileLists); ok {
+		why.LoadPrevious(lists, prev, facts)
+	}
+	return &Prediction{Target: plan.Target, Record: prev, Steps: why.Predict(prev, facts, plan.Request.NoCache)}, nil
+}

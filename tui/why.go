@@ -3,7 +3,11 @@ package tui
 import (
 	"fmt"
 
+	tea "charm.land/bubbletea/v2"
+
 	"github.com/stagescope/stagescope/buildgraph"
+	"github.com/stagescope/stagescope/internal/history"
+	"github.com/stagescope/stagescope/pipeline"
 )
 
 // whyLines are what the log pane says first of a step that ran: why it did,
@@ -70,3 +74,71 @@ func argText(v *string) string {
 }
 
 func firstLine(s string) string { return buildgraph.FirstLine(s) }
+
+// predictionMsg carries what the next build of each target will run, by
+// target (BuildKit's name for it).
+type predictionMsg struct {
+	predictions map[string]*pipeline.Prediction
+}
+
+// predictCmd predicts the next build of every target on the connected
+// engine, from the last records: it reads the context's files, off the UI
+// loop. nil without an engine or records.
+func (m *Model) predictCmd() tea.Cmd {
+	proj, sess, hist := m.opts.Project, m.session, m.opts.History
+	if proj == nil || proj.Graph == nil || sess == nil || hist == nil {
+		return nil
+	}
+	if _, ok := hist.(pipeline.LastRecords); !ok {
+		return nil
+	}
+	ctx := m.ctx
+	return func() tea.Msg {
+		out := map[string]*pipeline.Prediction{}
+		for _, t := range proj.Graph.Targets() {
+			p, err := pipeline.Predict(ctx, proj, t.Name, sess, hist)
+			if err != nil || p == nil {
+				continue
+			}
+			out[p.Target] = p
+		}
+		return predictionMsg{predictions: out}
+	}
+}
+
+// predictionLines say what the next build of the focused stage, when it
+// is a target, will run.
+func (v GraphView) predictionLines(f *buildgraph.Stage, width int) []string {
+	p := v.predictions[f.Name]
+	if p == nil {
+		return nil
+	}
+	s := v.styles
+	lines := []string{"", "  " + s.PaneTitle.Render("Next build")}
+	add := func(line string) { lines = append(lines, "  "+truncate(line, width)) }
+	switch {
+	case p.Record == nil:
+		add(s.Muted.Render("no record of " + clean(p.Target) + " on this engine: every step will run"))
+		return lines
+	case len(p.Steps) == 0:
+		add(s.Muted.Render("nothing changed since the last build" + idSuffix(p.Record.ID) + ": every step should come from the cache"))
+		return lines
+	}
+	add(s.Muted.Render(fmt.Sprintf("compared with the last build%s: %d steps will run", idSuffix(p.Record.ID), len(p.Steps))))
+	for _, st := range p.Steps {
+		verb := "runs"
+		if st.Why.Maybe {
+			verb = "may run"
+		}
+		add(fmt.Sprintf("%s %s %s", v.lineNo(st.Line), clean(buildgraph.OneLine(st.Text)),
+			s.Muted.Render("· "+clean(st.Stage)+" · "+verb+" · "+clean(st.Why.String()))))
+	}
+	return lines
+}
+
+func idSuffix(id string) string {
+	if id == "" {
+		return ""
+	}
+	return " (" + history.ShortID(id) + ")"
+}

@@ -41,3 +41,31 @@ func TestBuildScreenSaysWhy(t *testing.T) {
 		}
 	}
 }
+
+// The graph's details pane says what the next build of the focused target
+// will run: builder starts from a folder, new to BuildKit in every build.
+func TestGraphPredictsNextBuild(t *testing.T) {
+	hist := &lastHistory{}
+	m, _ := newModel(t, modelOpts{proj: project(t, "hello-final", "golang"), session: helloSession(t), history: hist}, 160, 48)
+	press(t, m, "k", "enter") // builder
+	drain(t, m, 0)
+	cmd := m.predictCmd()
+	if cmd == nil {
+		t.Fatal("no prediction asked for")
+	}
+	m.Update(cmd())
+	p := m.graph().predictions["builder"]
+	if p == nil || p.Record == nil || len(p.Steps) != 3 || p.Steps[0].Why.Kind != "base-changed" {
+		t.Fatalf("prediction of builder: %+v", p)
+	}
+	press(t, m, "esc")
+	out := screenText(m)
+	for _, want := range []string{"Next build", "3 steps will run", "WORKDIR /app · builder · runs · base-changed"} {
+		if !strings.Contains(out, want) {
+			t.Errorf("graph screen lacks %q:\n%s", want, out)
+		}
+	}
+	if m.graph().predictions["stage-1"] == nil || m.graph().predictions["stage-1"].Record != nil {
+		t.Errorf("stage-1, never built, should have a prediction without a record: %+v", m.graph().predictions["stage-1"])
+	}
+}
