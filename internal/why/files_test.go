@@ -145,3 +145,22 @@ func TestFilesCached(t *testing.T) {
 		t.Errorf("after rewriting a.txt: %v (first %v)", got, first)
 	}
 }
+
+func TestOCIDigest(t *testing.T) {
+	dir := t.TempDir()
+	index := `{"manifests":[{"digest":"sha256:aaa","annotations":{"org.opencontainers.image.ref.name":"latest"}},{"digest":"sha256:bbb","annotations":{"org.opencontainers.image.ref.name":"v2"}}]}`
+	writeFiles(t, dir, map[string]string{"index.json": index})
+	for ref, want := range map[string]string{
+		dir + ":latest": "sha256:aaa", dir + ":v2": "sha256:bbb", dir + "@sha256:ccc": "sha256:ccc",
+		dir: "", dir + ":none": "", "/nonexistent:latest": "",
+	} {
+		if got := ociDigest(ref); got != want {
+			t.Errorf("ociDigest(%q) = %q, want %q", ref, got, want)
+		}
+	}
+	facts := []buildgraph.StageFacts{{Steps: []buildgraph.StepFacts{{Position: 1, Base: "context:busybox=oci-layout://" + dir + ":v2"}}}}
+	ociDigests(facts)
+	if d := facts[0].Steps[0].BaseDigest; d != "sha256:bbb" {
+		t.Errorf("BaseDigest %q", d)
+	}
+}

@@ -28,6 +28,7 @@ func Facts(ctx context.Context, g *buildgraph.Graph, target string, buildArgs ma
 			}
 		}
 	}
+	ociDigests(facts)
 	FilesCached(ctx, contextDir, dockerfile, facts, CacheDir())
 	return facts, nil
 }
