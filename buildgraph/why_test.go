@@ -1,9 +1,12 @@
 package buildgraph
 
 import (
+	"bytes"
 	"strconv"
 	"strings"
 	"testing"
+
+	digest "github.com/opencontainers/go-digest"
 )
 
 const whyDockerfile = `ARG BASE=alpine
@@ -364,4 +367,44 @@ func FuzzWhy(f *testing.F) {
 			}
 		}
 	})
+}
+
+// The reasons, once known, are written as step events again, each with
+// its "why", after the build's own events; steps without one are not.
+func TestJSONProgressWhy(t *testing.T) {
+	g, ss := load(t, recorded{"hello-builder", "builder", "golang"})
+	p := NewProgress(g)
+	var out bytes.Buffer
+	j := NewJSONProgress(&out)
+	for _, s := range ss {
+		p.Apply(s)
+		if err := j.Update(p, s); err != nil {
+			t.Fatal(err)
+		}
+	}
+	var run *Step
+	for _, s := range p.Steps() {
+		if strings.HasPrefix(s.Text, "RUN ") {
+			run = s
+		}
+	}
+	if run == nil {
+		t.Fatal("no RUN step")
+	}
+	r := &Reason{Kind: ReasonInstructionChanged, Line: 5, Old: "RUN go build", New: run.Text}
+	if !p.SetWhy(run.Vertex, r) || p.SetWhy("sha256:unknown", r) {
+		t.Fatal("SetWhy")
+	}
+	before := out.Len()
+	if err := j.Why(p, map[digest.Digest]*Reason{run.Vertex: r}); err != nil {
+		t.Fatal(err)
+	}
+	events := checkJSONLines(t, out.Bytes()[before:])
+	if len(events) != 1 {
+		t.Fatalf("%d events, want 1:\n%s", len(events), out.Bytes()[before:])
+	}
+	why, _ := events[0]["why"].(map[string]any)
+	if events[0]["type"] != "step" || events[0]["vertex"] != run.Vertex.String() || why["kind"] != "instruction-changed" || why["old"] != "RUN go build" {
+		t.Errorf("event %v", events[0])
+	}
 }
