@@ -15,6 +15,6 @@ func printWhy(w io.Writer, p *buildgraph.Progress) {
 		if st.Why == nil {
 			continue
 		}
-		fmt.Fprintf(w, "why: %s: %s\n", st.Name, st.Why)
+		fmt.Fprintln(w, buildgraph.SanitizeLine(fmt.Sprintf("why: %s: %s", st.Name, st.Why)))
 	}
 }
