@@ -103,6 +103,10 @@ type Step struct {
 	// Warnings are the short messages of the warnings BuildKit attached to
 	// the vertex, deduplicated, in arrival order.
 	Warnings []string
+	// Why is why the step ran instead of coming from the cache, once the
+	// build is compared with the last recorded one (SetWhy); nil before,
+	// and for steps that did not run.
+	Why *Reason
 
 	order     int // position in Progress.steps
 	cached    bool
@@ -560,6 +564,17 @@ func stepNumber(s string) (i, n int, ok bool) {
 
 // Step returns the step of vertex d, nil when unknown.
 func (p *Progress) Step(d digest.Digest) *Step { return p.byDigest[d] }
+
+// SetWhy gives the step of vertex d the reason it ran; it reports whether
+// the step is known.
+func (p *Progress) SetWhy(d digest.Digest, r *Reason) bool {
+	st := p.byDigest[d]
+	if st == nil {
+		return false
+	}
+	st.Why = r
+	return true
+}
 
 // Steps returns every step, of stages and of none, in order of arrival.
 // The slice is the caller's; the steps are shared.

@@ -95,6 +95,7 @@ type peStep struct {
 	Completed  *time.Time `json:"completed,omitempty"`
 	DurationMs *int64     `json:"durationMs,omitempty"`
 	Error      string     `json:"error,omitempty"`
+	Why        *Reason    `json:"why,omitempty"`
 }
 
 type peLog struct {
@@ -210,19 +211,7 @@ func (j *JSONProgress) Update(p *Progress, s *client.SolveStatus) error {
 			continue
 		}
 		j.sent[st.Vertex] = key
-		ev := peStep{
-			peHeader: peHeaderOf("step"), peStepRef: j.peRef(p, st),
-			Platform: st.Platform, Index: st.Index, Count: st.Count,
-			Name: st.Name, Text: st.Text, Line: st.Line,
-			State: st.State, Cached: st.Cached(),
-			Started: peTime(st.Started), Completed: peTime(st.Completed),
-			Error: st.Error,
-		}
-		if !st.Started.IsZero() && !st.Completed.IsZero() {
-			ms := st.Duration(st.Completed).Milliseconds()
-			ev.DurationMs = &ms
-		}
-		j.write(ev)
+		j.step(p, st)
 	}
 	for _, l := range s.Logs {
 		if l == nil || len(l.Data) == 0 {

@@ -7,7 +7,8 @@ import (
 )
 
 // Redacted replaces the value of a build argument whose name looks like a
-// secret's, wherever stagescope prints or keeps one.
+// secret's, or a password in a URL, wherever stagescope prints or keeps
+// one. Two values holding it cannot be compared.
 const Redacted = "<redacted>"
 
 // secretName matches build argument names that look like they hold a

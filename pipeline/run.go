@@ -108,7 +108,8 @@ const MeasuringEvery = 100 * time.Millisecond
 const Queue = 16
 
 // Event is what a Run tells its face, in order: Status events while the
-// engine builds, one SolveEnded, then when measuring MeasureProgress
+// engine builds, one Why per target when the run keeps records (History
+// with LastRecords), one SolveEnded, then when measuring MeasureProgress
 // events and one Measured per target (targets are measured at the same
 // time, so their events interleave), and Done last; the channel closes
 // after Done.
@@ -256,6 +257,12 @@ func (r *Run) Apply(ev Event) {
 		if r.Follows(ev.Target) {
 			r.Progress.Apply(ev.Status)
 		}
+	case Why:
+		if r.Follows(ev.Target) {
+			for d, why := range ev.Reasons {
+				r.Progress.SetWhy(d, why)
+			}
+		}
 	case SolveEnded:
 		r.Phase = Measuring
 	case MeasureProgress:
@@ -340,6 +347,7 @@ func (j job) run(ctx context.Context, r *Run) {
 		}
 	}()
 	n := len(j.plans)
+	whyIn := j.startWhy(ctx)
 	chans := make([]chan *client.SolveStatus, n)
 	counts := make([]*buildgraph.Progress, n)
 	relayErrs := make([]error, n)
@@ -382,8 +390,9 @@ func (j job) run(ctx context.Context, r *Run) {
 			errs[i] = err
 		}
 	}
+	ex := j.explain(r, whyIn, counts)
 	r.send(SolveEnded{})
-	out := j.finish(ctx, r, results, errs, counts)
+	out := j.finish(ctx, r, results, errs, counts, ex)
 	closed = true
 	r.send(Done{Outcome: out})
 	close(r.events)
@@ -392,7 +401,7 @@ func (j job) run(ctx context.Context, r *Run) {
 // finish makes the results: steps counted and, when measuring, the sizes
 // of the images built (measured at the same time), their breakdown and what
 // they leave behind; then records the sizes.
-func (j job) finish(ctx context.Context, r *Run, results []*engine.Result, errs []error, counts []*buildgraph.Progress) *Outcome {
+func (j job) finish(ctx context.Context, r *Run, results []*engine.Result, errs []error, counts []*buildgraph.Progress, ex []explained) *Outcome {
 	out := &Outcome{Built: results, Errs: errs, Results: make([]buildgraph.TargetResult, len(j.plans))}
 	h := j.opts.History
 	saved := map[string]map[string]buildgraph.SavedSize{} // by Dockerfile
@@ -496,19 +505,16 @@ func (j job) finish(ctx context.Context, r *Run, results []*engine.Result, errs 
 		}
 	}
 	if h != nil {
-		out.Records = j.records(out, counts)
+		out.Records = j.records(out, counts, ex)
 		out.recording = recordBehind(h, out.Records)
 	}
 	return out
 }
 
 // records makes the record of each target of the run.
-func (j job) records(out *Outcome, counts []*buildgraph.Progress) []*history.Record {
+func (j job) records(out *Outcome, counts []*buildgraph.Progress, ex []explained) []*history.Record {
 	finished := j.opts.Now()
-	eng := history.Engine{Kind: j.session.Kind()}
-	if re, ok := j.session.(recordedEngine); ok {
-		eng = re.Recorded()
-	}
+	eng := j.engine()
 	recs := make([]*history.Record, len(j.plans))
 	for i, p := range j.plans {
 		req := p.Request
@@ -538,6 +544,9 @@ func (j job) records(out *Outcome, counts []*buildgraph.Progress) []*history.Rec
 			r.Duration = finished.Sub(j.started)
 		}
 		r.Steps = recordSteps(counts[i], finished)
+		if ex != nil {
+			addWhy(r.Steps, ex[i])
+		}
 		recs[i] = r
 	}
 	return recs

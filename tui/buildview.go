@@ -64,6 +64,8 @@ type BuildView struct {
 	logsTail    []string // what the viewport was given while following
 	logsText    []string // what the viewport was given
 
+	logsWhy *buildgraph.Reason // the reason the log pane shows first
+
 	// A search of the focused step's log: typing the query, then the
 	// query and the lines it matches (indexes in logsText), the current
 	// one at match.
@@ -116,6 +118,7 @@ type stepKey struct {
 	focused, dark  bool
 	width          int
 	wait           string // waitLabel()
+	why            *buildgraph.Reason
 }
 
 // logsKey is everything the log pane's drawing depends on.
@@ -593,7 +596,7 @@ func (v *BuildView) refreshLogs() {
 	if v.follow {
 		want = v.logsHeight()
 	}
-	if s.Vertex == v.logsOf && n == v.logsLen && want == v.logsWant {
+	if s.Vertex == v.logsOf && n == v.logsLen && want == v.logsWant && s.Why == v.logsWhy {
 		return
 	}
 	// Paging a step whose memory dropped output reads its whole log from
@@ -629,7 +632,10 @@ func (v *BuildView) refreshLogs() {
 	if s.Logs.Clipped() && (!v.follow || len(lines) < want) {
 		lines = append([]string{v.styles.Faint.Render("… BuildKit stopped sending this step's output at its log limit")}, lines...)
 	}
-	v.logsWant = want
+	if s.Why != nil && (!v.follow || len(lines) < want) {
+		lines = append(whyLines(v.styles, s.Why), lines...)
+	}
+	v.logsWant, v.logsWhy = want, s.Why
 	v.logs.SetHeight(v.logsHeight())
 	v.setLogLines(lines)
 	if v.follow || s.Vertex != v.logsOf {
@@ -986,7 +992,7 @@ func (v BuildView) stepRow(r row, focused bool) string {
 		state: st.State, name: st.Name, text: st.Text, right: right, glyph: glyph,
 		index: r.num, count: r.count, warnings: len(st.Warnings),
 		current: st.Current, total: st.Total,
-		focused: focused, dark: s.Dark, width: v.width, wait: v.waitLabel(),
+		focused: focused, dark: s.Dark, width: v.width, wait: v.waitLabel(), why: st.Why,
 	}
 	if d, ok := v.drawn.rows[st]; ok && d.key == key {
 		return d.row
@@ -1095,6 +1101,10 @@ func (v BuildView) drawStepRow(r row, glyph string, focused bool) string {
 	left := marker + " " + style.Render(glyph) + " " + s.Muted.Render(num) + text
 	if len(st.Warnings) > 0 {
 		left += s.Warn.Render(" ⚠")
+	}
+	if st.Why != nil && st.State == buildgraph.StepDone {
+		// A failed or canceled step's row says that; its pane says why.
+		left += s.Muted.Render(" · " + st.Why.Short())
 	}
 	rightW := 9
 	if barW > 0 {

@@ -11,6 +11,7 @@ import (
 	"charm.land/lipgloss/v2"
 
 	"github.com/stagescope/stagescope/buildgraph"
+	"github.com/stagescope/stagescope/pipeline"
 )
 
 // buildTargetsMsg asks the root to build targets (target arguments: a stage
@@ -27,6 +28,8 @@ type GraphView struct {
 	styles Styles
 	g      *buildgraph.Graph
 	source []string // Dockerfile lines
+
+	predictions map[string]*pipeline.Prediction // the next build of each target
 
 	width, height int
 	shown         []int // stage indexes that pass the filter
@@ -418,6 +421,10 @@ func (v *GraphView) Update(msg tea.Msg) (Screen, tea.Cmd) {
 		return v, nil
 	case projectMsg:
 		v.SetGraph(msg.project.Graph, msg.project.Source, msg.project.BuilderPair)
+		return v, nil
+	}
+	if msg, ok := msg.(predictionMsg); ok {
+		v.predictions = msg.predictions
 		return v, nil
 	}
 	k, ok := msg.(tea.KeyPressMsg)
@@ -1142,6 +1149,7 @@ func (v GraphView) detailLines(width int) ([]string, int) {
 		}
 		add(v.lineNo(in.StartLine) + mark + clean(buildgraph.OneLine(in.Text)))
 	}
+	lines = append(lines, v.predictionLines(f, inner)...)
 	// Dependencies: the selected edge is marked, and so are edges the
 	// drawing has no lane for.
 	type dep struct {

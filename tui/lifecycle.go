@@ -65,6 +65,9 @@ func (m *Model) updateBuild(msg tea.Msg) (tea.Cmd, bool) {
 	switch msg := msg.(type) {
 	case connectMsg:
 		return m.connected(msg), true
+	case predictionMsg:
+		m.broadcast(msg)
+		return nil, true
 	case savedMsg:
 		m.saved = msg.saved
 		m.refreshCompare("")
@@ -158,7 +161,7 @@ func (m *Model) connected(msg connectMsg) tea.Cmd {
 		m.pending = nil
 		return m.startBuild(targets)
 	}
-	return nil
+	return m.predictCmd()
 }
 
 func noEngineMessage(err error) string {
@@ -291,7 +294,7 @@ func (m *Model) buildEvents(events []pipeline.Event) tea.Cmd {
 			updated = true
 		case pipeline.Done:
 			delta := m.finished()
-			return tea.Batch(delta, recordedCmd(r.Outcome, m.notice))
+			return tea.Batch(delta, recordedCmd(r.Outcome, m.notice), m.predictAfter(r.Outcome))
 		}
 	}
 	if updated {

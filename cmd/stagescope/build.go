@@ -118,6 +118,14 @@ the steps that ran. Other files start no build. At most 1000 folders of
 the context are watched; past that, stderr says so and saves deeper in it
 start no build. Ctrl-C ends it (exit code 130).
 
+Every build is recorded (stagescope history). After the build, each step
+that ran instead of coming from the cache gets one "why:" line (plain,
+tty and auto) or a "why" object in its step event (json): compared with the
+last record of the same target, platform and engine, it ran because of a
+first build, --no-cache, an edited instruction, a changed build argument,
+base, context files, a source stage or an earlier step that ran, or the
+engine's cache no longer had it (docs/progress-json.md).
+
 ` + exitCodesHelp,
 		Example: `  stagescope build examples/hello-multistage --target builder \
       --build-context golang=$(scripts/offline-bases dir golang)`,

@@ -18,6 +18,8 @@ func newGraphCmd() *cobra.Command {
 		file, target, format string
 		buildArgs, contexts  []string
 		instructions         bool
+		predict, noCache     bool
+		addr                 string
 	)
 	cmd := &cobra.Command{
 		Use:   "graph [CONTEXT]",
@@ -26,6 +28,12 @@ func newGraphCmd() *cobra.Command {
 their bases, COPY --from and RUN --mount from= edges, external images, the
 stages a --target builds and the ones it skips, and lint warnings.
 
+With --why, it predicts instead which steps a build of the target will run
+and why, compared with the last record of the target on the engine a build
+would use (--addr, else BUILDKIT_HOST, else Docker): edited instructions,
+changed build arguments, bases and context files are known before building;
+an engine that lost its cache is not (docs/graph-json.md).
+
 No engine is needed. Formats: text (colour on a terminal unless NO_COLOR is
 set), json (docs/graph-json.md), dot (Graphviz) and mermaid.
 
@@ -33,7 +41,8 @@ Exit codes: 0 ok, 2 bad input (the message names file and line), 70 internal
 error (a bug in stagescope; the message names the file with the details).`,
 		Example: `  stagescope graph examples/hello-multistage
   stagescope graph -f Dockerfile --target builder --format dot | dot -Tsvg > graph.svg
-  cat Dockerfile | stagescope graph -f - --format json`,
+  cat Dockerfile | stagescope graph -f - --format json
+  stagescope graph --why examples/hello-multistage --build-context golang=DIR`,
 		Args: maxArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			f, err := buildgraph.ParseFormat(format)
@@ -43,6 +52,10 @@ error (a bug in stagescope; the message names the file with the details).`,
 			contextDir := "."
 			if len(args) > 0 {
 				contextDir = args[0]
+			}
+			if predict {
+				return graphWhy(cmd.Context(), cmd.OutOrStdout(), whyInput{contextDir: contextDir, file: file, target: target,
+					buildArgs: buildArgs, contexts: contexts, noCache: noCache, format: f, addr: addr})
 			}
 			name, data, err := readGraphInput(cmd.InOrStdin(), contextDir, file)
 			if err != nil {
@@ -79,6 +92,9 @@ error (a bug in stagescope; the message names the file with the details).`,
 	fs.StringArrayVar(&contexts, "build-context", nil, "named build context `NAME=DIR` (or NAME=docker-image://REF, oci-layout://PATH)")
 	fs.StringVar(&format, "format", "text", "output: text, json, dot or mermaid")
 	fs.BoolVar(&instructions, "instructions", false, "list every stage's instructions (text format)")
+	fs.BoolVar(&predict, "why", false, "predict which steps a build will run and why, from the last record of the target (text or json)")
+	fs.BoolVar(&noCache, "no-cache", false, "with --why: predict a build with --no-cache")
+	fs.StringVar(&addr, "addr", "", "with --why: the BuildKit address the build would use (default $BUILDKIT_HOST, then Docker)")
 	return cmd
 }
 

@@ -208,7 +208,8 @@ func newHistoryShowCmd() *cobra.Command {
 		Short: "Show one build record: its settings, steps and sizes",
 		Long: `Show one build record: when, where and what was built, every step with
 its start (from the build's first step), duration, state, stage and
-Dockerfile line, and the image's layers when it was measured. ID is the
+Dockerfile line (and, for a step that ran, why it did), and the image's
+layers when it was measured. ID is the
 record's id or any unique prefix of it.
 
 With --timeline, the build on a time axis instead: a row per stage (and,
@@ -373,6 +374,9 @@ func printRecord(w io.Writer, r *history.Record) {
 			}
 			if s.Error != "" && s.State == string(buildgraph.StepError) {
 				text += "  (" + buildgraph.FirstLine(s.Error) + ")"
+			}
+			if s.Why != nil {
+				text += "  · why: " + s.Why.String()
 			}
 			fmt.Fprintf(tw, "  %s\t%s\t%s\t%s\t%s\t%s\n", start, took, s.State, clean(stage), line, clean(text))
 		}

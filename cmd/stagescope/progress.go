@@ -111,8 +111,15 @@ func (s *progressSink) follow(ctx context.Context, run *pipeline.Run) *pipeline.
 			default:
 				tee <- ev.Status
 			}
+		case pipeline.Why:
+			if s.json != nil {
+				_ = s.json.Why(run.Progress, ev.Reasons)
+			}
 		case pipeline.SolveEnded:
 			endDisplay()
+			if s.json == nil && (s.mode == "plain" || s.mode == "tty" || s.mode == "auto") {
+				printWhy(s.w, run.Progress)
+			}
 		case pipeline.MeasureProgress:
 			switch {
 			case s.json != nil:

@@ -392,6 +392,9 @@ func (s *Store) update(fn func(*bolt.Tx) error) error {
 
 // put writes a record, its summary and its place among its target's.
 func put(tx *bolt.Tx, r *Record) error {
+	if err := storeFiles(tx, r); err != nil {
+		return err
+	}
 	data, err := json.Marshal(r)
 	if err != nil {
 		return err
@@ -411,6 +414,9 @@ func put(tx *bolt.Tx, r *Record) error {
 // remove deletes a record by its summary.
 func remove(tx *bolt.Tx, s Summary) error {
 	tk := timeKey(s.Time, s.ID)
+	if err := releaseFiles(tx, tx.Bucket(bucketRecords).Get([]byte(s.ID))); err != nil {
+		return err
+	}
 	if err := tx.Bucket(bucketRecords).Delete([]byte(s.ID)); err != nil {
 		return err
 	}
@@ -562,6 +568,9 @@ func (s *Store) Get(prefix string) (*Record, error) {
 		rec = new(Record)
 		if err := json.Unmarshal(tx.Bucket(bucketRecords).Get([]byte(ids[0])), rec); err != nil {
 			return &UnusableError{Path: s.path, Why: fmt.Sprintf("record %s is damaged (%v)", ids[0], err)}
+		}
+		if err := loadFiles(tx, rec, nil); err != nil {
+			return &UnusableError{Path: s.path, Why: err.Error()}
 		}
 		return nil
 	})

@@ -101,6 +101,14 @@ type Step struct {
 	// (buildgraph.StepState).
 	State string `json:"state"`
 	Error string `json:"error,omitempty"`
+	// Facts are what the step's instruction depends on (text, build
+	// arguments, base, context files), kept to say why it runs in the
+	// next build; absent for vertices of no instruction and in records of
+	// earlier versions.
+	Facts *buildgraph.StepFacts `json:"facts,omitempty"`
+	// Why is why the step ran instead of coming from the cache; absent
+	// for steps that did not run.
+	Why *buildgraph.Reason `json:"why,omitempty"`
 }
 
 // Summary is what a list of records shows of one: kept beside the record

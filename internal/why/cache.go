@@ -1,0 +1,123 @@
+package why
+
+import (
+	"crypto/sha256"
+	"encoding/hex"
+	"encoding/json"
+	"os"
+	"path/filepath"
+	"time"
+
+	"github.com/tonistiigi/fsutil/types"
+)
+
+// digestCache remembers the digest of each file of a context by the
+// metadata BuildKit's context transfer compares to decide whether a file
+// changed since the last build (fsutil's metadata diff: size, modification
+// time, mode, owner, link target): a file whose metadata is unchanged is
+// not sent again, so BuildKit sees its old content, and is not read again
+// here either. A touched file is read again and gives the same digest: no
+// change. It is what lets a rebuild read no file that did not change.
+type digestCache struct {
+	path    string
+	old     map[string]cachedDigest
+	seen    map[string]cachedDigest
+	changed bool
+}
+
+type cachedDigest struct {
+	Key    statKey `json:"k"`
+	Digest string  `json:"d"`
+}
+
+type statKey struct {
+	Size, Mtime    int64
+	Mode, UID, GID uint32
+	Link           string
+}
+
+// CacheDir is where the digests of contexts' files are remembered:
+// $XDG_STATE_HOME/stagescope/digests, "" when there is no home folder.
+func CacheDir() string {
+	dir := os.Getenv("XDG_STATE_HOME")
+	if dir == "" {
+		home, err := os.UserHomeDir()
+		if err != nil {
+			return ""
+		}
+		dir = filepath.Join(home, ".local", "state")
+	}
+	return filepath.Join(dir, "stagescope", "digests")
+}
+
+// openCache reads the cache of a context folder; a missing or damaged one
+// is empty.
+func openCache(dir, contextDir string) *digestCache {
+	c := &digestCache{old: map[string]cachedDigest{}, seen: map[string]cachedDigest{}}
+	abs, err := filepath.Abs(contextDir)
+	if dir == "" || err != nil {
+		return c
+	}
+	sum := sha256.Sum256([]byte(abs))
+	c.path = filepath.Join(dir, hex.EncodeToString(sum[:16])+".json")
+	if data, err := os.ReadFile(c.path); err == nil {
+		if json.Unmarshal(data, &c.old) != nil {
+			c.old = map[string]cachedDigest{}
+		}
+	}
+	return c
+}
+
+// get returns the remembered digest of the file at relative path p with
+// fsutil's stat st.
+func (c *digestCache) get(p string, st *types.Stat) (string, statKey, bool) {
+	if st == nil {
+		return "", statKey{}, false
+	}
+	k := statKey{Size: st.Size, Mtime: st.ModTime, Mode: st.Mode, UID: st.Uid, GID: st.Gid, Link: st.Linkname}
+	if d, ok := c.old[p]; ok && d.Key == k {
+		c.seen[p] = d
+		return d.Digest, k, true
+	}
+	return "", k, true
+}
+
+// racy is how recent a change may be for its digest not to be remembered:
+// a file written again within the file system's clock tick keeps its
+// times (git's "racily clean" entries).
+const racy = 2 * time.Second
+
+func (c *digestCache) put(p string, k statKey, digest string) {
+	c.changed = true
+	if time.Since(time.Unix(0, k.Mtime)) < racy {
+		return
+	}
+	c.seen[p] = cachedDigest{Key: k, Digest: digest}
+}
+
+// save writes the digests of the files seen, when one was new or one is
+// gone; a cache that cannot be written is only slower next time.
+func (c *digestCache) save() {
+	if c.path == "" || !c.changed && len(c.seen) == len(c.old) {
+		return
+	}
+	data, err := json.Marshal(c.seen)
+	if err != nil {
+		return
+	}
+	if err := os.MkdirAll(filepath.Dir(c.path), 0o700); err != nil {
+		return
+	}
+	tmp, err := os.CreateTemp(filepath.Dir(c.path), ".digests-*")
+	if err != nil {
+		return
+	}
+	_, werr := tmp.Write(data)
+	if cerr := tmp.Close(); werr != nil || cerr != nil {
+		os.Remove(tmp.Name())
+		return
+	}
+	if os.Rename(tmp.Name(), c.path) != nil {
+		os.Remove(tmp.Name())
+	}
+}
