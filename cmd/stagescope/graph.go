@@ -16,6 +16,7 @@ import (
 func newGraphCmd() *cobra.Command {
 	var (
 		file, target, format string
+		platform             string
 		buildArgs, contexts  []string
 		instructions         bool
 	)
@@ -26,6 +27,11 @@ func newGraphCmd() *cobra.Command {
 their bases, COPY --from and RUN --mount from= edges, external images, the
 stages a --target builds and the ones it skips, and lint warnings.
 
+With --platform a,b the graph is resolved once per platform, as a
+multi-platform build does (TARGETARCH, FROM --platform=$BUILDPLATFORM): a
+row per stage and a column per platform, the stages that build differently
+marked (docs/platforms.md).
+
 No engine is needed. Formats: text (colour on a terminal unless NO_COLOR is
 set), json (docs/graph-json.md), dot (Graphviz) and mermaid.
 
@@ -33,7 +39,8 @@ Exit codes: 0 ok, 2 bad input (the message names file and line), 70 internal
 error (a bug in stagescope; the message names the file with the details).`,
 		Example: `  stagescope graph examples/hello-multistage
   stagescope graph -f Dockerfile --target builder --format dot | dot -Tsvg > graph.svg
-  cat Dockerfile | stagescope graph -f - --format json`,
+  cat Dockerfile | stagescope graph -f - --format json
+  stagescope graph examples/hello-crossplatform --platform linux/amd64,linux/arm64`,
 		Args: maxArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			f, err := buildgraph.ParseFormat(format)
@@ -60,16 +67,28 @@ error (a bug in stagescope; the message names the file with the details).`,
 			// once or twice on a large Dockerfile for memory the exit
 			// frees anyway. Four times the live heap bounds growth.
 			debug.SetGCPercent(400)
-			g, err := buildgraph.Parse(data, buildgraph.Options{Filename: name, BuildArgs: ba, Contexts: bc, Target: target})
-			if err != nil {
-				return err
-			}
+			opts := buildgraph.Options{Filename: name, BuildArgs: ba, Contexts: bc, Target: target}
 			out := cmd.OutOrStdout()
-			return renderGraph(out, g, f, buildgraph.RenderOptions{
+			ropts := buildgraph.RenderOptions{
 				Target:       target,
 				Color:        f == buildgraph.FormatText && colorFor(out),
 				Instructions: instructions,
-			})
+			}
+			if platform != "" {
+				plats, err := buildgraph.ParsePlatformList(platform)
+				if err != nil {
+					return usagef("--platform: %v", err)
+				}
+				if len(plats) > 1 {
+					return graphPlatforms(out, data, opts, plats, f, ropts)
+				}
+				opts.Platform = plats[0]
+			}
+			g, err := buildgraph.Parse(data, opts)
+			if err != nil {
+				return err
+			}
+			return renderGraph(out, g, f, ropts)
 		},
 	}
 	fs := cmd.Flags()
@@ -79,6 +98,7 @@ error (a bug in stagescope; the message names the file with the details).`,
 	fs.StringArrayVar(&contexts, "build-context", nil, "named build context `NAME=DIR` (or NAME=docker-image://REF, oci-layout://PATH)")
 	fs.StringVar(&format, "format", "text", "output: text, json, dot or mermaid")
 	fs.BoolVar(&instructions, "instructions", false, "list every stage's instructions (text format)")
+	fs.StringVar(&platform, "platform", "", "target platform(s) `OS/ARCH[,OS/ARCH…]`: with several, which stages each platform builds, side by side (default: linux on this machine's architecture)")
 	return cmd
 }
 
