@@ -14,7 +14,10 @@ import (
 
 // TargetResult is one built target of a comparison.
 type TargetResult struct {
-	Target   string        `json:"target"`
+	Target string `json:"target"`
+	// Platform is the image's platform in a build for several
+	// (compare_platforms.go); "" for a build for one.
+	Platform string        `json:"platform,omitempty"`
 	Image    string        `json:"image,omitempty"`
 	Size     *ImageSize    `json:"size,omitempty"`
 	Duration time.Duration `json:"durationNs"`
@@ -30,6 +33,9 @@ type TargetResult struct {
 	// OverBudget whether the measured size exceeds it.
 	Budget     int64 `json:"budget,omitempty"`
 	OverBudget bool  `json:"overBudget,omitempty"`
+	// Attestations are the index's attestation manifests of this
+	// platform's image (provenance, SBOM): never a platform of their own.
+	Attestations []Attestation `json:"attestations,omitempty"`
 }
 
 // SavedKey is the key of a target's SavedSize: engines measure differently
@@ -219,13 +225,16 @@ func (c Comparison) leftBehindLines() []string {
 			}
 			parts = append(parts, p)
 		}
-		out = append(out, r.Target+" leaves behind "+strings.Join(parts, ", "))
+		out = append(out, r.rowName()+" leaves behind "+strings.Join(parts, ", "))
 	}
 	return out
 }
 
 // WriteTable writes the comparison as an aligned table for terminals.
 func (c Comparison) WriteTable(w io.Writer, now time.Time) error {
+	if c.hasPlatforms() {
+		return c.writePlatformTable(w, now)
+	}
 	tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
 	largest := c.Largest(MeasureUncompressed)
 	fmt.Fprintln(tw, "TARGET\tUNCOMPRESSED\tCOMPRESSED\tLAYERS\tBUILD TIME\tCACHED\tVS LARGEST\tLAST TIME")
@@ -258,6 +267,9 @@ func (c Comparison) WriteTable(w io.Writer, now time.Time) error {
 
 // WriteMarkdown writes the comparison as a GitHub table, for pull requests.
 func (c Comparison) WriteMarkdown(w io.Writer, now time.Time) error {
+	if c.hasPlatforms() {
+		return c.writePlatformMarkdown(w, now)
+	}
 	largest := c.Largest(MeasureUncompressed)
 	var b strings.Builder
 	fmt.Fprintf(&b, "| Target | Uncompressed | Compressed | Layers | Build time | Cached | vs largest | Last time |\n")

@@ -229,3 +229,17 @@ func TestPlatformsJSONCompatible(t *testing.T) {
 		t.Errorf("platformStages[0]: %+v", ps)
 	}
 }
+
+func TestStepTargetPlatform(t *testing.T) {
+	for _, tc := range []struct{ prefix, target, runsOn string }{
+		{"linux/arm64", "linux/arm64", "linux/arm64"},
+		{"linux/amd64->arm64", "linux/arm64", "linux/amd64"},
+		{"linux/amd64->arm/v7", "linux/arm/v7", "linux/amd64"},
+		{"linux/amd64->windows/amd64", "windows/amd64", "linux/amd64"},
+	} {
+		target, runsOn := StepTargetPlatform(tc.prefix)
+		if target != tc.target || runsOn != tc.runsOn {
+			t.Errorf("%q: %q on %q, want %q on %q", tc.prefix, target, runsOn, tc.target, tc.runsOn)
+		}
+	}
+}

@@ -68,6 +68,9 @@ type Project struct {
 	Base engine.BuildRequest
 	// AllowWide: see Input.
 	AllowWide bool
+	// Platforms are the target platforms of a build for several
+	// (--platform a,b), normalized; nil for one. Graph is the first one's.
+	Platforms []string
 	// BuilderPair says whether the Dockerfile is one half of the builder
 	// pattern, found beside it when the project is loaded, so that no view
 	// touches the file system.
@@ -103,6 +106,12 @@ func Load(in Input) (*Project, error) {
 	if err != nil {
 		return nil, err
 	}
+	platform, plats, err := platformList(in.Platform)
+	if err != nil {
+		return nil, err
+	}
+	p.Platforms = plats
+	in.Platform = platform
 	p.Base = engine.BuildRequest{
 		ContextDir: dir, Dockerfile: file, NoCache: in.NoCache,
 		BuildArgs: args, Contexts: contexts,
@@ -133,7 +142,7 @@ func (p *Project) parse(target string) (*buildgraph.Graph, error) {
 		BuildArgs: p.Base.BuildArgs,
 		Contexts:  p.Base.Contexts,
 		Target:    target,
-		Platform:  p.Base.Platform,
+		Platform:  p.graphPlatform(),
 		SkipLint:  true,
 	})
 }
@@ -162,6 +171,9 @@ func (p *Project) Plan(target string, tags []string) (*Plan, error) {
 		}
 		st, _ := g.Stage(target)
 		name, send = st.Name, target
+	}
+	if err := p.checkPlatforms(send); err != nil {
+		return nil, err
 	}
 	req := p.Base
 	req.Target = send

@@ -211,5 +211,6 @@ func runCompare(ctx context.Context, cmd *cobra.Command, opts engine.Options, pr
 		}
 	}
 	notRecorded(stderr, o.SaveErr)
-	return &buildgraph.Comparison{File: proj.Dockerfile, Engine: sess.Describe(), Results: o.Results}, nil
+	// A build for several platforms: a row per target and platform.
+	return &buildgraph.Comparison{File: proj.Dockerfile, Engine: sess.Describe(), Results: proj.PlatformResults(plans, o.Results)}, nil
 }
