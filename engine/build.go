@@ -38,8 +38,12 @@ type BuildRequest struct {
 	Tags []string
 	// NoCache disables the build cache for every step.
 	NoCache bool
-	// Platform is the target platform (os/arch[/variant]); empty: the engine's.
+	// Platform is the target platform (os/arch[/variant]), or several
+	// separated by commas for an image index; empty: the engine's.
 	Platform string
+	// Provenance asks BuildKit for a provenance attestation
+	// ("mode=min", "mode=max"), as buildx --provenance; "" for none.
+	Provenance string
 	// Secrets are --secret specs (id=NAME,src=FILE or id=NAME,env=VARIABLE).
 	Secrets []string
 	// SSH are --ssh specs (default, or ID=SOCKET|KEY…).
@@ -81,6 +85,9 @@ type BuildError struct {
 	Logs []string
 	// Sources locate the failing instruction in the Dockerfile.
 	Sources []*errdefs.Source
+	// Hint says what to do when the failure has a known cause (a program
+	// for another CPU without emulation: platforms.go).
+	Hint string
 }
 
 func (e *BuildError) Error() string {
@@ -89,6 +96,9 @@ func (e *BuildError) Error() string {
 		msg += " at " + e.Step
 	}
 	if e.ExitCode >= 0 {
+		if e.Hint != "" {
+			return fmt.Sprintf("%s: exit code %d: %s", msg, e.ExitCode, e.Hint)
+		}
 		return fmt.Sprintf("%s: exit code %d", msg, e.ExitCode)
 	}
 	cause := rootCause(e.Err)
@@ -161,6 +171,9 @@ func solveOpt(req BuildRequest) (client.SolveOpt, error) {
 	}
 	if req.Platform != "" {
 		attrs["platform"] = req.Platform
+	}
+	if req.Provenance != "" {
+		attrs["attest:provenance"] = req.Provenance
 	}
 	for k, v := range req.BuildArgs {
 		attrs["build-arg:"+k] = v

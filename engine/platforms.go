@@ -3,6 +3,7 @@ package engine
 import (
 	"context"
 	"fmt"
+	"strings"
 
 	"github.com/containerd/containerd/v2/core/content"
 	"github.com/containerd/platforms"
@@ -121,4 +122,16 @@ func firstPlatform(list string) string {
 		}
 	}
 	return list
+}
+
+// foreignCPUHint is what to do when a step's program could not start
+// because it is for another CPU (the kernel says "exec format error"):
+// the engine's machine has no emulator registered for it.
+func foreignCPUHint(logs []string) string {
+	for _, l := range logs {
+		if strings.Contains(l, "exec format error") {
+			return "the step runs programs for another CPU than the engine's, which has no emulator for them (exec format error); register one with binfmt_misc (scripts/binfmt start here), or compile for the target in a FROM --platform=$BUILDPLATFORM stage, which needs none"
+		}
+	}
+	return ""
 }

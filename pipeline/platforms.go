@@ -78,6 +78,9 @@ func (p *Project) PlatformResults(plans []*Plan, results []buildgraph.TargetResu
 			row := r
 			row.Platform = plat
 			row.Breakdown = nil
+			// Saved sizes are kept per target, not per platform: the last
+			// one is no platform's own.
+			row.Previous = nil
 			if r.Size != nil {
 				row.Size = r.Size.ForPlatform(plat)
 				if row.Size == nil {
@@ -105,4 +108,17 @@ func (p *Project) PlatformResults(plans []*Plan, results []buildgraph.TargetResu
 		}
 	}
 	return out
+}
+
+// provenanceAttr turns --provenance into the frontend attribute's value.
+func provenanceAttr(v string) (string, error) {
+	switch strings.ToLower(strings.TrimSpace(v)) {
+	case "", "false", "0":
+		return "", nil
+	case "min", "mode=min", "true", "1":
+		return "mode=min", nil
+	case "max", "mode=max":
+		return "mode=max", nil
+	}
+	return "", inputf("--provenance %q: want min, max or false", v)
 }

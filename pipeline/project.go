@@ -51,6 +51,10 @@ type Input struct {
 	// AllowWide sends a context that is the filesystem root or the home
 	// folder without asking (--yes).
 	AllowWide bool
+
+	// Provenance is --provenance: min, max, mode=min, mode=max, true
+	// (min) or false ("": none).
+	Provenance string
 }
 
 // Project is a validated build context and Dockerfile, before a target is
@@ -112,10 +116,14 @@ func Load(in Input) (*Project, error) {
 	}
 	p.Platforms = plats
 	in.Platform = platform
+	provenance, err := provenanceAttr(in.Provenance)
+	if err != nil {
+		return nil, err
+	}
 	p.Base = engine.BuildRequest{
 		ContextDir: dir, Dockerfile: file, NoCache: in.NoCache,
 		BuildArgs: args, Contexts: contexts,
-		Platform: in.Platform, Secrets: in.Secrets, SSH: in.SSH, Outputs: in.Outputs, Load: in.Load,
+		Platform: in.Platform, Provenance: provenance, Secrets: in.Secrets, SSH: in.SSH, Outputs: in.Outputs, Load: in.Load,
 	}
 	if err := engine.Check(p.Base); err != nil {
 		return nil, err
