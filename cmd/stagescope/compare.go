@@ -204,9 +204,10 @@ func runCompare(ctx context.Context, cmd *cobra.Command, opts engine.Options, pr
 		return nil, context.Cause(ctx)
 	}
 	for _, err := range o.Errs {
-		// A bug (exit 70) and a lost engine (exit 3) end the command; a
-		// failed build is a row of the table.
-		if errors.As(err, new(*crash.Error)) || errors.As(err, new(*engine.LostError)) {
+		// A bug (exit 70), a lost engine (exit 3) and a request the engine
+		// cannot take (exit 2: several platforms for Docker's classic
+		// store) end the command; a failed build is a row of the table.
+		if errors.As(err, new(*crash.Error)) || errors.As(err, new(*engine.LostError)) || errors.As(err, new(*engine.InputError)) {
 			return nil, err
 		}
 	}
