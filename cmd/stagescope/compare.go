@@ -49,6 +49,12 @@ Sizes are read from the image store (Docker) or the engine's content store
 every build (see stagescope history) so later runs show the change since
 last time.
 
+--platform a,b builds each target once for both platforms (an image index
+on a buildkitd) and gives a row per target and platform; the index's
+attestations (--provenance) are listed under the image they attest.
+Docker's classic image store holds one platform per tag: there, build per
+platform (docs/platforms.md).
+
 --budget TARGET=SIZE fails (exit code 1) when the target's uncompressed image
 is larger than SIZE (KB, MB, GB are powers of 1000; KiB, MiB, GiB of 1024).
 
