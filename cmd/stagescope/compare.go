@@ -21,8 +21,12 @@ type budgetError struct{ over []buildgraph.TargetResult }
 func (e *budgetError) Error() string {
 	var parts []string
 	for _, r := range e.over {
+		name := r.Target
+		if r.Platform != "" {
+			name += " (" + r.Platform + ")"
+		}
 		parts = append(parts, fmt.Sprintf("%s is %s, over its budget of %s",
-			r.Target, buildgraph.HumanSize(r.Size.Uncompressed), buildgraph.HumanSize(r.Budget)))
+			name, buildgraph.HumanSize(r.Size.Uncompressed), buildgraph.HumanSize(r.Budget)))
 	}
 	return strings.Join(parts, "; ")
 }
