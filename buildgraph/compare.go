@@ -20,6 +20,9 @@ type TargetResult struct {
 	File     string        `json:"file,omitempty"`
 	Name     string        `json:"name,omitempty"`
 	Target   string        `json:"target"`
+	// Platform is the image's platform in a build for several
+	// (compare_platforms.go); "" for a build for one.
+	Platform string        `json:"platform,omitempty"`
 	Image    string        `json:"image,omitempty"`
 	Size     *ImageSize    `json:"size,omitempty"`
 	Duration time.Duration `json:"durationNs"`
@@ -35,6 +38,9 @@ type TargetResult struct {
 	// OverBudget whether the measured size exceeds it.
 	Budget     int64 `json:"budget,omitempty"`
 	OverBudget bool  `json:"overBudget,omitempty"`
+	// Attestations are the index's attestation manifests of this
+	// platform's image (provenance, SBOM): never a platform of their own.
+	Attestations []Attestation `json:"attestations,omitempty"`
 }
 
 // SavedKey is the key of a target's SavedSize: engines measure differently
@@ -251,13 +257,16 @@ func (c Comparison) leftBehindLines() []string {
 			}
 			parts = append(parts, p)
 		}
-		out = append(out, r.Label()+" leaves behind "+strings.Join(parts, ", "))
+		out = append(out, r.rowName()+" leaves behind "+strings.Join(parts, ", "))
 	}
 	return out
 }
 
 // WriteTable writes the comparison as an aligned table for terminals.
 func (c Comparison) WriteTable(w io.Writer, now time.Time) error {
+	if c.hasPlatforms() {
+		return c.writePlatformTable(w, now)
+	}
 	tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
 	largest := c.Largest(MeasureUncompressed)
 	several := c.several()
@@ -297,6 +306,9 @@ func (c Comparison) WriteTable(w io.Writer, now time.Time) error {
 
 // WriteMarkdown writes the comparison as a GitHub table, for pull requests.
 func (c Comparison) WriteMarkdown(w io.Writer, now time.Time) error {
+	if c.hasPlatforms() {
+		return c.writePlatformMarkdown(w, now)
+	}
 	largest := c.Largest(MeasureUncompressed)
 	var b strings.Builder
 	several := c.several()

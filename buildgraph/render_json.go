@@ -29,6 +29,10 @@ type (
 		Levels        [][]int       `json:"levels"`
 		Warnings      []jsonWarning `json:"warnings"`
 		LintError     *jsonError    `json:"lintError,omitempty"`
+		// With several platforms (graph --platform a,b): the graph above is
+		// the first platform's, these are every platform's.
+		Platforms      []jsonPlatform      `json:"platforms,omitempty"`
+		PlatformStages []jsonPlatformStage `json:"platformStages,omitempty"`
 	}
 	jsonArg struct {
 		Name         string  `json:"name"`
@@ -119,9 +123,24 @@ type (
 // WriteJSON writes g as one indented JSON document with "schemaVersion": 1,
 // described in docs/graph-json.md.
 func WriteJSON(w io.Writer, g *Graph, opts RenderOptions) error {
-	v, err := newView(g, opts)
+	doc, err := jsonDocument(g, opts)
 	if err != nil {
 		return err
+	}
+	return encodeJSON(w, doc)
+}
+
+func encodeJSON(w io.Writer, doc any) error {
+	enc := json.NewEncoder(w)
+	enc.SetIndent("", "  ")
+	return enc.Encode(doc)
+}
+
+// jsonDocument is the document WriteJSON writes for g.
+func jsonDocument(g *Graph, opts RenderOptions) (*jsonGraph, error) {
+	v, err := newView(g, opts)
+	if err != nil {
+		return nil, err
 	}
 	g = v.g
 	doc := jsonGraph{
@@ -204,9 +223,7 @@ func WriteJSON(w io.Writer, g *Graph, opts RenderOptions) error {
 	if g.LintError != nil {
 		doc.LintError = &jsonError{Message: g.LintError.Msg, Line: g.LintError.Line}
 	}
-	enc := json.NewEncoder(w)
-	enc.SetIndent("", "  ")
-	return enc.Encode(doc)
+	return &doc, nil
 }
 
 func jsonCtx(c *NamedContext) *jsonContext {

@@ -21,6 +21,13 @@ type ImageSize struct {
 	// Store names where the sizes were read.
 	Store  string  `json:"store"`
 	Layers []Layer `json:"layers"`
+	// Platform is the image's platform when it was read from an image
+	// index ("linux/arm64"). Platforms are every platform's image of an
+	// index (the fields above are the first one's) and Attestations the
+	// index's other manifests (platforms.go).
+	Platform     string        `json:"platform,omitempty"`
+	Platforms    []*ImageSize  `json:"platforms,omitempty"`
+	Attestations []Attestation `json:"attestations,omitempty"`
 }
 
 // Layer is one entry of an image's history, oldest first, with the place in

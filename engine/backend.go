@@ -61,6 +61,8 @@ func (buildkitd) imageExports(ctx context.Context, req BuildRequest, name string
 		return []client.ExportEntry{{Type: client.ExporterImage, Attrs: map[string]string{"name": name}}}, nil, nil
 	case !req.Load:
 		return nil, nil, nil
+	case MultiPlatform(req.Platform):
+		return nil, nil, &InputError{Msg: loadOnePlatform}
 	}
 	d, err := newDockerAPI(req.LoadDockerHost)
 	if err != nil {
@@ -133,8 +135,11 @@ func (dockerd) solve(ctx context.Context, bk *client.Client, opt client.SolveOpt
 
 // imageExports stores a tagged image in Docker's image store (the moby
 // exporter) unless other outputs were asked for without --load.
-func (dockerd) imageExports(_ context.Context, req BuildRequest, name string) ([]client.ExportEntry, func(error) error, error) {
+func (d dockerd) imageExports(ctx context.Context, req BuildRequest, name string) ([]client.ExportEntry, func(error) error, error) {
 	if (len(req.Outputs) == 0 || req.Load) && name != "" {
+		if err := d.holdsIndex(ctx, req); err != nil {
+			return nil, nil, err
+		}
 		return []client.ExportEntry{{Type: "moby", Attrs: map[string]string{"name": name}}}, nil, nil
 	}
 	return nil, nil, nil

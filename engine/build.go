@@ -43,8 +43,12 @@ type BuildRequest struct {
 	Tags []string
 	// NoCache disables the build cache for every step.
 	NoCache bool
-	// Platform is the target platform (os/arch[/variant]); empty: the engine's.
+	// Platform is the target platform (os/arch[/variant]), or several
+	// separated by commas for an image index; empty: the engine's.
 	Platform string
+	// Provenance asks BuildKit for a provenance attestation
+	// ("mode=min", "mode=max"), as buildx --provenance; "" for none.
+	Provenance string
 	// Secrets are --secret specs (id=NAME,src=FILE or id=NAME,env=VARIABLE).
 	Secrets []string
 	// SSH are --ssh specs (default, or ID=SOCKET|KEY…).
@@ -91,6 +95,9 @@ type BuildError struct {
 	Logs []string
 	// Sources locate the failing instruction in the Dockerfile.
 	Sources []*errdefs.Source
+	// Hint says what to do when the failure has a known cause (a program
+	// for another CPU without emulation: platforms.go).
+	Hint string
 }
 
 func (e *BuildError) Error() string {
@@ -99,6 +106,9 @@ func (e *BuildError) Error() string {
 		msg += " at " + e.Step
 	}
 	if e.ExitCode >= 0 {
+		if e.Hint != "" {
+			return fmt.Sprintf("%s: exit code %d: %s", msg, e.ExitCode, e.Hint)
+		}
 		return fmt.Sprintf("%s: exit code %d", msg, e.ExitCode)
 	}
 	cause := rootCause(e.Err)
@@ -214,6 +224,9 @@ func solveAttrs(req BuildRequest, df string, ctxFS, dfFS fsutil.FS) (client.Solv
 	}
 	if req.Platform != "" {
 		attrs["platform"] = req.Platform
+	}
+	if req.Provenance != "" {
+		attrs["attest:provenance"] = req.Provenance
 	}
 	for k, v := range req.BuildArgs {
 		attrs["build-arg:"+k] = v

@@ -89,6 +89,7 @@ func (w *failureWatch) buildError(err, frontendErr error) *BuildError {
 			be.Logs = t.lines()
 		}
 	}
+	be.Hint = foreignCPUHint(be.Logs)
 	return be
 }
 

@@ -87,8 +87,8 @@ func (lr *layerReader) measureContent(ctx context.Context, store content.Provide
 	if err := readJSON(ctx, store, ocispecs.Descriptor{Digest: manifest}, &mf); err != nil {
 		return nil, fmt.Errorf("reading manifest %s: %w", manifest, err)
 	}
-	if len(mf.Layers) == 0 && len(mf.Manifests) > 0 { // an index: measure the first image
-		return lr.measureContent(ctx, store, ref, mf.Manifests[0].Digest, progress)
+	if len(mf.Layers) == 0 && len(mf.Manifests) > 0 { // an index: every platform's image (platforms.go)
+		return lr.measureIndex(ctx, store, ref, mf.Manifests, progress)
 	}
 	var cfg ocispecs.Image
 	if err := readJSON(ctx, store, mf.Config, &cfg); err != nil {

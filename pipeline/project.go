@@ -53,6 +53,10 @@ type Input struct {
 	// AllowWide sends a context that is the filesystem root or the home
 	// folder without asking (--yes).
 	AllowWide bool
+
+	// Provenance is --provenance: min, max, mode=min, mode=max, true
+	// (min) or false ("": none).
+	Provenance string
 }
 
 // Project is a validated build context and Dockerfile, before a target is
@@ -70,6 +74,9 @@ type Project struct {
 	Base engine.BuildRequest
 	// AllowWide: see Input.
 	AllowWide bool
+	// Platforms are the target platforms of a build for several
+	// (--platform a,b), normalized; nil for one. Graph is the first one's.
+	Platforms []string
 	// BuilderPair says whether the Dockerfile is one half of the builder
 	// pattern, found beside it when the project is loaded, so that no view
 	// touches the file system.
@@ -116,10 +123,20 @@ func Load(in Input) (*Project, error) {
 	if err != nil {
 		return nil, err
 	}
+	platform, plats, err := platformList(in.Platform)
+	if err != nil {
+		return nil, err
+	}
+	p.Platforms = plats
+	in.Platform = platform
+	provenance, err := provenanceAttr(in.Provenance)
+	if err != nil {
+		return nil, err
+	}
 	p.Base = engine.BuildRequest{
 		ContextDir: dir, Dockerfile: file, NoCache: in.NoCache,
 		BuildArgs: args, Contexts: contexts,
-		Platform: in.Platform, Secrets: in.Secrets, SSH: in.SSH, Outputs: in.Outputs, Load: in.Load,
+		Platform: in.Platform, Provenance: provenance, Secrets: in.Secrets, SSH: in.SSH, Outputs: in.Outputs, Load: in.Load,
 	}
 	if err := engine.Check(p.Base); err != nil {
 		return nil, err
@@ -183,7 +200,7 @@ func (p *Project) parse(target string) (*buildgraph.Graph, error) {
 		BuildArgs: p.Base.BuildArgs,
 		Contexts:  p.Base.Contexts,
 		Target:    target,
-		Platform:  p.Base.Platform,
+		Platform:  p.graphPlatform(),
 		SkipLint:  true,
 	})
 }
@@ -223,6 +240,9 @@ func (p *Project) Plan(target string, tags []string) (*Plan, error) {
 		}
 		st, _ := g.Stage(target)
 		name, send = st.Name, target
+	}
+	if err := p.checkPlatforms(send); err != nil {
+		return nil, err
 	}
 	req := p.Base
 	req.Target = send

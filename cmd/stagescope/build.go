@@ -28,6 +28,9 @@ type buildFlags struct {
 	yes       bool
 	bake      string // --bake of the TUI
 	engine    engineFlags
+
+	// --provenance: an attestation in the image index.
+	provenance string
 }
 
 // register adds the flags; single adds those that only make sense for one
@@ -49,7 +52,8 @@ func (f *buildFlags) register(cmd *cobra.Command, single bool) {
 	fs.StringArrayVar(&f.buildArgs, "build-arg", nil, "build-time variable `KEY=VALUE` (KEY alone takes the value from the environment)")
 	fs.StringArrayVar(&f.contexts, "build-context", nil, "named build context `NAME=DIR` (or NAME=docker-image://REF, oci-layout://PATH)")
 	fs.BoolVar(&f.noCache, "no-cache", false, "do not use the build cache")
-	fs.StringVar(&f.platform, "platform", "", "target platform `OS/ARCH[/VARIANT]` (default: the engine's; on a builder of several nodes, it picks the node)")
+	fs.StringVar(&f.platform, "platform", "", "target platform `OS/ARCH[/VARIANT]`, or several separated by commas for one image index (default: the engine's; on a builder of several nodes, it picks the node)")
+	fs.StringVar(&f.provenance, "provenance", "", "attach a provenance attestation, as buildx: `min`, max or false (default: none)")
 	_ = cmd.RegisterFlagCompletionFunc("platform", completePlatforms(f))
 	if single {
 		_ = cmd.RegisterFlagCompletionFunc("target", completeTargets(f))
@@ -72,7 +76,7 @@ func (f *buildFlags) engineOptions() engine.Options {
 func (f *buildFlags) project(args []string) (*pipeline.Project, error) {
 	in := pipeline.Input{
 		File: f.file, BuildArgs: f.buildArgs, Contexts: f.contexts, NoCache: f.noCache,
-		Platform: f.platform, Secrets: f.secrets, SSH: f.ssh, Outputs: f.outputs, Load: f.load,
+		Platform: f.platform, Provenance: f.provenance, Secrets: f.secrets, SSH: f.ssh, Outputs: f.outputs, Load: f.load,
 		AllowWide: f.yes,
 	}
 	if len(args) > 0 {
@@ -222,6 +226,7 @@ func runBuild(ctx context.Context, cmd *cobra.Command, conn *pipeline.Connecting
 			}
 		}
 		fmt.Fprintf(stderr, "built target %s %s in %.1fs%s\n", p.Target, where, res.Duration.Seconds(), on)
+		printPlatforms(stderr, proj, run.Progress)
 	}
 	return nil
 }

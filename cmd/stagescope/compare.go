@@ -22,8 +22,12 @@ type budgetError struct{ over []buildgraph.TargetResult }
 func (e *budgetError) Error() string {
 	var parts []string
 	for _, r := range e.over {
+		name := r.Label()
+		if r.Platform != "" {
+			name += " (" + r.Platform + ")"
+		}
 		parts = append(parts, fmt.Sprintf("%s is %s, over its budget of %s",
-			r.Label(), buildgraph.HumanSize(r.Size.Uncompressed), buildgraph.HumanSize(r.Budget)))
+			name, buildgraph.HumanSize(r.Size.Uncompressed), buildgraph.HumanSize(r.Budget)))
 	}
 	return strings.Join(parts, "; ")
 }
@@ -77,6 +81,12 @@ Sizes are read from the image store (Docker) or the engine's content store
 every build (see stagescope history) so later runs show the change since
 last time.
 
+--platform a,b builds each target once for both platforms (an image index
+on a buildkitd) and gives a row per target and platform; the index's
+attestations (--provenance) are listed under the image they attest.
+Docker's classic image store holds one platform per tag: there, build per
+platform (docs/platforms.md).
+
 --budget TARGET=SIZE fails (exit code 1) when the target's uncompressed image
 is larger than SIZE (KB, MB, GB are powers of 1000; KiB, MiB, GiB of 1024).
 
@@ -123,6 +133,9 @@ is larger than SIZE (KB, MB, GB are powers of 1000; KiB, MiB, GiB of 1024).
 			}
 			if err != nil {
 				return err
+			}
+			if len(projs) > 1 && len(projs[0].Platforms) > 1 {
+				return usagef("--platform %s: several platforms compare the targets of one Dockerfile; give one platform with several Dockerfiles or bake targets", strings.Join(projs[0].Platforms, ","))
 			}
 			plans, err := comparePlans(projs, targets, all)
 			if err != nil {
@@ -347,14 +360,16 @@ func runCompare(ctx context.Context, cmd *cobra.Command, opts engine.Options, pr
 		return nil, context.Cause(ctx)
 	}
 	for _, err := range o.Errs {
-		// A bug (exit 70) and a lost engine (exit 3) end the command; a
-		// failed build is a row of the table.
-		if errors.As(err, new(*crash.Error)) || errors.As(err, new(*engine.LostError)) {
+		// A bug (exit 70), a lost engine (exit 3) and a request the engine
+		// cannot take (exit 2: several platforms for Docker's classic
+		// store) end the command; a failed build is a row of the table.
+		if errors.As(err, new(*crash.Error)) || errors.As(err, new(*engine.LostError)) || errors.As(err, new(*engine.InputError)) {
 			return nil, err
 		}
 	}
 	notRecorded(stderr, o.Recorded())
-	c := &buildgraph.Comparison{File: proj.Dockerfile, Engine: sess.Describe(), Results: o.Results}
+	// A build for several platforms: a row per target and platform.
+	c := &buildgraph.Comparison{File: proj.Dockerfile, Engine: sess.Describe(), Results: proj.PlatformResults(plans, o.Results)}
 	if proj.Name != "" {
 		for _, p := range projs {
 			c.Files = append(c.Files, p.Dockerfile)

@@ -279,6 +279,7 @@ func TestCompareSeveralBadInput(t *testing.T) {
 		{"unknown target of a file", []string{"compare", ex, "--targets", "b:buidler"}, `--targets b:buidler: ` + filepath.Join(ex, "b", "Dockerfile") + `: target stage "buidler" could not be found`},
 		{"target of no file", []string{"compare", ex, "--targets", "runtime"}, "none of the compared Dockerfiles (a, b) has a stage runtime"},
 		{"budget of no target", []string{"compare", ex, "--budget", "a:builder=1MB"}, "--budget a:builder: a:builder is not among the compared targets"},
+		{"several platforms and files", []string{"compare", filepath.Join(ex, "a"), filepath.Join(ex, "b"), "--platform", "linux/amd64,linux/arm64"}, "--platform linux/amd64,linux/arm64: several platforms compare the targets of one Dockerfile"},
 		{"-f with several folders", []string{"compare", "-f", filepath.Join(ex, "a", "Dockerfile"), filepath.Join(ex, "a"), filepath.Join(ex, "b")}, "-f goes with one CONTEXT folder"},
 	} {
 		t.Run(tt.name, func(t *testing.T) {

@@ -16,6 +16,7 @@ import (
 func newGraphCmd() *cobra.Command {
 	var (
 		file, target, format string
+		platform             string
 		buildArgs, contexts  []string
 		instructions         bool
 		predict, noCache     bool
@@ -34,6 +35,11 @@ would use (--addr, else BUILDKIT_HOST, else Docker): edited instructions,
 changed build arguments, bases and context files are known before building;
 an engine that lost its cache is not (docs/graph-json.md).
 
+With --platform a,b the graph is resolved once per platform, as a
+multi-platform build does (TARGETARCH, FROM --platform=$BUILDPLATFORM): a
+row per stage and a column per platform, the stages that build differently
+marked (docs/platforms.md).
+
 No engine is needed. Formats: text (colour on a terminal unless NO_COLOR is
 set), json (docs/graph-json.md), dot (Graphviz) and mermaid.
 
@@ -42,7 +48,8 @@ error (a bug in stagescope; the message names the file with the details).`,
 		Example: `  stagescope graph examples/hello-multistage
   stagescope graph -f Dockerfile --target builder --format dot | dot -Tsvg > graph.svg
   cat Dockerfile | stagescope graph -f - --format json
-  stagescope graph --why examples/hello-multistage --build-context golang=DIR`,
+  stagescope graph --why examples/hello-multistage --build-context golang=DIR
+  stagescope graph examples/hello-crossplatform --platform linux/amd64,linux/arm64`,
 		Args: maxArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			f, err := buildgraph.ParseFormat(format)
@@ -73,16 +80,28 @@ error (a bug in stagescope; the message names the file with the details).`,
 			// once or twice on a large Dockerfile for memory the exit
 			// frees anyway. Four times the live heap bounds growth.
 			debug.SetGCPercent(400)
-			g, err := buildgraph.Parse(data, buildgraph.Options{Filename: name, BuildArgs: ba, Contexts: bc, Target: target})
-			if err != nil {
-				return err
-			}
+			opts := buildgraph.Options{Filename: name, BuildArgs: ba, Contexts: bc, Target: target}
 			out := cmd.OutOrStdout()
-			return renderGraph(out, g, f, buildgraph.RenderOptions{
+			ropts := buildgraph.RenderOptions{
 				Target:       target,
 				Color:        f == buildgraph.FormatText && colorFor(out),
 				Instructions: instructions,
-			})
+			}
+			if platform != "" {
+				plats, err := buildgraph.ParsePlatformList(platform)
+				if err != nil {
+					return usagef("--platform: %v", err)
+				}
+				if len(plats) > 1 {
+					return graphPlatforms(out, data, opts, plats, f, ropts)
+				}
+				opts.Platform = plats[0]
+			}
+			g, err := buildgraph.Parse(data, opts)
+			if err != nil {
+				return err
+			}
+			return renderGraph(out, g, f, ropts)
 		},
 	}
 	fs := cmd.Flags()
@@ -95,6 +114,7 @@ error (a bug in stagescope; the message names the file with the details).`,
 	fs.BoolVar(&predict, "why", false, "predict which steps a build will run and why, from the last record of the target (text or json)")
 	fs.BoolVar(&noCache, "no-cache", false, "with --why: predict a build with --no-cache")
 	fs.StringVar(&addr, "addr", "", "with --why: the BuildKit address the build would use (default $BUILDKIT_HOST, then Docker)")
+	fs.StringVar(&platform, "platform", "", "target platform(s) `OS/ARCH[,OS/ARCH…]`: with several, which stages each platform builds, side by side (default: linux on this machine's architecture)")
 	return cmd
 }
 
