@@ -17,9 +17,9 @@ type TargetResult struct {
 	// File is the Dockerfile of the target and Name what the comparison
 	// calls it (the example's folder name, or the path): set only when a
 	// comparison holds the targets of several Dockerfiles.
-	File     string        `json:"file,omitempty"`
-	Name     string        `json:"name,omitempty"`
-	Target   string        `json:"target"`
+	File   string `json:"file,omitempty"`
+	Name   string `json:"name,omitempty"`
+	Target string `json:"target"`
 	// Platform is the image's platform in a build for several
 	// (compare_platforms.go); "" for a build for one.
 	Platform string        `json:"platform,omitempty"`
