@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"io"
 	"math"
+	"slices"
 	"strconv"
 	"strings"
 	"text/tabwriter"
@@ -262,85 +263,91 @@ func (c Comparison) leftBehindLines() []string {
 	return out
 }
 
-// WriteTable writes the comparison as an aligned table for terminals.
+// WriteTable writes the comparison as an aligned table for terminals: a
+// FILE column when it holds several Dockerfiles, a PLATFORM column when a
+// build was for several platforms.
 func (c Comparison) WriteTable(w io.Writer, now time.Time) error {
-	if c.hasPlatforms() {
-		return c.writePlatformTable(w, now)
-	}
 	tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
+	several, platforms := c.several(), c.hasPlatforms()
 	largest := c.Largest(MeasureUncompressed)
-	several := c.several()
-	if several {
-		fmt.Fprint(tw, "FILE\t")
+	head := []string{"TARGET", "UNCOMPRESSED", "COMPRESSED", "LAYERS", "BUILD TIME", "CACHED", "VS LARGEST", "LAST TIME"}
+	if platforms {
+		head = slices.Insert(head, 1, "PLATFORM")
 	}
-	fmt.Fprintln(tw, "TARGET\tUNCOMPRESSED\tCOMPRESSED\tLAYERS\tBUILD TIME\tCACHED\tVS LARGEST\tLAST TIME")
+	if several {
+		head = slices.Insert(head, 0, "FILE")
+	}
+	fmt.Fprintln(tw, strings.Join(head, "\t"))
 	for _, r := range c.Results {
+		var row []string
 		if several {
-			fmt.Fprint(tw, r.Name+"\t")
+			row = append(row, r.Name)
+		}
+		row = append(row, r.Target)
+		if platforms {
+			row = append(row, r.Platform)
 		}
 		if r.Error != "" {
-			fmt.Fprintf(tw, "%s\t-\t-\t-\t-\t-\tfailed: %s\t%s\n", r.Target, FirstLine(r.Error), previous(r, now))
-			continue
+			row = append(row, "-", "-", "-", "-", "-", "failed: "+FirstLine(r.Error), previous(r, now))
+		} else {
+			rel := Relative(r.size(MeasureUncompressed), largest)
+			if r.OverBudget {
+				rel += " (over budget " + HumanSize(r.Budget) + ")"
+			}
+			row = append(row, r.cells(rel, now)...)
 		}
-		layers := "-"
-		if r.Size != nil {
-			layers = strconv.Itoa(nonEmpty(r.Size.Layers))
-		}
-		rel := Relative(r.size(MeasureUncompressed), largest)
-		if r.OverBudget {
-			rel += " (over budget " + HumanSize(r.Budget) + ")"
-		}
-		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%d/%d\t%s\t%s\n", r.Target,
-			HumanSize(r.size(MeasureUncompressed)), HumanSize(r.size(MeasureCompressed)), layers,
-			r.Duration.Round(100*time.Millisecond), r.StepsCached, r.StepsTotal, rel, previous(r, now))
+		fmt.Fprintln(tw, strings.Join(row, "\t"))
 	}
 	if err := tw.Flush(); err != nil {
 		return err
 	}
-	if lines := c.leftBehindLines(); len(lines) > 0 {
+	if lines := c.notes(); len(lines) > 0 {
 		_, err := io.WriteString(w, "\n"+strings.Join(lines, "\n")+"\n")
 		return err
 	}
 	return nil
 }
 
-// WriteMarkdown writes the comparison as a GitHub table, for pull requests.
+// WriteMarkdown writes the comparison as a GitHub table, for pull
+// requests, with the columns of WriteTable.
 func (c Comparison) WriteMarkdown(w io.Writer, now time.Time) error {
-	if c.hasPlatforms() {
-		return c.writePlatformMarkdown(w, now)
-	}
+	several, platforms := c.several(), c.hasPlatforms()
 	largest := c.Largest(MeasureUncompressed)
+	head := []string{"Target", "Uncompressed", "Compressed", "Layers", "Build time", "Cached", "vs largest", "Last time"}
+	align := []string{"---", "---:", "---:", "---:", "---:", "---:", "---", "---"}
+	if platforms {
+		head, align = slices.Insert(head, 1, "Platform"), slices.Insert(align, 1, "---")
+	}
+	if several {
+		head, align = slices.Insert(head, 0, "File"), slices.Insert(align, 0, "---")
+	}
 	var b strings.Builder
-	several := c.several()
-	if several {
-		b.WriteString("| File ")
-	}
-	fmt.Fprintf(&b, "| Target | Uncompressed | Compressed | Layers | Build time | Cached | vs largest | Last time |\n")
-	if several {
-		b.WriteString("| --- ")
-	}
-	fmt.Fprintf(&b, "| --- | ---: | ---: | ---: | ---: | ---: | --- | --- |\n")
+	mdRow := func(cells []string) { b.WriteString("| " + strings.Join(cells, " | ") + " |\n") }
+	mdRow(head)
+	mdRow(align)
 	for _, r := range c.Results {
+		var row []string
 		if several {
-			fmt.Fprintf(&b, "| `%s` ", mdEscape(r.Name))
+			row = append(row, "`"+mdEscape(r.Name)+"`")
+		}
+		row = append(row, "`"+mdEscape(r.Target)+"`")
+		if platforms {
+			row = append(row, mdEscape(r.Platform))
 		}
 		if r.Error != "" {
-			fmt.Fprintf(&b, "| `%s` | - | - | - | - | - | failed: %s | %s |\n", mdEscape(r.Target), mdEscape(FirstLine(r.Error)), mdEscape(previous(r, now)))
-			continue
+			row = append(row, "-", "-", "-", "-", "-", "failed: "+mdEscape(FirstLine(r.Error)), mdEscape(previous(r, now)))
+		} else {
+			rel := Relative(r.size(MeasureUncompressed), largest)
+			if r.OverBudget {
+				rel += " **over budget " + HumanSize(r.Budget) + "**"
+			}
+			cells := r.cells(rel, now)
+			cells[len(cells)-1] = mdEscape(cells[len(cells)-1])
+			row = append(row, cells...)
 		}
-		layers := "-"
-		if r.Size != nil {
-			layers = strconv.Itoa(nonEmpty(r.Size.Layers))
-		}
-		rel := Relative(r.size(MeasureUncompressed), largest)
-		if r.OverBudget {
-			rel += " **over budget " + HumanSize(r.Budget) + "**"
-		}
-		fmt.Fprintf(&b, "| `%s` | %s | %s | %s | %s | %d/%d | %s | %s |\n", mdEscape(r.Target),
-			HumanSize(r.size(MeasureUncompressed)), HumanSize(r.size(MeasureCompressed)), layers,
-			r.Duration.Round(100*time.Millisecond), r.StepsCached, r.StepsTotal, rel, mdEscape(previous(r, now)))
+		mdRow(row)
 	}
-	if lines := c.leftBehindLines(); len(lines) > 0 {
+	if lines := c.notes(); len(lines) > 0 {
 		b.WriteString("\n")
 		for _, l := range lines {
 			b.WriteString("- " + mdEscape(l) + "\n")
@@ -348,6 +355,25 @@ func (c Comparison) WriteMarkdown(w io.Writer, now time.Time) error {
 	}
 	_, err := io.WriteString(w, b.String())
 	return err
+}
+
+// cells are a measured result's cells after its name: sizes, layers, build
+// time, cached steps, rel (its difference to the largest) and last time.
+func (r TargetResult) cells(rel string, now time.Time) []string {
+	layers := "-"
+	if r.Size != nil {
+		layers = strconv.Itoa(nonEmpty(r.Size.Layers))
+	}
+	return []string{
+		HumanSize(r.size(MeasureUncompressed)), HumanSize(r.size(MeasureCompressed)), layers,
+		r.Duration.Round(100 * time.Millisecond).String(), fmt.Sprintf("%d/%d", r.StepsCached, r.StepsTotal), rel, previous(r, now),
+	}
+}
+
+// notes are the lines under a table: what targets leave behind, and what
+// an image index holds besides the images.
+func (c Comparison) notes() []string {
+	return append(c.leftBehindLines(), c.attestationLines()...)
 }
 
 // WriteJSON writes the comparison with its schema version (docs/compare-json.md).

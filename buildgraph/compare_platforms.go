@@ -1,13 +1,6 @@
 package buildgraph
 
-import (
-	"fmt"
-	"io"
-	"strconv"
-	"strings"
-	"text/tabwriter"
-	"time"
-)
+import "fmt"
 
 // hasPlatforms reports whether the comparison's rows are per target and
 // platform (a build for several platforms).
@@ -46,71 +39,4 @@ func shortDigest(d string) string {
 		return d[:len("sha256:")+12]
 	}
 	return d
-}
-
-// writePlatformTable is WriteTable with a PLATFORM column.
-func (c Comparison) writePlatformTable(w io.Writer, now time.Time) error {
-	tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
-	largest := c.Largest(MeasureUncompressed)
-	fmt.Fprintln(tw, "TARGET\tPLATFORM\tUNCOMPRESSED\tCOMPRESSED\tLAYERS\tBUILD TIME\tCACHED\tVS LARGEST\tLAST TIME")
-	for _, r := range c.Results {
-		if r.Error != "" {
-			fmt.Fprintf(tw, "%s\t%s\t-\t-\t-\t-\t-\tfailed: %s\t%s\n", r.Target, r.Platform, FirstLine(r.Error), previous(r, now))
-			continue
-		}
-		layers := "-"
-		if r.Size != nil {
-			layers = strconv.Itoa(nonEmpty(r.Size.Layers))
-		}
-		rel := Relative(r.size(MeasureUncompressed), largest)
-		if r.OverBudget {
-			rel += " (over budget " + HumanSize(r.Budget) + ")"
-		}
-		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\t%d/%d\t%s\t%s\n", r.Target, r.Platform,
-			HumanSize(r.size(MeasureUncompressed)), HumanSize(r.size(MeasureCompressed)), layers,
-			r.Duration.Round(100*time.Millisecond), r.StepsCached, r.StepsTotal, rel, previous(r, now))
-	}
-	if err := tw.Flush(); err != nil {
-		return err
-	}
-	lines := append(c.leftBehindLines(), c.attestationLines()...)
-	if len(lines) > 0 {
-		_, err := io.WriteString(w, "\n"+strings.Join(lines, "\n")+"\n")
-		return err
-	}
-	return nil
-}
-
-// writePlatformMarkdown is WriteMarkdown with a Platform column.
-func (c Comparison) writePlatformMarkdown(w io.Writer, now time.Time) error {
-	largest := c.Largest(MeasureUncompressed)
-	var b strings.Builder
-	fmt.Fprintf(&b, "| Target | Platform | Uncompressed | Compressed | Layers | Build time | Cached | vs largest | Last time |\n")
-	fmt.Fprintf(&b, "| --- | --- | ---: | ---: | ---: | ---: | ---: | --- | --- |\n")
-	for _, r := range c.Results {
-		if r.Error != "" {
-			fmt.Fprintf(&b, "| `%s` | %s | - | - | - | - | - | failed: %s | %s |\n", mdEscape(r.Target), mdEscape(r.Platform), mdEscape(FirstLine(r.Error)), mdEscape(previous(r, now)))
-			continue
-		}
-		layers := "-"
-		if r.Size != nil {
-			layers = strconv.Itoa(nonEmpty(r.Size.Layers))
-		}
-		rel := Relative(r.size(MeasureUncompressed), largest)
-		if r.OverBudget {
-			rel += " **over budget " + HumanSize(r.Budget) + "**"
-		}
-		fmt.Fprintf(&b, "| `%s` | %s | %s | %s | %s | %s | %d/%d | %s | %s |\n", mdEscape(r.Target), mdEscape(r.Platform),
-			HumanSize(r.size(MeasureUncompressed)), HumanSize(r.size(MeasureCompressed)), layers,
-			r.Duration.Round(100*time.Millisecond), r.StepsCached, r.StepsTotal, rel, mdEscape(previous(r, now)))
-	}
-	lines := append(c.leftBehindLines(), c.attestationLines()...)
-	if len(lines) > 0 {
-		b.WriteString("\n")
-		for _, l := range lines {
-			b.WriteString("- " + mdEscape(l) + "\n")
-		}
-	}
-	_, err := io.WriteString(w, b.String())
-	return err
 }

@@ -156,3 +156,36 @@ func TestCompareRenderersSeveral(t *testing.T) {
 		})
 	}
 }
+
+// A build for several platforms: a PLATFORM column, a row per target and
+// platform, and the index's attestations in the notes, never as a row.
+func TestCompareRenderersPlatforms(t *testing.T) {
+	now := time.Date(2026, 11, 27, 12, 0, 0, 0, time.UTC)
+	var c Comparison
+	for _, r := range fixture().Results {
+		for _, plat := range []string{"linux/amd64", "linux/arm64"} {
+			row := r
+			row.Platform = plat
+			if r.Size != nil && plat == "linux/arm64" {
+				size := *r.Size
+				size.Uncompressed -= 70_000
+				row.Size = &size
+				row.Attestations = []Attestation{{Digest: "sha256:0123456789abcdef", For: plat, Kind: "provenance", Size: 2200}}
+			}
+			c.Results = append(c.Results, row)
+		}
+	}
+	c.ApplyBudgets(map[string]int64{"stage-1": 2_000_000})
+	for name, write := range map[string]func(*bytes.Buffer) error{
+		"table":    func(b *bytes.Buffer) error { return c.WriteTable(b, now) },
+		"markdown": func(b *bytes.Buffer) error { return c.WriteMarkdown(b, now) },
+	} {
+		t.Run(name, func(t *testing.T) {
+			var b bytes.Buffer
+			if err := write(&b); err != nil {
+				t.Fatal(err)
+			}
+			golden.RequireEqual(t, b.Bytes())
+		})
+	}
+}
