@@ -38,12 +38,7 @@ func bakeFileAndNames(bakeArg string, args []string) (string, []string) {
 // the build flags applied over each target's own settings.
 func (f *buildFlags) bakeProjects(bakeArg string, args []string) ([]*pipeline.Project, error) {
 	file, names := bakeFileAndNames(bakeArg, args)
-	in := pipeline.Input{
-		BuildArgs: f.buildArgs, Contexts: f.contexts, NoCache: f.noCache,
-		Platform: f.platform, Secrets: f.secrets, SSH: f.ssh, Outputs: f.outputs, Load: f.load,
-		AllowWide: f.yes,
-	}
-	return pipeline.LoadBake(in, file, names)
+	return pipeline.LoadBake(f.input(), file, names)
 }
 
 // bakeBudgets lets --budget name a bake target alone (app=50MB): its key

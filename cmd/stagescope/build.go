@@ -74,11 +74,8 @@ func (f *buildFlags) engineOptions() engine.Options {
 // project checks the CONTEXT argument and every flag, reads and parses the
 // Dockerfile: all input problems are found before an engine is asked.
 func (f *buildFlags) project(args []string) (*pipeline.Project, error) {
-	in := pipeline.Input{
-		File: f.file, BuildArgs: f.buildArgs, Contexts: f.contexts, NoCache: f.noCache,
-		Platform: f.platform, Provenance: f.provenance, Secrets: f.secrets, SSH: f.ssh, Outputs: f.outputs, Load: f.load,
-		AllowWide: f.yes,
-	}
+	in := f.input()
+	in.File = f.file
 	if len(args) > 0 {
 		in.ContextDir = args[0]
 	}
@@ -89,12 +86,17 @@ func (f *buildFlags) project(args []string) (*pipeline.Project, error) {
 // takes several Dockerfiles (pipeline.LoadAll): one project, or one per
 // Dockerfile, each named.
 func (f *buildFlags) projects(args []string) ([]*pipeline.Project, error) {
-	in := pipeline.Input{
+	return pipeline.LoadAll(f.input(), args, f.files)
+}
+
+// input is what every Dockerfile of a command is loaded with: the build
+// flags, the same for one Dockerfile, several, or a bake file's targets.
+func (f *buildFlags) input() pipeline.Input {
+	return pipeline.Input{
 		BuildArgs: f.buildArgs, Contexts: f.contexts, NoCache: f.noCache,
-		Platform: f.platform, Secrets: f.secrets, SSH: f.ssh, Outputs: f.outputs, Load: f.load,
+		Platform: f.platform, Provenance: f.provenance, Secrets: f.secrets, SSH: f.ssh, Outputs: f.outputs, Load: f.load,
 		AllowWide: f.yes,
 	}
-	return pipeline.LoadAll(in, args, f.files)
 }
 
 func newBuildCmd() *cobra.Command {
