@@ -52,7 +52,7 @@ func TestE2EEditLoop(t *testing.T) {
 	statsFile := filepath.Join(work, "stats.jsonl")
 	x := startTUI(t, "edit", fmt.Sprintf("env BUILDKIT_HOST=%q XDG_STATE_HOME=%q STAGESCOPE_DEBUG_STATS=%q TERM=xterm-256color %q %q --build-context busybox=%q; echo EXITED $?; sleep 60",
 		addr, filepath.Join(work, "state"), statsFile, bin, dir, busybox))
-	x.waitFor(`● buildkitd unix://`, 30*time.Second)
+	x.waitFor(`● buildkitd`, 30*time.Second)
 	x.waitFor(`enter builds base`, 5*time.Second)
 
 	withExtra := base + "\nFROM base AS extra\nRUN echo extra > /extra\n"
