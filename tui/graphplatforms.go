@@ -83,7 +83,7 @@ func (v GraphView) platformLines(f *buildgraph.Stage, inner int) []string {
 				name += " (on " + clean(on.RunsOn) + ")"
 			}
 			if st.Differs() {
-				name = s.Warn.Render(markDiffers) + name
+				name = s.Warn.Render(markDiffers+" ") + name
 			}
 			names = append(names, name)
 		}

@@ -850,10 +850,14 @@ func strconvQuote(s string) string { return strconv.Quote(s) }
 
 func (v GraphView) legend() string {
 	s := v.styles
-	if v.layout.Compact {
-		return " " + s.Faint.Render("▶ focus ■ builds □ skipped ◎ edge end ? help")
+	differs := ""
+	if v.platforms != nil && len(v.platforms.Differing()) > 0 {
+		differs = " ≠ differs per platform"
 	}
-	return " " + s.Faint.Render("┏┓ focus ┌╌┐ skipped ◇ image ⚠ lint ? help")
+	if v.layout.Compact {
+		return " " + s.Faint.Render("▶ focus ■ builds □ skipped ◎ edge end"+differs+" ? help")
+	}
+	return " " + s.Faint.Render("┏┓ focus ┌╌┐ skipped ◇ image ⚠ lint"+differs+" ? help")
 }
 
 // stageState is the build state of a stage, "" when there is no build.

@@ -634,5 +634,8 @@ func (m *Model) viewHelp() string {
 		" "+s.Muted.Render("Graph: ┏┓ focused stage · ┌┐ in the focused target's build · ┌╌┐ skipped by it · ◇ external image · ⚠ lint warnings"),
 		" "+s.Muted.Render("One row per stage: ▶ focused · ■ in the focused target's build · □ skipped by it · ◎ other end of the selected edge"),
 		" "+s.Muted.Render("States: · waiting, not run  ● running  ≡ cached  ✓ done  ✗ failed  ⊘ canceled"))
+	if len(m.opts.Project.Platforms) > 1 {
+		lines = append(lines, " "+s.Muted.Render("≠ the stage builds differently on the platforms of the next build (p chooses them)"))
+	}
 	return fit(lines, m.width, m.bodyHeight())
 }
