@@ -180,7 +180,14 @@ func (m *Model) pickerKey(k tea.KeyPressMsg) tea.Cmd {
 func (p *platformPicker) view(s Styles, width, height int) string {
 	inner := min(width-8, 60)
 	lines := []string{s.Bold.Render("Platforms of the next build"), ""}
+	// As many platforms as the body holds beside the box's other lines,
+	// the cursor's in view.
+	room := max(height-12, 1)
+	off := windowStart(0, p.cursor, room, len(p.choices))
 	for i, c := range p.choices {
+		if i < off || i >= off+room {
+			continue
+		}
 		box := "[ ]"
 		if p.chosen[c] {
 			box = "[x]"

@@ -211,4 +211,20 @@ func TestPlatformPicker(t *testing.T) {
 	if got := one.opts.Project.Base.Platform; got != "linux/amd64,linux/arm64" {
 		t.Errorf("engine's platforms chosen: %q", got)
 	}
+	// More platforms than the body holds: the list scrolls with the cursor.
+	many, _ := newModel(t, modelOpts{proj: crossProject(t), session: crossSession(t)}, 80, 24)
+	var plats []string
+	for i := range 20 {
+		plats = append(plats, fmt.Sprintf("linux/arm/v%d", i+1))
+	}
+	many.Update(enginePlatformsMsg{platforms: plats})
+	press(t, many, "p")
+	for range 19 {
+		press(t, many, "down")
+	}
+	out := screenText(many)
+	checkFrame(t, out, 80, 24)
+	if !strings.Contains(out, "▶ [ ] linux/arm/v20") {
+		t.Errorf("the cursor is out of view:\n%s", out)
+	}
 }
