@@ -879,9 +879,13 @@ func buildSummary(s Styles, r *buildRun, now time.Time, frame string) string {
 		parts = append(parts, fmt.Sprintf("%d cached", cached))
 	}
 	if r.Outcome != nil {
-		for _, res := range r.Outcome.Results {
+		results := r.Outcome.Results
+		if r.rows != nil {
+			results = r.rows // a size per platform
+		}
+		for _, res := range results {
 			if res.Size != nil {
-				parts = append(parts, fmt.Sprintf("%s %s", res.Label(), buildgraph.HumanSize(res.Size.Uncompressed)))
+				parts = append(parts, fmt.Sprintf("%s %s", resultKey(res), buildgraph.HumanSize(res.Size.Uncompressed)))
 			}
 		}
 	}

@@ -197,9 +197,13 @@ func (v *GraphView) syncBuild(msg buildStateMsg) {
 	// With several Dockerfiles, the results and the build of this one
 	// (story.go).
 	results := ofGraph(msg.results, v.g)
+	measured := map[int]bool{}
 	for _, r := range results {
-		if st, ok := v.g.Stage(r.Target); ok && r.Size != nil {
+		// A build for several platforms has a row per platform: the
+		// graph is the first platform's, and so is its size.
+		if st, ok := v.g.Stage(r.Target); ok && r.Size != nil && !measured[st.Index] {
 			sizes[st.Index] = r.Size.Uncompressed
+			measured[st.Index] = r.Platform != ""
 		}
 	}
 	run := msg.run

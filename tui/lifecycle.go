@@ -320,6 +320,7 @@ func (m *Model) finished() (delta tea.Cmd) {
 	m.interrupted = false
 	prevs := append([]buildgraph.TargetResult(nil), m.results...)
 	rows := platformRows(r)
+	r.rows = rows
 	var add []buildgraph.TargetResult
 	for _, res := range rows {
 		if res.Error != "" && r.canceled {
