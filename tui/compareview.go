@@ -209,8 +209,11 @@ func (v *CompareView) Update(msg tea.Msg) (Screen, tea.Cmd) {
 			v.layersOff = 0
 		}
 	case key.Matches(k, v.keys.Files):
-		t := v.Focused()
-		return v, func() tea.Msg { return openFilesMsg{target: t} }
+		t, platform := v.Focused(), ""
+		if v.cursor < len(v.rows) {
+			platform = v.rows[v.cursor].result.Platform
+		}
+		return v, func() tea.Msg { return openFilesMsg{target: t, platform: platform} }
 	case key.Matches(k, v.keys.Build), key.Matches(k, v.keys.Rebuild):
 		if v.cursor < len(v.rows) && v.rows[v.cursor].result.Name != "" {
 			r := v.rows[v.cursor].result

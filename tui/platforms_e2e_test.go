@@ -13,7 +13,8 @@ import (
 // TestE2EPlatforms runs the real binary in tmux against the private
 // buildkitd with --platform linux/amd64,linux/arm64: the picker lists both,
 // the cross-compiling example builds for both without emulation, the build
-// screen groups the steps per platform, and compare has a row for each.
+// screen groups the steps per platform, compare has a row for each, and
+// the files of each row are its platform's.
 func TestE2EPlatforms(t *testing.T) {
 	bin, work := e2eSetup(t)
 	addr := testengine.BuildKit(t)
@@ -43,6 +44,21 @@ func TestE2EPlatforms(t *testing.T) {
 	}
 	if regexp.MustCompile(`unknown/unknown`).MatchString(s) {
 		t.Errorf("an attestation shown as a platform:\n%s", s)
+	}
+	// The files of each platform's image: the arm64 row's, then the
+	// amd64 row's, each read from its own image of the index.
+	total := regexp.MustCompile(`Files of stage-1 \((linux/[a-z0-9]+)\) · 1 file, ([0-9.]+[kM]B)`)
+	x.run("send-keys", "-t", "e2e", "j", "f")
+	arm := total.FindStringSubmatch(x.waitFor(`Files of stage-1 \(linux/arm64\) · 1 file`, 60*time.Second))
+	// esc alone: followed at once by c, the terminal would send alt+c.
+	x.run("send-keys", "-t", "e2e", "Escape")
+	x.waitFor(`▌Stages 2`, 10*time.Second)
+	x.run("send-keys", "-t", "e2e", "c")
+	x.waitFor(`Where the weight of stage-1 \(linux/arm64\)`, 10*time.Second)
+	x.run("send-keys", "-t", "e2e", "k", "f")
+	amd := total.FindStringSubmatch(x.waitFor(`Files of stage-1 \(linux/amd64\) · 1 file`, 60*time.Second))
+	if arm == nil || amd == nil || arm[2] == amd[2] {
+		t.Errorf("files of arm64 %q and amd64 %q: want each platform's own binary", arm, amd)
 	}
 	x.run("send-keys", "-t", "e2e", "q")
 	x.waitFor(`EXITED 0`, 10*time.Second)
