@@ -243,3 +243,23 @@ func TestStepTargetPlatform(t *testing.T) {
 		}
 	}
 }
+
+// The recorded cross-compiling build for linux/amd64 and linux/arm64:
+// each platform's steps by stage, in the order asked for, as build says
+// them.
+func TestPlatformProgressSummary(t *testing.T) {
+	p := replay(t, recorded{name: "crossplatform", base: "golang"})
+	groups := p.ByPlatform()
+	SortPlatformProgress(groups, []string{"linux/arm64", "linux/amd64"})
+	var got []string
+	for _, g := range groups {
+		got = append(got, g.Platform+"  "+g.Summary())
+	}
+	want := []string{
+		"linux/arm64  builder (on linux/amd64) 1 step; stage-1 1 step",
+		"linux/amd64  builder 3 steps; stage-1 1 step",
+	}
+	if !slices.Equal(got, want) {
+		t.Errorf("got\n%s\nwant\n%s", strings.Join(got, "\n"), strings.Join(want, "\n"))
+	}
+}

@@ -1,6 +1,7 @@
 package buildgraph
 
 import (
+	"fmt"
 	"slices"
 	"strings"
 )
@@ -101,3 +102,38 @@ func (p *Progress) ByPlatform() []PlatformProgress {
 
 // knownOSes are the operating systems a platform may name.
 var knownOSes = []string{"linux", "windows", "darwin", "freebsd", "netbsd", "openbsd", "dragonfly", "solaris", "illumos", "aix", "android", "ios", "plan9", "js", "wasip1"}
+
+// SortPlatformProgress orders groups as the platforms were asked for
+// (order); a platform BuildKit prefixed no step with (all shared with
+// another) comes last.
+func SortPlatformProgress(groups []PlatformProgress, order []string) {
+	at := func(p string) int {
+		if i := slices.Index(order, p); i >= 0 {
+			return i
+		}
+		return len(order)
+	}
+	slices.SortStableFunc(groups, func(a, b PlatformProgress) int { return at(a.Platform) - at(b.Platform) })
+}
+
+// Summary says which stages the platform's build ran, with how many
+// steps: "builder (on linux/amd64) 1 step; stage-1 2 steps, 1 cached".
+func (p PlatformProgress) Summary() string {
+	var parts []string
+	for _, s := range p.Stages {
+		part := s.Name
+		if s.RunsOn != "" {
+			part += " (on " + s.RunsOn + ")"
+		}
+		steps := "steps"
+		if s.Steps == 1 {
+			steps = "step"
+		}
+		part += fmt.Sprintf(" %d %s", s.Steps, steps)
+		if s.Cached > 0 {
+			part += fmt.Sprintf(", %d cached", s.Cached)
+		}
+		parts = append(parts, part)
+	}
+	return strings.Join(parts, "; ")
+}

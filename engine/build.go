@@ -80,6 +80,9 @@ type Result struct {
 	// Exporter is the raw exporter response.
 	Exporter map[string]string
 	Duration time.Duration
+	// Platform, set by the caller on a build for several platforms, is
+	// the platform whose image of the index Files reads ("" the first).
+	Platform string
 }
 
 // BuildError is a build that the engine ran and that failed (a step exited

@@ -15,7 +15,9 @@ import (
 
 	"github.com/containerd/containerd/v2/core/content"
 	"github.com/containerd/containerd/v2/core/content/proxy"
+	"github.com/containerd/platforms"
 	"github.com/moby/buildkit/client"
+	"github.com/moby/buildkit/util/attestation"
 	digest "github.com/opencontainers/go-digest"
 	ocispecs "github.com/opencontainers/image-spec/specs-go/v1"
 	"golang.org/x/sync/errgroup"
@@ -140,7 +142,35 @@ func (buildkitd) files(ctx context.Context, bk *client.Client, lr *layerReader, 
 		return nil, errors.New("the build exported no image to read (build with an image export)")
 	}
 	defer func() { _ = lr.memo.Flush() }()
-	return lr.contentFiles(ctx, proxy.NewContentStore(bk.ContentClient()), res.Image, digest.Digest(manifest), progress)
+	store := proxy.NewContentStore(bk.ContentClient())
+	d := digest.Digest(manifest)
+	if res.Platform != "" {
+		var err error
+		if d, err = platformManifest(ctx, store, d, res.Platform); err != nil {
+			return nil, err
+		}
+	}
+	return lr.contentFiles(ctx, store, res.Image, d, progress)
+}
+
+// platformManifest is the manifest of platform's image in the image index
+// manifest ("linux/arm64", as measureIndex names them); manifest itself
+// when it is an image's.
+func platformManifest(ctx context.Context, store content.Provider, manifest digest.Digest, platform string) (digest.Digest, error) {
+	var idx ocispecs.Index
+	if err := readJSON(ctx, store, ocispecs.Descriptor{Digest: manifest}, &idx); err != nil {
+		return "", fmt.Errorf("reading manifest %s: %w", manifest, err)
+	}
+	if len(idx.Manifests) == 0 {
+		return manifest, nil
+	}
+	for _, m := range idx.Manifests {
+		if m.Platform != nil && platforms.FormatAll(platforms.Normalize(*m.Platform)) == platform &&
+			m.Annotations[attestation.DockerAnnotationReferenceType] != attestation.DockerAnnotationReferenceTypeDefault {
+			return m.Digest, nil
+		}
+	}
+	return "", fmt.Errorf("the image index %s holds no %s image", manifest, platform)
 }
 
 func (lr *layerReader) contentFiles(ctx context.Context, store content.Provider, ref string, manifest digest.Digest, progress func(done, total int64)) (*ImageFiles, error) {

@@ -66,6 +66,18 @@ func TestMeasureIndex(t *testing.T) {
 	if size.ForPlatform("unknown/unknown") != nil {
 		t.Error("the attestation is measured as a platform")
 	}
+	// Files of one platform read that platform's image of the index.
+	for platform, want := range map[string]digest.Digest{"linux/arm64": arm, "linux/amd64": amd} {
+		if got, err := platformManifest(context.Background(), s, idx, platform); err != nil || got != want {
+			t.Errorf("platformManifest(%s) = %s, %v; want %s", platform, got, err, want)
+		}
+	}
+	if _, err := platformManifest(context.Background(), s, idx, "unknown/unknown"); err == nil {
+		t.Error("the attestation is read as a platform's image")
+	}
+	if got, err := platformManifest(context.Background(), s, amd, "linux/arm64"); err != nil || got != amd {
+		t.Errorf("an image's manifest: %s, %v", got, err)
+	}
 }
 
 func TestForeignCPUHint(t *testing.T) {

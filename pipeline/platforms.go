@@ -23,6 +23,25 @@ func platformList(value string) (string, []string, error) {
 	return strings.Join(plats, ","), plats, nil
 }
 
+// WithPlatforms is p building for plats instead (none: the engine's
+// default platform), its Graph parsed for the first of them; p itself
+// when they are p's already.
+func (p *Project) WithPlatforms(plats []string) (*Project, error) {
+	platform, list, err := platformList(strings.Join(plats, ","))
+	if err != nil {
+		return nil, err
+	}
+	if platform == p.Base.Platform {
+		return p, nil
+	}
+	q := *p
+	q.Platforms, q.Base.Platform = list, platform
+	if q.Graph, err = q.parse(""); err != nil {
+		return nil, err
+	}
+	return &q, nil
+}
+
 // graphPlatform is the platform Graph is parsed for: the first of several.
 func (p *Project) graphPlatform() string {
 	if len(p.Platforms) > 0 {

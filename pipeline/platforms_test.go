@@ -90,3 +90,28 @@ func TestPlatformResults(t *testing.T) {
 		t.Errorf("one platform: %+v", got)
 	}
 }
+
+func TestWithPlatforms(t *testing.T) {
+	p, err := loadPlatforms(t, perArch, "linux/amd64,linux/arm64")
+	if err != nil {
+		t.Fatal(err)
+	}
+	arm, err := p.WithPlatforms([]string{"linux/arm64"})
+	if err != nil || arm.Platforms != nil || arm.Base.Platform != "linux/arm64" || arm.Graph.Platform != "linux/arm64" {
+		t.Fatalf("arm64 alone: %v, %q, %q", err, arm.Platforms, arm.Base.Platform)
+	}
+	if p.Base.Platform != "linux/amd64,linux/arm64" || len(p.Platforms) != 2 {
+		t.Errorf("the project changed: %q", p.Base.Platform)
+	}
+	both, err := arm.WithPlatforms([]string{"linux/arm64", "linux/amd64"})
+	if err != nil || !slices.Equal(both.Platforms, []string{"linux/arm64", "linux/amd64"}) || both.Base.Platform != "linux/arm64,linux/amd64" {
+		t.Errorf("both: %v, %q", err, both.Platforms)
+	}
+	if same, _ := p.WithPlatforms(p.Platforms); same != p {
+		t.Error("the same platforms made another project")
+	}
+	def, err := p.WithPlatforms(nil)
+	if err != nil || def.Base.Platform != "" || def.Platforms != nil {
+		t.Errorf("engine's default: %v, %q", err, def.Base.Platform)
+	}
+}

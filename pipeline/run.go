@@ -60,6 +60,15 @@ func (s engineSession) Measure(ctx context.Context, res *engine.Result, progress
 	return s.Engine.MeasureProgress(ctx, res, progress)
 }
 
+// Platforms are the platforms the engine's workers build for.
+func (s engineSession) Platforms(ctx context.Context) ([]string, error) {
+	d, err := s.Engine.Describe(ctx)
+	if err != nil {
+		return nil, err
+	}
+	return d.Platforms, nil
+}
+
 // BuilderNode names the buildx builder and node the session builds on
 // ("" when it is not a builder).
 func (s engineSession) BuilderNode() (builder, node string) {

@@ -45,6 +45,9 @@ type buildRun struct {
 	// for Options.Stats.
 	cpuStarted, cpuEnded time.Duration
 	canceled             bool // the user canceled it
+	// rows are the outcome's results as compared: a row per target and
+	// platform in a build for several platforms (platformRows).
+	rows []buildgraph.TargetResult
 }
 
 // Messages of a build.

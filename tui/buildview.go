@@ -879,9 +879,13 @@ func buildSummary(s Styles, r *buildRun, now time.Time, frame string) string {
 		parts = append(parts, fmt.Sprintf("%d cached", cached))
 	}
 	if r.Outcome != nil {
-		for _, res := range r.Outcome.Results {
+		results := r.Outcome.Results
+		if r.rows != nil {
+			results = r.rows // a size per platform
+		}
+		for _, res := range results {
 			if res.Size != nil {
-				parts = append(parts, fmt.Sprintf("%s %s", res.Label(), buildgraph.HumanSize(res.Size.Uncompressed)))
+				parts = append(parts, fmt.Sprintf("%s %s", resultKey(res), buildgraph.HumanSize(res.Size.Uncompressed)))
 			}
 		}
 	}
@@ -913,6 +917,15 @@ func nonEmpty(ss []string) []string {
 }
 
 func (v BuildView) viewSteps(h int) []string {
+	head := v.platformLines()
+	if len(head) == 0 || len(head)+2 > h {
+		return v.viewStepRows(h)
+	}
+	return append(head, v.viewStepRows(h-len(head))...)
+}
+
+// viewStepRows draws the stages and steps in h rows.
+func (v BuildView) viewStepRows(h int) []string {
 	s := v.styles
 	rows := v.rows()
 	cur := v.cursorRow(rows)
@@ -1061,6 +1074,10 @@ func (v BuildView) drawStepRow(r row, glyph string, focused bool) string {
 	text := clean(st.Text)
 	if text == "" {
 		text = clean(st.Name)
+	}
+	if st.Platform != "" && st.Text != "" {
+		// A build for several platforms: the platform the step is for.
+		text = s.Accent.Render(clean(st.Platform)) + " " + text
 	}
 	if st.Stage < 0 {
 		if c := loadsContext(st); c != "" {
@@ -1345,4 +1362,25 @@ func partialState(state buildgraph.StepState, sp *buildgraph.StageProgress, r *b
 		return buildgraph.StepCanceled
 	}
 	return state
+}
+
+// platformLines say, in a build for several platforms, which stages each
+// platform's build ran so far, as the build command says it at the end:
+// "linux/arm64  builder (on linux/amd64) 1 step; stage-1 2 steps".
+func (v BuildView) platformLines() []string {
+	r := v.run
+	if r == nil || r.Run == nil || r.project == nil || len(r.project.Platforms) < 2 || r.Progress == nil {
+		return nil
+	}
+	groups := r.Progress.ByPlatform()
+	buildgraph.SortPlatformProgress(groups, r.project.Platforms)
+	w := 0
+	for _, g := range groups {
+		w = max(w, len(g.Platform))
+	}
+	var out []string
+	for _, g := range groups {
+		out = append(out, truncate(" "+v.styles.Accent.Render(pad(clean(g.Platform), w))+"  "+v.styles.Muted.Render(clean(g.Summary())), v.width))
+	}
+	return out
 }

@@ -111,7 +111,7 @@ func (v *CompareView) SetResults(results []buildgraph.TargetResult, saved map[st
 	v.engine, v.now = engine, now
 	cur := ""
 	if v.cursor < len(v.rows) {
-		cur = v.rows[v.cursor].result.Label()
+		cur = resultKey(v.rows[v.cursor].result)
 	}
 	if focus != "" {
 		cur = focus
@@ -143,8 +143,9 @@ func (v *CompareView) SetResults(results []buildgraph.TargetResult, saved map[st
 	}
 	v.cursor = 0
 	for i, r := range v.rows {
-		if r.result.Label() == cur {
+		if resultKey(r.result) == cur {
 			v.cursor = i
+			break
 		}
 	}
 	v.layersOff = 0
@@ -208,8 +209,11 @@ func (v *CompareView) Update(msg tea.Msg) (Screen, tea.Cmd) {
 			v.layersOff = 0
 		}
 	case key.Matches(k, v.keys.Files):
-		t := v.Focused()
-		return v, func() tea.Msg { return openFilesMsg{target: t} }
+		t, platform := v.Focused(), ""
+		if v.cursor < len(v.rows) {
+			platform = v.rows[v.cursor].result.Platform
+		}
+		return v, func() tea.Msg { return openFilesMsg{target: t, platform: platform} }
 	case key.Matches(k, v.keys.Build), key.Matches(k, v.keys.Rebuild):
 		if v.cursor < len(v.rows) && v.rows[v.cursor].result.Name != "" {
 			r := v.rows[v.cursor].result
@@ -296,6 +300,13 @@ func (v CompareView) table() []string {
 		nameW = max(nameW, n)
 	}
 	nameW = min(nameW, 28)
+	// A build for several platforms: a row per target and platform.
+	platW := 0
+	for _, r := range v.rows {
+		if r.result.Platform != "" {
+			platW = max(platW, len("platform"), len([]rune(r.result.Platform))+1)
+		}
+	}
 	fileW := 0
 	if v.files > 0 {
 		fileW = len("file")
@@ -315,17 +326,21 @@ func (v CompareView) table() []string {
 	if v.width >= 120 {
 		stepsW = 12
 	}
-	barW := v.width - 2 - fileW - nameW - sizeW - timeW - relW - stepsW - 5
+	barW := v.width - 2 - fileW - nameW - platW - sizeW - timeW - relW - stepsW - 5
 	barW = min(max(barW, 4), 60)
 	if barW == 60 {
 		// The columns stay together; what is left is margin on the right.
-		relW = min(v.width-2-fileW-nameW-sizeW-timeW-barW-stepsW-5, 28)
+		relW = min(v.width-2-fileW-nameW-platW-sizeW-timeW-barW-stepsW-5, 28)
 	}
 	hdr := " "
 	if fileW > 0 {
 		hdr += pad("file", fileW)
 	}
-	hdr += pad("target", nameW) + " " + padLeft("size", sizeW) + " " + pad("", barW) + " "
+	hdr += pad("target", nameW) + " "
+	if platW > 0 {
+		hdr += pad("platform", platW)
+	}
+	hdr += padLeft("size", sizeW) + " " + pad("", barW) + " "
 	if relW > 0 {
 		hdr += pad("vs largest", relW) + " "
 	}
@@ -388,7 +403,11 @@ func (v CompareView) table() []string {
 			}
 			line += pad(file, fileW)
 		}
-		line += pad(name, nameW) + " " + padLeft(sizeText, sizeW) + " " + pad(barText, barW) + " "
+		line += pad(name, nameW) + " "
+		if platW > 0 {
+			line += pad(clean(r.result.Platform), platW)
+		}
+		line += padLeft(sizeText, sizeW) + " " + pad(barText, barW) + " "
 		if relW > 0 {
 			line += pad(rel, relW) + " "
 		}
@@ -440,7 +459,7 @@ func (v CompareView) details(h int) []string {
 		return nil
 	}
 	r := v.rows[v.cursor]
-	name := clean(r.result.Label())
+	name := clean(resultKey(r.result))
 	var out []string
 	title := func(t string) {
 		mark := " "
@@ -528,6 +547,11 @@ func (v CompareView) details(h int) []string {
 		out = append(out, "  "+pad(p.label, labelW)+" "+padLeft(buildgraph.HumanSize(p.n), 9)+" "+
 			bar(frac, barW, s.BarFull, s.BarEmpty)+" "+padLeft(fmt.Sprintf("%.0f%%", frac*100), 4))
 	}
+	// What the image index holds besides the platform's image: provenance
+	// and SBOM manifests are attestations, never a platform.
+	for _, a := range r.result.Attestations {
+		out = append(out, "  "+s.Muted.Render(fmt.Sprintf("+ %s attestation %s (%s), not a platform", clean(a.Kind), buildgraph.HumanSize(a.Size), shortDigestText(a.Digest))))
+	}
 	// Layers, newest first: what the target added last is what users look at.
 	var layers []buildgraph.Layer
 	for i := len(size.Layers) - 1; i >= 0; i-- {
@@ -591,4 +615,12 @@ func otherMeasure(m buildgraph.Measure) buildgraph.Measure {
 		return buildgraph.MeasureUncompressed
 	}
 	return buildgraph.MeasureCompressed
+}
+
+// shortDigestText is a digest cut to its first twelve hex digits.
+func shortDigestText(d string) string {
+	if len(d) > len("sha256:")+12 {
+		return d[:len("sha256:")+12]
+	}
+	return d
 }

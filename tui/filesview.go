@@ -52,7 +52,9 @@ func DefaultFilesKeyMap() FilesKeyMap {
 // Messages of the files screen.
 type (
 	// openFilesMsg brings the files screen forward on target's image.
-	openFilesMsg struct{ target string }
+	// platform names the image of an index it is (a compare row of a
+	// build for several platforms), "" for the image built.
+	openFilesMsg struct{ target, platform string }
 	// filesRequestMsg asks the root to read the files of built images
 	// with its engine session (readFiles).
 	filesRequestMsg struct {
@@ -115,6 +117,7 @@ type FilesView struct {
 	order         []string              // targets in the order they were built
 
 	target, diffWith string
+	platform         string // the platform of the index's image read, "" for the image
 	req              int
 	loading          bool
 	err              string
@@ -205,6 +208,7 @@ func (v *FilesView) Update(msg tea.Msg) (Screen, tea.Cmd) {
 		return v, nil
 	case openFilesMsg:
 		v.diffWith, v.other = "", nil
+		v.platform = msg.platform
 		return v, v.open(msg.target)
 	case filesLoadedMsg:
 		if msg.id != v.req {
@@ -258,9 +262,9 @@ func (v *FilesView) open(target string) tea.Cmd {
 		}
 		return nil
 	}
-	reqs := []filesReq{{plan: b.plan, res: b.res}}
+	reqs := []filesReq{{plan: b.plan, res: v.platformImage(b.res)}}
 	if d, ok := v.built[v.diffWith]; ok && v.diffWith != "" {
-		reqs = append(reqs, filesReq{plan: d.plan, res: d.res})
+		reqs = append(reqs, filesReq{plan: d.plan, res: v.platformImage(d.res)})
 	}
 	v.req++
 	v.loading = true
@@ -547,11 +551,30 @@ func (v *FilesView) rows() []fileRow {
 	return out
 }
 
+// platformImage is res with the platform whose image of the index is
+// read.
+func (v *FilesView) platformImage(res *engine.Result) *engine.Result {
+	if res == nil || v.platform == "" {
+		return res
+	}
+	c := *res
+	c.Platform = v.platform
+	return &c
+}
+
+// shownTarget names the image read: the target, and its platform.
+func (v *FilesView) shownTarget() string {
+	if v.platform == "" {
+		return v.target
+	}
+	return v.target + " (" + v.platform + ")"
+}
+
 // head is the lines above the tree.
 func (v *FilesView) head() []string {
 	s := v.styles
 	t := v.tree
-	title := s.Bold.Render(" Files of "+clean(v.target)) + s.Muted.Render(" · "+plural(t.Root.Files, "file")+", "+buildgraph.HumanSize(t.Root.Total)+
+	title := s.Bold.Render(" Files of "+clean(v.shownTarget())) + s.Muted.Render(" · "+plural(t.Root.Files, "file")+", "+buildgraph.HumanSize(t.Root.Total)+
 		" · "+buildgraph.HumanSize(t.Wasted)+" hidden · "+strconv.FormatFloat(t.Efficiency*100, 'f', 1, 64)+"% efficient")
 	var stages []string
 	for _, st := range t.StageTotals() {
@@ -636,7 +659,7 @@ func (v *FilesView) View() string {
 	s := v.styles
 	switch {
 	case v.loading && v.tree == nil:
-		return fit([]string{"", s.Running.Render(" Reading the layers of " + clean(v.target) + "…")}, v.width, v.height)
+		return fit([]string{"", s.Running.Render(" Reading the layers of " + clean(v.shownTarget()) + "…")}, v.width, v.height)
 	case v.err != "":
 		return fit(append([]string{""}, wrapLines(clean(v.err), v.width-2, " ")...), v.width, v.height)
 	case v.tree == nil:

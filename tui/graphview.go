@@ -45,6 +45,12 @@ type GraphView struct {
 	closure      buildgraph.Closure
 	closureErr   error
 	closureStage int
+	// project is the Dockerfile's project; with several platforms,
+	// platforms is the focused target's build on each (platformsErr why
+	// there is none).
+	project      *pipeline.Project
+	platforms    *buildgraph.PlatformSet
+	platformsErr error
 
 	// Build state, from the root.
 	progress *buildgraph.Progress
@@ -98,6 +104,7 @@ func NewGraphView(g *buildgraph.Graph, source []byte, styles Styles, focus strin
 func newGraphScreen(opts Options, s Styles) Screen {
 	v := NewGraphView(opts.Project.Graph, opts.Project.Source, s, opts.Target)
 	v.SetBuilderPair(opts.Project.BuilderPair)
+	v.SetProject(opts.Project)
 	return &v
 }
 
@@ -190,9 +197,13 @@ func (v *GraphView) syncBuild(msg buildStateMsg) {
 	// With several Dockerfiles, the results and the build of this one
 	// (story.go).
 	results := ofGraph(msg.results, v.g)
+	measured := map[int]bool{}
 	for _, r := range results {
-		if st, ok := v.g.Stage(r.Target); ok && r.Size != nil {
+		// A build for several platforms has a row per platform: the
+		// graph is the first platform's, and so is its size.
+		if st, ok := v.g.Stage(r.Target); ok && r.Size != nil && !measured[st.Index] {
 			sizes[st.Index] = r.Size.Uncompressed
+			measured[st.Index] = r.Platform != ""
 		}
 	}
 	run := msg.run
@@ -365,6 +376,7 @@ func (v *GraphView) refresh() {
 		} else {
 			v.closure, v.closureErr = v.g.Closure(f.Name)
 		}
+		v.platformsFor(f)
 		v.relayout()
 		v.detailsOff = 0
 	}
@@ -420,6 +432,7 @@ func (v *GraphView) Update(msg tea.Msg) (Screen, tea.Cmd) {
 		v.syncBuild(msg)
 		return v, nil
 	case projectMsg:
+		v.project = msg.project
 		v.SetGraph(msg.project.Graph, msg.project.Source, msg.project.BuilderPair)
 		return v, nil
 	}
@@ -841,10 +854,14 @@ func strconvQuote(s string) string { return strconv.Quote(s) }
 
 func (v GraphView) legend() string {
 	s := v.styles
-	if v.layout.Compact {
-		return " " + s.Faint.Render("▶ focus ■ builds □ skipped ◎ edge end ? help")
+	differs := ""
+	if v.platforms != nil && len(v.platforms.Differing()) > 0 {
+		differs = " ≠ differs per platform"
 	}
-	return " " + s.Faint.Render("┏┓ focus ┌╌┐ skipped ◇ image ⚠ lint ? help")
+	if v.layout.Compact {
+		return " " + s.Faint.Render("▶ focus ■ builds □ skipped ◎ edge end"+differs+" ? help")
+	}
+	return " " + s.Faint.Render("┏┓ focus ┌╌┐ skipped ◇ image ⚠ lint"+differs+" ? help")
 }
 
 // stageState is the build state of a stage, "" when there is no build.
@@ -906,6 +923,12 @@ func (v GraphView) nodeLine(n dagNode, r, w, end int) string {
 		right := ""
 		if n := v.warnings(st.Index); n > 0 {
 			right = fmt.Sprintf(" ⚠%d ", n)
+		}
+		if v.differs(st.Index) {
+			right = " " + markDiffers + strings.TrimPrefix(right, " ")
+			if !strings.HasSuffix(right, " ") {
+				right += " "
+			}
 		}
 		if st.Context != nil {
 			right = " replaced " + right
@@ -971,8 +994,11 @@ func (v GraphView) compactLine(n dagNode, w, nameW, end int) string {
 		used += lipgloss.Width(glyph) + 1
 	}
 	right := ""
+	if v.differs(st.Index) {
+		right = " " + markDiffers
+	}
 	if n := v.warnings(st.Index); n > 0 {
-		right = fmt.Sprintf(" ⚠%d", n)
+		right += fmt.Sprintf(" ⚠%d", n)
 	}
 	room := w - used - lipgloss.Width(right)
 	nameW = min(nameW, max(room/2, 8))
@@ -1106,6 +1132,7 @@ func (v GraphView) detailLines(width int) ([]string, int) {
 	if v.closureErr != nil {
 		add(s.Error.Render(clean(v.closureErr.Error())))
 	}
+	lines = append(lines, v.platformLines(f, inner)...)
 	switch {
 	case f.Doc != "":
 		lines = append(lines, "")

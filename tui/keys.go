@@ -5,8 +5,11 @@ import "charm.land/bubbles/v2/key"
 // GlobalKeyMap are the keys every screen understands. The keys that bring
 // a screen forward are the screens' own (Screen.ShowKey).
 type GlobalKeyMap struct {
-	BuildAll  key.Binding
-	NoCache   key.Binding
+	BuildAll key.Binding
+	NoCache  key.Binding
+	// Platforms opens the platform picker; it is enabled when there is a
+	// platform to choose.
+	Platforms key.Binding
 	Watch     key.Binding
 	Cancel    key.Binding
 	Back      key.Binding
@@ -20,6 +23,7 @@ func DefaultGlobalKeyMap() GlobalKeyMap {
 	return GlobalKeyMap{
 		BuildAll:  key.NewBinding(key.WithKeys("a"), key.WithHelp("a", "build all targets")),
 		NoCache:   key.NewBinding(key.WithKeys("n"), key.WithHelp("n", "toggle no-cache")),
+		Platforms: key.NewBinding(key.WithKeys("p"), key.WithHelp("p", "platforms of the next build")),
 		Watch:     key.NewBinding(key.WithKeys("w"), key.WithHelp("w", "toggle auto-rebuild")),
 		Cancel:    key.NewBinding(key.WithKeys("x"), key.WithHelp("x", "cancel build")),
 		Back:      key.NewBinding(key.WithKeys("esc"), key.WithHelp("esc", "back")),
@@ -34,7 +38,7 @@ func (k GlobalKeyMap) short() []key.Binding {
 }
 
 func (k GlobalKeyMap) full() []key.Binding {
-	return []key.Binding{k.BuildAll, k.NoCache, k.Watch, k.Cancel, k.Back, k.Help, k.Quit, k.Interrupt}
+	return []key.Binding{k.BuildAll, k.NoCache, k.Platforms, k.Watch, k.Cancel, k.Back, k.Help, k.Quit, k.Interrupt}
 }
 
 // GraphKeyMap are the keys of the graph screen.

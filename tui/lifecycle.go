@@ -161,7 +161,7 @@ func (m *Model) connected(msg connectMsg) tea.Cmd {
 		m.pending = nil
 		return m.startBuild(targets)
 	}
-	return m.predictCmd()
+	return tea.Batch(m.predictCmd(), m.enginePlatformsCmd())
 }
 
 func noEngineMessage(err error) string {
@@ -319,12 +319,16 @@ func (m *Model) finished() (delta tea.Cmd) {
 	m.keys.Cancel.SetEnabled(false)
 	m.interrupted = false
 	prevs := append([]buildgraph.TargetResult(nil), m.results...)
-	for _, res := range o.Results {
+	rows := platformRows(r)
+	r.rows = rows
+	var add []buildgraph.TargetResult
+	for _, res := range rows {
 		if res.Error != "" && r.canceled {
 			continue // a canceled build tells nothing about sizes
 		}
-		m.addResult(res)
+		add = append(add, res)
 	}
+	m.addResults(add)
 	err := o.Err()
 	var lost *engine.LostError
 	if err != nil {
@@ -337,9 +341,9 @@ func (m *Model) finished() (delta tea.Cmd) {
 	switch {
 	case err == nil:
 		var sizes []string
-		for _, res := range o.Results {
+		for _, res := range rows {
 			if res.Size != nil {
-				sizes = append(sizes, fmt.Sprintf("%s is %s", res.Label(), buildgraph.HumanSize(res.Size.Uncompressed)))
+				sizes = append(sizes, fmt.Sprintf("%s is %s", resultKey(res), buildgraph.HumanSize(res.Size.Uncompressed)))
 			}
 		}
 		msg := "Built " + strings.Join(r.targets, ", ")
@@ -347,7 +351,9 @@ func (m *Model) finished() (delta tea.Cmd) {
 			msg += ": " + strings.Join(sizes, ", ")
 		}
 		m.setNotice(msg+". Press c to compare.", false)
-		delta = m.delta(prevs, r)
+		if len(rows) == len(o.Results) {
+			delta = m.delta(prevs, r) // one platform
+		}
 	case r.canceled || errors.Is(err, context.Canceled):
 		m.setNotice("The build was canceled.", true)
 	case errors.As(err, &lost):
@@ -378,21 +384,11 @@ func (m *Model) finished() (delta tea.Cmd) {
 		}
 	}
 	focus := ""
-	if len(o.Results) == 1 {
-		focus = o.Results[0].Label()
+	if len(o.Results) == 1 && len(rows) > 0 {
+		focus = resultKey(rows[0])
 	}
 	m.refreshCompare(focus)
 	return delta
-}
-
-func (m *Model) addResult(res buildgraph.TargetResult) {
-	for i, r := range m.results {
-		if r.Label() == res.Label() {
-			m.results[i] = res
-			return
-		}
-	}
-	m.results = append(m.results, res)
 }
 
 func (m *Model) sessionKind() string {

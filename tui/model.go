@@ -35,6 +35,12 @@ type Model struct {
 
 	// confirm asks before a build sends a wide context.
 	confirm *confirmWide
+	// picker chooses the platforms of the next build (platforms.go);
+	// givenPlatforms are those of --platform, enginePlatforms the engine's
+	// once it said.
+	picker          *platformPicker
+	givenPlatforms  []string
+	enginePlatforms []string
 
 	helpKey, helpDrawn string    // the short help line and what it was drawn for
 	headerKey          headerKey // what the header was last drawn from
@@ -79,6 +85,8 @@ func New(opts Options) *Model {
 		m.screens = append(m.screens, newScreen(opts, styles))
 	}
 	m.keys.Cancel.SetEnabled(false)
+	m.givenPlatforms = projectPlatforms(opts.Project.Base.Platform)
+	m.syncPlatformKey()
 	if opts.Connect != nil {
 		m.connecting = true
 	}
@@ -152,6 +160,10 @@ func (m *Model) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 	case focusRequest:
 		m.focusOn(msg.focusScreen())
 		return m, m.updateFocused(msg)
+	case enginePlatformsMsg:
+		m.enginePlatforms = msg.platforms
+		m.syncPlatformKey()
+		return m, nil
 	case noticeMsg:
 		m.setNotice(msg.text, msg.alert)
 		return m, nil
@@ -239,6 +251,9 @@ func (m *Model) handleKey(k tea.KeyPressMsg) (tea.Model, tea.Cmd) {
 		}
 		return m, nil
 	}
+	if m.picker != nil {
+		return m, m.pickerKey(k)
+	}
 	if m.showHelp {
 		switch {
 		case key.Matches(k, m.keys.Help), key.Matches(k, m.keys.Back):
@@ -259,6 +274,9 @@ func (m *Model) handleKey(k tea.KeyPressMsg) (tea.Model, tea.Cmd) {
 		return m, nil
 	case key.Matches(k, m.keys.BuildAll):
 		return m, m.startBuild(m.opts.allTargets())
+	case key.Matches(k, m.keys.Platforms):
+		m.openPicker()
+		return m, nil
 	case key.Matches(k, m.keys.Watch):
 		return m, m.toggleAuto()
 	case key.Matches(k, m.keys.NoCache):
@@ -328,6 +346,8 @@ func (m *Model) render() string {
 	switch {
 	case m.confirm != nil:
 		body = m.confirm.view(s, m.width, m.bodyHeight())
+	case m.picker != nil:
+		body = m.picker.view(s, m.width, m.bodyHeight())
 	case m.showHelp:
 		body = m.viewHelp()
 	default:
@@ -341,14 +361,14 @@ type headerKey struct {
 	screen                                        int
 	help, noCache, auto, dark, connecting, failed bool
 	width                                         int
-	engine                                        string
+	engine, platforms                             string
 }
 
 // header draws the header line, or takes its last drawing: it changes only
 // with the screen, the engine or the window.
 func (m *Model) header() string {
 	key := headerKey{screen: m.focus, help: m.showHelp, noCache: m.noCache, auto: m.auto, dark: m.styles.Dark,
-		connecting: m.connecting, failed: m.connErr != nil, width: m.width}
+		connecting: m.connecting, failed: m.connErr != nil, width: m.width, platforms: m.opts.Project.Base.Platform}
 	if m.session != nil {
 		key.engine = m.session.Describe()
 	}
@@ -399,6 +419,12 @@ func (m *Model) drawHeader() string {
 		eng = s.Warn.Render("no-cache") + "  " + eng
 		short = s.Warn.Render("no-cache") + "  " + short
 	}
+	if p := m.opts.Project.Base.Platform; p != "" && !m.opts.several() {
+		// The platforms of the next build (p chooses them).
+		plats := strings.Join(projectPlatforms(p), ",")
+		eng = s.Accent.Render(plats) + "  " + eng
+		short = s.Accent.Render(plats) + "  " + short
+	}
 	if m.auto {
 		eng = s.Good.Render("auto-rebuild") + "  " + eng
 		short = s.Good.Render("auto") + "  " + short
@@ -440,7 +466,7 @@ func (m *Model) statusLine() string {
 		}
 		return truncate(" "+st.Render(clean(m.notice)), m.width)
 	}
-	if m.confirm != nil {
+	if m.confirm != nil || m.picker != nil {
 		return ""
 	}
 	build := func() string {
@@ -459,6 +485,10 @@ func (m *Model) bindings() (short []key.Binding, full [][]key.Binding) {
 	if m.confirm != nil {
 		k := m.confirm.keys
 		return []key.Binding{k.Yes, k.No, g.Quit}, [][]key.Binding{{k.Yes, k.No, g.Quit}}
+	}
+	if m.picker != nil {
+		k := m.picker.keys
+		return []key.Binding{k.Up, k.Down, k.Toggle, k.All, k.Apply, k.Close, g.Quit}, [][]key.Binding{{k.Up, k.Down, k.Toggle, k.All, k.Apply, k.Close, g.Quit}}
 	}
 	short, full = m.focused().Help(g)
 	if m.focused().Captures() {
@@ -604,5 +634,8 @@ func (m *Model) viewHelp() string {
 		" "+s.Muted.Render("Graph: ┏┓ focused stage · ┌┐ in the focused target's build · ┌╌┐ skipped by it · ◇ external image · ⚠ lint warnings"),
 		" "+s.Muted.Render("One row per stage: ▶ focused · ■ in the focused target's build · □ skipped by it · ◎ other end of the selected edge"),
 		" "+s.Muted.Render("States: · waiting, not run  ● running  ≡ cached  ✓ done  ✗ failed  ⊘ canceled"))
+	if len(m.opts.Project.Platforms) > 1 {
+		lines = append(lines, " "+s.Muted.Render("≠ the stage builds differently on the platforms of the next build (p chooses them)"))
+	}
 	return fit(lines, m.width, m.bodyHeight())
 }

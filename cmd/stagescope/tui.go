@@ -35,6 +35,13 @@ Compare screen puts them all in one table, each row naming its file. With
 --bake the targets of a bake file open the same way, each bake target a
 row of its own (see stagescope compare --help).
 
+With --platform a,b one build makes an image index of those platforms: the
+graph marks ≠ the stages that build differently per platform, the Build
+screen says which stages each platform ran, and Compare has a row per
+target and platform (attestations are named as such, never as a platform).
+p chooses the platforms of the next build among those given and the
+engine's.
+
 Exit codes:`, 1)
 	root.Args = cobra.ArbitraryArgs // CONTEXT folders, checked by LoadAll
 	root.RunE = func(cmd *cobra.Command, args []string) error {
@@ -77,6 +84,9 @@ func runTUI(cmd *cobra.Command, f *buildFlags, args []string, watching bool) err
 		return err
 	}
 	proj := projs[0]
+	if len(projs) > 1 && len(proj.Platforms) > 1 {
+		return usagef("--platform %s: several platforms build the targets of one Dockerfile; give one platform with several Dockerfiles or bake targets", strings.Join(proj.Platforms, ","))
+	}
 	if f.target != "" {
 		if _, err := proj.Plan(f.target, nil); err != nil {
 			return err

@@ -37,6 +37,7 @@ type scenario struct {
 	fail       bool   // the build is expected to fail
 	cancel     string // interrupt buildctl once a vertex whose name contains this has started
 	runs       int    // build this many times (default 1) and record the last run
+	platform   string // --platform, "" for the engine's own
 }
 
 // logHeavy prints several MiB: terminal escape sequences, invalid UTF-8, \r
@@ -57,6 +58,9 @@ RUN printf '\033[31mred\033[0m \033]0;title\007 \033[2J cleared\n'; \
 var scenarios = []scenario{
 	{name: "hello-builder", example: "hello-multistage", target: "builder", base: "golang", noCache: true},
 	{name: "hello-final", example: "hello-multistage", base: "golang"},
+	// One build for two platforms, cross-compiled on the build platform:
+	// BuildKit prefixes every step with its platform.
+	{name: "crossplatform", example: "hello-crossplatform", base: "golang", noCache: true, platform: "linux/amd64,linux/arm64"},
 	// A RUN on a local named context is never cached across sessions
 	// (BuildKit keys local sources by session), content copied from it is:
 	// the second run of this build is answered from the cache.
@@ -153,6 +157,9 @@ func TestRecord(t *testing.T) {
 			}
 			if sc.noCache {
 				args = append(args, "--no-cache")
+			}
+			if sc.platform != "" {
+				args = append(args, "--opt", "platform="+sc.platform)
 			}
 			var lines [][]byte
 			var err error
