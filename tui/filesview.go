@@ -51,8 +51,14 @@ func DefaultFilesKeyMap() FilesKeyMap {
 
 // Messages of the files screen.
 type (
-	// openFilesMsg brings the files screen forward on target's image.
-	openFilesMsg struct{ target string }
+	// openFilesMsg brings the files screen forward on target's image;
+	// with oneLayer, on what its layer (numbered as the screen numbers
+	// them: the layers with data, from the bottom) added.
+	openFilesMsg struct {
+		target   string
+		layer    int
+		oneLayer bool
+	}
 	// filesRequestMsg asks the root to read the files of built images
 	// with its engine session (readFiles).
 	filesRequestMsg struct {
@@ -205,6 +211,11 @@ func (v *FilesView) Update(msg tea.Msg) (Screen, tea.Cmd) {
 		return v, nil
 	case openFilesMsg:
 		v.diffWith, v.other = "", nil
+		v.layer, v.stage, v.hidden = -1, "", false
+		if msg.oneLayer {
+			v.layer = msg.layer
+		}
+		v.cursor, v.off = 0, 0
 		return v, v.open(msg.target)
 	case filesLoadedMsg:
 		if msg.id != v.req {
@@ -220,6 +231,9 @@ func (v *FilesView) Update(msg tea.Msg) (Screen, tea.Cmd) {
 		v.other = nil
 		if len(msg.trees) > 1 {
 			v.other = msg.trees[1]
+		}
+		if v.layer >= len(v.shownTree().Layers) {
+			v.layer = -1 // a history that does not line up with the layers
 		}
 		v.cursor, v.off = 0, 0
 		return v, nil

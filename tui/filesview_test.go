@@ -126,6 +126,15 @@ func TestFilesScreens(t *testing.T) {
 			bothBuilt(t, m)
 			pressFiles(t, m, "k", "f", "S", "S", "s", "/", "g", "o", "enter")
 		}},
+		// A layer focused on the compare screen, and what it added.
+		{"compare-layer-focused", func(t *testing.T, m *Model) {
+			bothBuilt(t, m)
+			pressFiles(t, m, "k", "tab", "j")
+		}},
+		{"files-layer", func(t *testing.T, m *Model) {
+			bothBuilt(t, m)
+			pressFiles(t, m, "k", "tab", "j", "f")
+		}},
 		{"files-none", func(t *testing.T, m *Model) { pressFiles(t, m, "c", "f") }},
 		// What later layers hid.
 		{"files-hidden", func(t *testing.T, m *Model) {
@@ -177,5 +186,35 @@ func TestFilesBack(t *testing.T) {
 	pressFiles(t, m, "esc")
 	if m.focused().Title() == filesTitle {
 		t.Error("esc did not leave the files screen")
+	}
+}
+
+// f on a layer that wrote no files says so and stays; the focused layer
+// stops at either end of the list and goes back to the newest when another
+// target is focused.
+func TestCompareLayerFocus(t *testing.T) {
+	m, _ := newModel(t, modelOpts{proj: project(t, "hello-final", "golang"), session: helloFilesSession(t)}, 80, 15)
+	bothBuilt(t, m)
+	pressFiles(t, m, "tab", "f") // stage-1's ENTRYPOINT
+	if m.focused().Title() != compareTitle || !strings.Contains(m.notice, "wrote no files") {
+		t.Fatalf("f on ENTRYPOINT: screen %s, notice %q", m.focused().Title(), m.notice)
+	}
+	v := screenOf[*CompareView](m)
+	pressFiles(t, m, "k", "j", "j", "j", "j", "j")
+	if v.layerCursor != 2 {
+		t.Errorf("layer cursor %d after moving past the last of 3 layers", v.layerCursor)
+	}
+	// 15 rows leave the pane two layers: the oldest focused is in sight.
+	if out := screenText(m); !strings.Contains(out, "▶        0B  WORKDIR /app") {
+		t.Errorf("the focused layer is not in sight:\n%s", out)
+	}
+	pressFiles(t, m, "f")
+	fv := screenOf[*FilesView](m)
+	if m.focused().Title() != filesTitle || fv.layer != 0 || fv.target != "stage-1" {
+		t.Errorf("f on WORKDIR: screen %s, layer %d, target %s", m.focused().Title(), fv.layer, fv.target)
+	}
+	pressFiles(t, m, "esc") // the layer limit goes first
+	if fv.layer != -1 || m.focused().Title() != filesTitle {
+		t.Errorf("esc: layer %d, screen %s", fv.layer, m.focused().Title())
 	}
 }
