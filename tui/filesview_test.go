@@ -75,7 +75,11 @@ func runFiles(m *Model, cmd tea.Cmd) {
 		return
 	}
 	switch msg := cmd().(type) {
-	case openFilesMsg, filesRequestMsg, filesLoadedMsg, noticeMsg:
+	case tea.BatchMsg:
+		for _, c := range msg {
+			runFiles(m, c)
+		}
+	case openFilesMsg, filesRequestMsg, filesLoadedMsg, filesProgressMsg, noticeMsg:
 		_, next := m.Update(msg)
 		runFiles(m, next)
 	}
@@ -216,5 +220,61 @@ func TestCompareLayerFocus(t *testing.T) {
 	pressFiles(t, m, "esc") // the layer limit goes first
 	if fv.layer != -1 || m.focused().Title() != filesTitle {
 		t.Errorf("esc: layer %d, screen %s", fv.layer, m.focused().Title())
+	}
+}
+
+// slowFiles reads an image in two halves: it tells the first, then waits
+// for release.
+type slowFiles struct {
+	filesSession
+	release chan struct{}
+}
+
+func (s slowFiles) Files(ctx context.Context, res *engine.Result, progress func(int64, int64)) (*engine.ImageFiles, error) {
+	progress(0, 300_000_000)
+	progress(12_000_000, 300_000_000)
+	<-s.release
+	progress(300_000_000, 300_000_000)
+	return s.filesSession.Files(ctx, res, progress)
+}
+
+// While a large image is read cold, the screen says how much of it.
+func TestFilesReadingProgress(t *testing.T) {
+	sess := slowFiles{filesSession: helloFilesSession(t), release: make(chan struct{})}
+	m, _ := newModel(t, modelOpts{proj: project(t, "hello-final", "golang"), session: sess}, 100, 30)
+	bothBuilt(t, m)
+	cmd := func(c tea.Cmd) tea.Cmd { _, next := m.Update(c()); return next }
+	_, next := m.Update(keyMsg("f"))
+	next = cmd(cmd(next)) // openFilesMsg, then filesRequestMsg: the reading starts
+	batch, ok := next().(tea.BatchMsg)
+	if !ok || len(batch) != 2 {
+		t.Fatalf("reading is not a batch of the read and its progress: %T", batch)
+	}
+	loaded := make(chan tea.Msg, 1)
+	go func() { loaded <- batch[0]() }()
+	wait := batch[1]
+	var p filesProgressMsg
+	for p.done != 12_000_000 {
+		msg, ok := wait().(filesProgressMsg)
+		if !ok {
+			t.Fatal("no progress before the reading ended")
+		}
+		p = msg
+		_, wait = m.Update(msg)
+	}
+	if out := screenText(m); !strings.Contains(out, "Reading the layers of stage-1… 12MB of 300MB") {
+		t.Errorf("no figure while reading:\n%s", out)
+	}
+	close(sess.release)
+	m.Update(<-loaded)
+	for wait != nil {
+		msg := wait()
+		if msg == nil {
+			break
+		}
+		_, wait = m.Update(msg)
+	}
+	if out := screenText(m); !strings.Contains(out, "Files of stage-1") {
+		t.Errorf("not read:\n%s", out)
 	}
 }
