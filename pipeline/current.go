@@ -112,12 +112,11 @@ func sameInputs(rec *history.Record, plan *Plan) string {
 	if plan.Project != nil {
 		src = plan.Project.Source
 	}
-	sum := sha256.Sum256(src)
 	args := history.RedactArgs(req.BuildArgs)
 	switch {
 	case rec.ImageDigest == "" || rec.Image == "":
 		return "the last build's record does not say which image it stored"
-	case rec.DockerfileDigest != "sha256:"+hex.EncodeToString(sum[:]):
+	case rec.DockerfileDigest != dockerfileDigest(src):
 		return "the Dockerfile changed since the last build"
 	case rec.Platform != req.Platform:
 		return "the platform differs from the last build's"
@@ -131,6 +130,12 @@ func sameInputs(rec *history.Record, plan *Plan) string {
 		return "the last build used --secret or --ssh"
 	}
 	return ""
+}
+
+// dockerfileDigest is a Dockerfile's digest as records keep it.
+func dockerfileDigest(src []byte) string {
+	sum := sha256.Sum256(src)
+	return "sha256:" + hex.EncodeToString(sum[:])
 }
 
 // changedSince names the first file or folder of plan's local inputs (the

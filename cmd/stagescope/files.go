@@ -42,7 +42,8 @@ old modification times counts), and the engine still holds that image: a
 buildkitd its manifest in the content store, Docker an image with that ID.
 --no-cache, --secret, --ssh and a build argument that looks like a secret
 (not recorded) always build. A base image named by a reference is not
-looked up again: --rebuild builds in any case. Stderr says which it did.
+looked up again: --rebuild builds in any case. Stderr says which it did
+(unless --progress quiet).
 
 Layer data is read from the engine without exporting the image: from a
 buildkitd's content store, or from Docker's image store as it streams the
