@@ -37,6 +37,10 @@ type backend interface {
 	// files reads the entries of every layer of the image a build kept,
 	// telling progress (never nil) of the layer data it reads.
 	files(ctx context.Context, bk *client.Client, layers *layerReader, res *Result, progress func(done, total int64)) (*ImageFiles, error)
+	// kept is the image an earlier build stored as ref with digest (the
+	// exporter's containerimage.digest), to read as that build's Result;
+	// false when the engine no longer holds it.
+	kept(ctx context.Context, bk *client.Client, ref, digest string) (*Result, bool)
 	// describe adds what the daemon says of itself beyond BuildKit.
 	describe(ctx context.Context, d *Description) error
 	close() error

@@ -156,6 +156,15 @@ func (d *dockerAPI) imageLayers(ctx context.Context, ref string) (id string, dif
 	return insp.ID, insp.RootFS.Layers, insp.Size, nil
 }
 
+// imageID is the ID of the image ref names; false when there is none.
+func (d *dockerAPI) imageID(ctx context.Context, ref string) (string, bool) {
+	insp, err := d.c.ImageInspect(ctx, ref)
+	if err != nil {
+		return "", false
+	}
+	return insp.ID, true
+}
+
 // save streams an image as `docker save` writes it; nothing is written
 // to disk.
 func (d *dockerAPI) save(ctx context.Context, ref string) (io.ReadCloser, error) {

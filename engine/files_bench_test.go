@@ -3,6 +3,7 @@ package engine_test
 import (
 	"bufio"
 	"context"
+	"encoding/json"
 	"os"
 	"os/exec"
 	"runtime"
@@ -12,6 +13,12 @@ import (
 	"sync/atomic"
 	"testing"
 	"time"
+
+	"github.com/containerd/containerd/v2/core/content"
+	"github.com/containerd/containerd/v2/core/content/proxy"
+	"github.com/moby/buildkit/client"
+	digest "github.com/opencontainers/go-digest"
+	ocispecs "github.com/opencontainers/image-spec/specs-go/v1"
 
 	"github.com/stagescope/stagescope/engine"
 	"github.com/stagescope/stagescope/internal/testengine"
@@ -141,5 +148,112 @@ func sampleHeap() (stop func() uint64) {
 		close(done)
 		<-finished
 		return peak.Load()
+	}
+}
+
+// BenchmarkFilesBuildKit520MB is BenchmarkFilesDocker520MB on a standalone
+// buildkitd, where there is no `docker save`: the reference reads the same
+// layer blobs out of the same content store and lists each with `tar -t`
+// (decompressing in that process), which is the least any listing of a
+// buildkitd's image does; the ratio is Files with nothing remembered to it.
+func BenchmarkFilesBuildKit520MB(b *testing.B) {
+	ctx := context.Background()
+	addr := testengine.BuildKit(b)
+	memo := &fileMemo{}
+	e, err := engine.Connect(ctx, engine.Options{Addr: addr, ProbeTimeout: 15 * time.Second, LayerFiles: memo})
+	if err != nil {
+		testengine.Unavailable(b, "%v", err)
+	}
+	defer e.Close()
+	bk, err := client.New(ctx, addr)
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer bk.Close()
+	req := engine.BuildRequest{
+		ContextDir: b.TempDir(),
+		Contexts:   map[string]string{"busybox": testengine.Bases(b)["busybox"]},
+		Tags:       []string{"stagescope-bench/big:latest"},
+		Keep:       true,
+	}
+	writeFile(b, req.ContextDir+"/Dockerfile", "FROM scratch\nCOPY --from=busybox / /\nRUN head -c 520000000 /dev/zero > /big\n")
+	res, err := e.Build(ctx, req, nil)
+	if err != nil {
+		b.Fatal(err)
+	}
+	store := proxy.NewContentStore(bk.ContentClient())
+	layers := manifestLayers(b, store, digest.Digest(res.Exporter["containerimage.digest"]))
+	var cold, ref, warm time.Duration
+	var peakRSS, peakHeap uint64
+	var size int64
+	for range b.N {
+		start := time.Now()
+		for _, l := range layers {
+			tarList(b, store, l)
+		}
+		ref += time.Since(start)
+
+		memo.reset()
+		runtime.GC()
+		resetPeakRSS()
+		stop := sampleHeap()
+		start = time.Now()
+		f, err := e.Files(ctx, res, nil)
+		if err != nil {
+			b.Fatal(err)
+		}
+		cold += time.Since(start)
+		peakHeap = max(peakHeap, stop())
+		peakRSS = max(peakRSS, readPeakRSS())
+		size = f.Size.Uncompressed
+
+		start = time.Now()
+		if _, err := e.Files(ctx, res, nil); err != nil {
+			b.Fatal(err)
+		}
+		warm += time.Since(start)
+	}
+	n := time.Duration(b.N)
+	b.ReportMetric(float64(size)/1e6, "image-MB")
+	b.ReportMetric((cold / n).Seconds(), "files-s/op")
+	b.ReportMetric((ref / n).Seconds(), "content-tar-t-s/op")
+	b.ReportMetric(cold.Seconds()/ref.Seconds(), "ratio-to-tar-t")
+	b.ReportMetric((warm / n).Seconds(), "files-warm-s/op")
+	b.ReportMetric(float64(peakRSS)/(1<<20), "peak-rss-MiB")
+	b.ReportMetric(float64(peakHeap)/(1<<20), "peak-heap-MiB")
+}
+
+// manifestLayers are the layer descriptors of the image manifest dgst.
+func manifestLayers(b *testing.B, store content.Provider, dgst digest.Digest) []ocispecs.Descriptor {
+	b.Helper()
+	data, err := content.ReadBlob(context.Background(), store, ocispecs.Descriptor{Digest: dgst})
+	if err != nil {
+		b.Fatal(err)
+	}
+	var m ocispecs.Manifest
+	if err := json.Unmarshal(data, &m); err != nil || len(m.Layers) == 0 {
+		b.Fatalf("manifest %s: %v, %d layers", dgst, err, len(m.Layers))
+	}
+	return m.Layers
+}
+
+// tarList streams one layer blob from the content store into `tar -t`.
+func tarList(b *testing.B, store content.Provider, l ocispecs.Descriptor) {
+	b.Helper()
+	ra, err := store.ReaderAt(context.Background(), l)
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer ra.Close()
+	flag := "-tf"
+	if strings.Contains(l.MediaType, "gzip") {
+		flag = "-tzf"
+	}
+	cmd := exec.Command("tar", flag, "-")
+	// In chunks of 4 MiB, as Files asks for them: each read of the
+	// content API is a round trip.
+	cmd.Stdin = bufio.NewReaderSize(content.NewReader(ra), 4<<20)
+	if out, err := cmd.CombinedOutput(); err != nil {
+		b.Fatalf("tar -t of layer %s (%s): %v\n%s", l.Digest, l.MediaType, err, out)
 	}
 }

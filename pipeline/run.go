@@ -543,6 +543,9 @@ func (j job) records(out *Outcome, counts []*buildgraph.Progress, ex []explained
 		if len(r.Contexts) == 0 {
 			r.Contexts = nil
 		}
+		if i < len(out.Built) && out.Built[i] != nil {
+			r.ImageDigest = out.Built[i].Digest
+		}
 		switch err := out.Errs[i]; {
 		case err != nil && errors.Is(err, context.Canceled):
 			r.Outcome = history.Canceled

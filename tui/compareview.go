@@ -3,6 +3,7 @@ package tui
 import (
 	"cmp"
 	"fmt"
+	"math"
 	"slices"
 	"strings"
 	"time"
@@ -50,7 +51,8 @@ type CompareView struct {
 	cursor        int
 	measure       buildgraph.Measure
 	layersFocused bool
-	layersOff     int
+	layersOff     int // the first layer shown
+	layerCursor   int // the focused layer, newest first
 	engine        string
 	now           time.Time
 	run           *buildRun // the current build, nil before any
@@ -93,6 +95,9 @@ func (v CompareView) ShowKey() key.Binding { return v.keys.Show }
 // Help lists the compare screen's keys.
 func (v CompareView) Help(GlobalKeyMap) (short []key.Binding, full [][]key.Binding) {
 	k := v.keys
+	if v.layersFocused {
+		k.Files = key.NewBinding(key.WithKeys("f"), key.WithHelp("f", "files of this layer"))
+	}
 	short = []key.Binding{k.Up, k.Down, k.Measure, k.Pane, k.Build, k.Files}
 	full = [][]key.Binding{{k.Up, k.Down, k.Pane}, {k.Measure, k.Build, k.Rebuild, k.Files}}
 	return short, full
@@ -148,7 +153,7 @@ func (v *CompareView) SetResults(results []buildgraph.TargetResult, saved map[st
 			break
 		}
 	}
-	v.layersOff = 0
+	v.layersOff, v.layerCursor = 0, 0
 }
 
 // position is where a result's row goes with several Dockerfiles.
@@ -196,22 +201,25 @@ func (v *CompareView) Update(msg tea.Msg) (Screen, tea.Cmd) {
 		}
 	case key.Matches(k, v.keys.Up):
 		if v.layersFocused {
-			v.layersOff = max(v.layersOff-1, 0)
+			v.moveLayer(-1)
 		} else if v.cursor > 0 {
 			v.cursor--
-			v.layersOff = 0
+			v.layersOff, v.layerCursor = 0, 0
 		}
 	case key.Matches(k, v.keys.Down):
 		if v.layersFocused {
-			v.layersOff++
+			v.moveLayer(1)
 		} else if v.cursor < len(v.rows)-1 {
 			v.cursor++
-			v.layersOff = 0
+			v.layersOff, v.layerCursor = 0, 0
 		}
 	case key.Matches(k, v.keys.Files):
 		t, platform := v.Focused(), ""
 		if v.cursor < len(v.rows) {
 			platform = v.rows[v.cursor].result.Platform
+		}
+		if v.layersFocused {
+			return v, v.openLayer(t, platform)
 		}
 		return v, func() tea.Msg { return openFilesMsg{target: t, platform: platform} }
 	case key.Matches(k, v.keys.Build), key.Matches(k, v.keys.Rebuild):
@@ -255,6 +263,16 @@ func (v CompareView) View() string {
 		}
 		return fit(wrapLines(msg, v.width-4, "  "), v.width, v.height)
 	}
+	lines := v.top()
+	lines = append(lines, v.details(v.height-len(lines))...)
+	return fit(lines, v.width, v.height)
+}
+
+// top is what the view draws above the focused target's details: the
+// measure, the table and a rule.
+func (v CompareView) top() []string {
+	s := v.styles
+	measuring := v.run != nil && v.run.Phase == pipeline.Measuring
 	other := "compressed"
 	if v.measure == buildgraph.MeasureCompressed {
 		other = "uncompressed"
@@ -268,9 +286,64 @@ func (v CompareView) View() string {
 		lines = append(lines, truncate(" "+s.Running.Render(strings.TrimSpace(v.frame+" "+measuringText(v.run.Run)))+s.Faint.Render(" · "+clean(strings.Join(v.run.targets, ", "))), v.width))
 	}
 	lines = append(lines, v.table()...)
-	lines = append(lines, s.Faint.Render(strings.Repeat("─", v.width)))
-	lines = append(lines, v.details(v.height-len(lines))...)
-	return fit(lines, v.width, v.height)
+	return append(lines, s.Faint.Render(strings.Repeat("─", v.width)))
+}
+
+// layers are the focused target's layers, newest first: what the target
+// added last is what users look at.
+func (v CompareView) layers() []buildgraph.Layer {
+	if v.cursor >= len(v.rows) || v.rows[v.cursor].result.Size == nil || v.rows[v.cursor].saved != nil {
+		return nil
+	}
+	size := v.rows[v.cursor].result.Size
+	out := make([]buildgraph.Layer, 0, len(size.Layers))
+	for i := len(size.Layers) - 1; i >= 0; i-- {
+		out = append(out, size.Layers[i])
+	}
+	return out
+}
+
+// openLayer opens the files screen on what the focused layer added; a
+// layer of the history that wrote no files (ENV, ENTRYPOINT) has none to
+// show. The files screen numbers only the layers that have data.
+func (v CompareView) openLayer(target, platform string) tea.Cmd {
+	layers := v.layers()
+	if v.layerCursor >= len(layers) {
+		return func() tea.Msg { return noticeMsg{text: "No layers to open: build this target (enter) for its layers."} }
+	}
+	l := layers[v.layerCursor]
+	if l.Empty {
+		what := buildgraph.OneLine(clean(l.Instruction))
+		if what == "" {
+			what = "This history entry"
+		}
+		return func() tea.Msg {
+			return noticeMsg{text: what + " wrote no files: it changes only the image's configuration."}
+		}
+	}
+	n := 0 // the data layers below it
+	for _, o := range layers[v.layerCursor+1:] {
+		if !o.Empty {
+			n++
+		}
+	}
+	return func() tea.Msg { return openFilesMsg{target: target, platform: platform, layer: n, oneLayer: true} }
+}
+
+// moveLayer moves the focused layer by d and scrolls the pane so that it
+// stays in sight: the rows the pane has are those the view leaves below
+// the table and the breakdown.
+func (v *CompareView) moveLayer(d int) {
+	n := len(v.layers())
+	v.layerCursor = min(max(v.layerCursor+d, 0), max(n-1, 0))
+	head := len(v.details(math.MaxInt32)) - n // everything drawn: the lines above the layers
+	room := max(v.height-len(v.top())-head, 1)
+	if v.layerCursor < v.layersOff {
+		v.layersOff = v.layerCursor
+	}
+	if v.layerCursor >= v.layersOff+room {
+		v.layersOff = v.layerCursor - room + 1
+	}
 }
 
 func (v CompareView) largestAndSmallest() (largest, smallest int64) {
@@ -552,14 +625,13 @@ func (v CompareView) details(h int) []string {
 	for _, a := range r.result.Attestations {
 		out = append(out, "  "+s.Muted.Render(fmt.Sprintf("+ %s attestation %s (%s), not a platform", clean(a.Kind), buildgraph.HumanSize(a.Size), shortDigestText(a.Digest))))
 	}
-	// Layers, newest first: what the target added last is what users look at.
-	var layers []buildgraph.Layer
-	for i := len(size.Layers) - 1; i >= 0; i-- {
-		layers = append(layers, size.Layers[i])
-	}
+	layers := v.layers()
 	out = append(out, s.PaneTitle.Render(fmt.Sprintf(" Layers %d", len(layers))))
 	room := h - len(out)
 	off := min(v.layersOff, max(len(layers)-room, 0))
+	if v.layersFocused && room > 0 && v.layerCursor >= off+room {
+		off = v.layerCursor - room + 1 // the focused layer stays in sight
+	}
 	for i := off; i < len(layers) && len(out) < h; i++ {
 		l := layers[i]
 		what := clean(l.Instruction)
@@ -587,8 +659,15 @@ func (v CompareView) details(h int) []string {
 			sizeText = "—"
 		}
 		whereW := min(24, v.width/4)
-		line := "  " + padLeft(sizeText, 9) + "  " + pad(buildgraph.OneLine(what), v.width-whereW-16) + " " + pad(s.Muted.Render(where), whereW)
-		if l.Empty || l.Base {
+		mark := "  "
+		if v.layersFocused && i == v.layerCursor {
+			mark = "▶ " // seen without colour too
+		}
+		line := mark + padLeft(sizeText, 9) + "  " + pad(buildgraph.OneLine(what), v.width-whereW-16) + " " + pad(s.Muted.Render(where), whereW)
+		switch {
+		case v.layersFocused && i == v.layerCursor:
+			line = highlight(s.Selected, pad(line, v.width))
+		case l.Empty || l.Base:
 			line = s.Muted.Render(line)
 		}
 		out = append(out, line)

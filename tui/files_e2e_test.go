@@ -12,7 +12,8 @@ import (
 // TestE2EFilesFromCompare runs the real binary in tmux against the private
 // buildkitd: it builds both targets of the Go example, opens the Files
 // screen from the compare screen, finds the binary written by COPY
-// --from=builder, and what builder holds that the final image does not.
+// --from=builder, and what builder holds that the final image does not;
+// then, from the compare screen's layers, what the COPY layer added.
 func TestE2EFilesFromCompare(t *testing.T) {
 	bin, work := e2eSetup(t)
 	addr := testengine.BuildKit(t)
@@ -35,6 +36,14 @@ func TestE2EFilesFromCompare(t *testing.T) {
 	x.waitFor(`in builder, not in stage-1: [0-9]+ files, [0-9]{3}MB`, 60*time.Second)
 	x.run("send-keys", "-t", "e2e", "Enter")
 	x.waitFor(`L0 base +│ ▸ local/`, 10*time.Second)
+	// Back on the compare screen, stage-1's COPY --from layer, and what it
+	// added.
+	x.run("send-keys", "-t", "e2e", "Escape") // alone: ESC then c would read as alt+c
+	x.waitFor(`every layer · by size`, 10*time.Second)
+	x.run("send-keys", "-t", "e2e", "c")
+	x.waitFor(`Where the weight of stage-1 comes from`, 10*time.Second)
+	x.run("send-keys", "-t", "e2e", "Tab", "j", "f")
+	x.waitFor(`layer 1: stage-1:10 COPY --from=builder /app/hello \.`, 30*time.Second)
 	x.run("send-keys", "-t", "e2e", "q")
 	x.waitFor(`EXITED 0`, 10*time.Second)
 }

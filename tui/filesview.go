@@ -6,6 +6,7 @@ import (
 	"sort"
 	"strconv"
 	"strings"
+	"time"
 
 	"charm.land/bubbles/v2/key"
 	tea "charm.land/bubbletea/v2"
@@ -51,10 +52,16 @@ func DefaultFilesKeyMap() FilesKeyMap {
 
 // Messages of the files screen.
 type (
-	// openFilesMsg brings the files screen forward on target's image.
+	// openFilesMsg brings the files screen forward on target's image;
 	// platform names the image of an index it is (a compare row of a
-	// build for several platforms), "" for the image built.
-	openFilesMsg struct{ target, platform string }
+	// build for several platforms), "" for the image built; with oneLayer,
+	// on what its layer (numbered as the screen numbers them: the layers
+	// with data, from the bottom) added.
+	openFilesMsg struct {
+		target, platform string
+		layer            int
+		oneLayer         bool
+	}
 	// filesRequestMsg asks the root to read the files of built images
 	// with its engine session (readFiles).
 	filesRequestMsg struct {
@@ -67,7 +74,36 @@ type (
 		trees []*filetree.Tree
 		err   error
 	}
+	// filesProgressMsg says how far readFiles is with request id: of the
+	// image of target, done bytes of layer data read of total, after
+	// elapsed. Its channel brings the next one (waitFilesProgress).
+	filesProgressMsg struct {
+		id          int
+		target      string
+		done, total int64
+		elapsed     time.Duration
+		next        <-chan filesProgressMsg
+	}
 )
+
+// filesProgressEvery is how often at most the screen takes readFiles'
+// latest figure.
+const filesProgressEvery = 100 * time.Millisecond
+
+// waitFilesProgress waits for readFiles' latest progress after a pause
+// (the figures of the pause are replaced by the last one), nil once the
+// reading is done.
+func waitFilesProgress(ch <-chan filesProgressMsg, pause time.Duration) tea.Cmd {
+	return func() tea.Msg {
+		time.Sleep(pause)
+		p, ok := <-ch
+		if !ok {
+			return nil
+		}
+		p.next = ch
+		return p
+	}
+}
 
 func (openFilesMsg) focusScreen() string { return filesTitle }
 
@@ -78,15 +114,28 @@ type filesReq struct {
 }
 
 // readFiles reads the images of a request off the UI loop, with the
-// session of the moment, captured by value.
+// session of the moment, captured by value, telling how far it is (a
+// newer figure replaces one not yet taken).
 func readFiles(ctx context.Context, s pipeline.Session, msg filesRequestMsg) tea.Cmd {
-	return func() tea.Msg {
+	ch := make(chan filesProgressMsg, 1)
+	read := func() tea.Msg {
+		defer close(ch)
 		if s == nil {
 			return filesLoadedMsg{id: msg.id, err: fmt.Errorf("no engine: the files of an image are read from the engine that built it")}
 		}
 		out := filesLoadedMsg{id: msg.id}
+		start := time.Now()
 		for _, r := range msg.reqs {
-			t, err := pipeline.Files(ctx, s, r.plan, r.res, nil)
+			// The engine calls it from one goroutine at a time.
+			progress := func(done, total int64) {
+				p := filesProgressMsg{id: msg.id, target: r.plan.Target, done: done, total: total, elapsed: time.Since(start)}
+				select {
+				case <-ch: // not taken yet: the newer figure replaces it
+				default:
+				}
+				ch <- p
+			}
+			t, err := pipeline.Files(ctx, s, r.plan, r.res, progress)
 			if err != nil {
 				out.err = fmt.Errorf("reading the files of %s: %w", r.plan.Target, err)
 				return out
@@ -95,6 +144,7 @@ func readFiles(ctx context.Context, s pipeline.Session, msg filesRequestMsg) tea
 		}
 		return out
 	}
+	return tea.Batch(read, waitFilesProgress(ch, 0))
 }
 
 // builtImage is a target built in this session and where its image is.
@@ -120,6 +170,7 @@ type FilesView struct {
 	platform         string // the platform of the index's image read, "" for the image
 	req              int
 	loading          bool
+	progress         filesProgressMsg // how far the reading is
 	err              string
 	tree, other      *filetree.Tree
 
@@ -209,7 +260,17 @@ func (v *FilesView) Update(msg tea.Msg) (Screen, tea.Cmd) {
 	case openFilesMsg:
 		v.diffWith, v.other = "", nil
 		v.platform = msg.platform
+		v.layer, v.stage, v.hidden = -1, "", false
+		if msg.oneLayer {
+			v.layer = msg.layer
+		}
+		v.cursor, v.off = 0, 0
 		return v, v.open(msg.target)
+	case filesProgressMsg:
+		if msg.id == v.req {
+			v.progress = msg
+		}
+		return v, nil
 	case filesLoadedMsg:
 		if msg.id != v.req {
 			return v, nil // a later request replaced it
@@ -224,6 +285,9 @@ func (v *FilesView) Update(msg tea.Msg) (Screen, tea.Cmd) {
 		v.other = nil
 		if len(msg.trees) > 1 {
 			v.other = msg.trees[1]
+		}
+		if v.layer >= len(v.shownTree().Layers) {
+			v.layer = -1 // a history that does not line up with the layers
 		}
 		v.cursor, v.off = 0, 0
 		return v, nil
@@ -267,7 +331,7 @@ func (v *FilesView) open(target string) tea.Cmd {
 		reqs = append(reqs, filesReq{plan: d.plan, res: v.platformImage(d.res)})
 	}
 	v.req++
-	v.loading = true
+	v.loading, v.progress = true, filesProgressMsg{}
 	id := v.req
 	return func() tea.Msg { return filesRequestMsg{id: id, reqs: reqs} }
 }
@@ -659,7 +723,7 @@ func (v *FilesView) View() string {
 	s := v.styles
 	switch {
 	case v.loading && v.tree == nil:
-		return fit([]string{"", s.Running.Render(" Reading the layers of " + clean(v.shownTarget()) + "…")}, v.width, v.height)
+		return fit([]string{"", s.Running.Render(" Reading the layers of " + clean(v.shownTarget()) + "…" + v.progressText())}, v.width, v.height)
 	case v.err != "":
 		return fit(append([]string{""}, wrapLines(clean(v.err), v.width-2, " ")...), v.width, v.height)
 	case v.tree == nil:
@@ -716,6 +780,21 @@ func (v *FilesView) View() string {
 		lines = append(lines, line)
 	}
 	return fit(lines, v.width, v.height)
+}
+
+// progressText is how far the reading is, as the compare screen's
+// measuring says it: " 12MB of 300MB 1.2s (builder)", "" before the first
+// figure.
+func (v *FilesView) progressText() string {
+	p := v.progress
+	if p.total <= 0 {
+		return ""
+	}
+	out := fmt.Sprintf(" %s of %s %s", buildgraph.HumanSize(p.done), buildgraph.HumanSize(p.total), duration(p.elapsed))
+	if p.target != v.target {
+		out += " (" + p.target + ")"
+	}
+	return out
 }
 
 // Status says what the focused row's layer did, or the build's summary.

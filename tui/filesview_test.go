@@ -75,7 +75,11 @@ func runFiles(m *Model, cmd tea.Cmd) {
 		return
 	}
 	switch msg := cmd().(type) {
-	case openFilesMsg, filesRequestMsg, filesLoadedMsg, noticeMsg:
+	case tea.BatchMsg:
+		for _, c := range msg {
+			runFiles(m, c)
+		}
+	case openFilesMsg, filesRequestMsg, filesLoadedMsg, filesProgressMsg, noticeMsg:
 		_, next := m.Update(msg)
 		runFiles(m, next)
 	}
@@ -125,6 +129,15 @@ func TestFilesScreens(t *testing.T) {
 		{"files-stage-filter", func(t *testing.T, m *Model) {
 			bothBuilt(t, m)
 			pressFiles(t, m, "k", "f", "S", "S", "s", "/", "g", "o", "enter")
+		}},
+		// A layer focused on the compare screen, and what it added.
+		{"compare-layer-focused", func(t *testing.T, m *Model) {
+			bothBuilt(t, m)
+			pressFiles(t, m, "k", "tab", "j")
+		}},
+		{"files-layer", func(t *testing.T, m *Model) {
+			bothBuilt(t, m)
+			pressFiles(t, m, "k", "tab", "j", "f")
 		}},
 		{"files-none", func(t *testing.T, m *Model) { pressFiles(t, m, "c", "f") }},
 		// What later layers hid.
@@ -177,5 +190,91 @@ func TestFilesBack(t *testing.T) {
 	pressFiles(t, m, "esc")
 	if m.focused().Title() == filesTitle {
 		t.Error("esc did not leave the files screen")
+	}
+}
+
+// f on a layer that wrote no files says so and stays; the focused layer
+// stops at either end of the list and goes back to the newest when another
+// target is focused.
+func TestCompareLayerFocus(t *testing.T) {
+	m, _ := newModel(t, modelOpts{proj: project(t, "hello-final", "golang"), session: helloFilesSession(t)}, 80, 15)
+	bothBuilt(t, m)
+	pressFiles(t, m, "tab", "f") // stage-1's ENTRYPOINT
+	if m.focused().Title() != compareTitle || !strings.Contains(m.notice, "wrote no files") {
+		t.Fatalf("f on ENTRYPOINT: screen %s, notice %q", m.focused().Title(), m.notice)
+	}
+	v := screenOf[*CompareView](m)
+	pressFiles(t, m, "k", "j", "j", "j", "j", "j")
+	if v.layerCursor != 2 {
+		t.Errorf("layer cursor %d after moving past the last of 3 layers", v.layerCursor)
+	}
+	// 15 rows leave the pane two layers: the oldest focused is in sight.
+	if out := screenText(m); !strings.Contains(out, "▶        0B  WORKDIR /app") {
+		t.Errorf("the focused layer is not in sight:\n%s", out)
+	}
+	pressFiles(t, m, "f")
+	fv := screenOf[*FilesView](m)
+	if m.focused().Title() != filesTitle || fv.layer != 0 || fv.target != "stage-1" {
+		t.Errorf("f on WORKDIR: screen %s, layer %d, target %s", m.focused().Title(), fv.layer, fv.target)
+	}
+	pressFiles(t, m, "esc") // the layer limit goes first
+	if fv.layer != -1 || m.focused().Title() != filesTitle {
+		t.Errorf("esc: layer %d, screen %s", fv.layer, m.focused().Title())
+	}
+}
+
+// slowFiles reads an image in two halves: it tells the first, then waits
+// for release.
+type slowFiles struct {
+	filesSession
+	release chan struct{}
+}
+
+func (s slowFiles) Files(ctx context.Context, res *engine.Result, progress func(int64, int64)) (*engine.ImageFiles, error) {
+	progress(0, 300_000_000)
+	progress(12_000_000, 300_000_000)
+	<-s.release
+	progress(300_000_000, 300_000_000)
+	return s.filesSession.Files(ctx, res, progress)
+}
+
+// While a large image is read cold, the screen says how much of it.
+func TestFilesReadingProgress(t *testing.T) {
+	sess := slowFiles{filesSession: helloFilesSession(t), release: make(chan struct{})}
+	m, _ := newModel(t, modelOpts{proj: project(t, "hello-final", "golang"), session: sess}, 100, 30)
+	bothBuilt(t, m)
+	cmd := func(c tea.Cmd) tea.Cmd { _, next := m.Update(c()); return next }
+	_, next := m.Update(keyMsg("f"))
+	next = cmd(cmd(next)) // openFilesMsg, then filesRequestMsg: the reading starts
+	batch, ok := next().(tea.BatchMsg)
+	if !ok || len(batch) != 2 {
+		t.Fatalf("reading is not a batch of the read and its progress: %T", batch)
+	}
+	loaded := make(chan tea.Msg, 1)
+	go func() { loaded <- batch[0]() }()
+	wait := batch[1]
+	var p filesProgressMsg
+	for p.done != 12_000_000 {
+		msg, ok := wait().(filesProgressMsg)
+		if !ok {
+			t.Fatal("no progress before the reading ended")
+		}
+		p = msg
+		_, wait = m.Update(msg)
+	}
+	if out := screenText(m); !strings.Contains(out, "Reading the layers of stage-1… 12MB of 300MB") {
+		t.Errorf("no figure while reading:\n%s", out)
+	}
+	close(sess.release)
+	m.Update(<-loaded)
+	for wait != nil {
+		msg := wait()
+		if msg == nil {
+			break
+		}
+		_, wait = m.Update(msg)
+	}
+	if out := screenText(m); !strings.Contains(out, "Files of stage-1") {
+		t.Errorf("not read:\n%s", out)
 	}
 }

@@ -172,6 +172,9 @@ func (m *Model) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 	case filesLoadedMsg:
 		m.broadcast(msg)
 		return m, nil
+	case filesProgressMsg:
+		m.broadcast(msg)
+		return m, waitFilesProgress(msg.next, filesProgressEvery)
 	}
 	if cmd, ok := m.updateBuild(msg); ok {
 		return m, cmd

@@ -20,16 +20,30 @@ func newFilesCmd() *cobra.Command {
 	var (
 		target, format, diff, stage, sortBy, prog string
 		layer, depth                              int
+		rebuild                                   bool
 	)
 	cmd := &cobra.Command{
 		Use:   "files [CONTEXT]",
 		Short: "The files of a target's image, by layer, instruction and stage",
-		Long: `Build a target (BuildKit's cache makes this quick when nothing changed)
-and list the files of its image: every path with its size, mode and type,
+		Long: `List the files of a target's image: every path with its size, mode and type,
 the layer that wrote it, that layer's instruction, Dockerfile line and stage
 (for COPY --from, the stage it copies from), and what later layers deleted
 or overwrote: still in the image's layers, seen by no one, counted as
 wasted.
+
+The image is the one the target's last build stored when it is still
+current, else a build is run first (BuildKit's cache keeps it short). It
+is current when the build records (stagescope history) hold a successful
+build of the target on this engine (same kind and address) with the same
+Dockerfile text, build arguments, named contexts and platform, no file or
+folder of the build context (nor of a folder given with --build-context)
+changed since that build started (by change time, so a copy that keeps
+old modification times counts), and the engine still holds that image: a
+buildkitd its manifest in the content store, Docker an image with that ID.
+--no-cache, --secret, --ssh and a build argument that looks like a secret
+(not recorded) always build. A base image named by a reference is not
+looked up again: --rebuild builds in any case. Stderr says which it did
+(unless --progress quiet).
 
 Layer data is read from the engine without exporting the image: from a
 buildkitd's content store, or from Docker's image store as it streams the
@@ -37,7 +51,7 @@ image. Each layer's entries are remembered by digest in the state folder
 ($XDG_STATE_HOME/stagescope/layer-files), so listing an image again reads
 nothing.
 
---diff OTHER builds OTHER too and lists what its image holds that the
+--diff OTHER reads OTHER's image too (building it when it is not current) and lists what its image holds that the
 target's does not: for a builder stage, what the final image leaves behind.
 --layer N (as numbered in the LAYER table) and --stage S (a stage name, or
 "base" for the base image's layers) show only what that layer or stage put
@@ -101,10 +115,7 @@ quotes strings ("a\x1b[31mb"). The JSON is described in docs/files-json.md.
 				p.Request.Keep = true
 				plans = append(plans, p)
 			}
-			if err := proj.CheckWide(cmd.ErrOrStderr(), "--yes"); err != nil {
-				return err
-			}
-			trees, err := buildAndReadFiles(cmd.Context(), cmd, f.engine.options(), proj, plans, mode)
+			trees, err := buildAndReadFiles(cmd.Context(), cmd, f.engine.options(), proj, plans, mode, rebuild)
 			if err != nil {
 				return err
 			}
@@ -143,11 +154,12 @@ quotes strings ("a\x1b[31mb"). The JSON is described in docs/files-json.md.
 	fs := cmd.Flags()
 	fs.StringVar(&target, "target", "", "stage whose image to list (default: the last stage)")
 	fs.StringVar(&format, "format", "tree", "output: tree or json")
-	fs.StringVar(&diff, "diff", "", "also build `OTHER` and list what its image holds that the target's does not")
+	fs.StringVar(&diff, "diff", "", "also read `OTHER`'s image (built when not current) and list what it holds that the target's does not")
 	fs.IntVar(&layer, "layer", -1, "show only what layer `N` put into the image (as the LAYER table numbers them)")
 	fs.StringVar(&stage, "stage", "", "show only what stage `S` put into the image (base: the base image's layers)")
 	fs.StringVar(&sortBy, "sort", "size", "order of a directory's entries: size (largest first) or name")
 	fs.IntVar(&depth, "depth", 0, "draw directories `N` levels deep at most (0: all); deeper files count in their directory's size")
+	fs.BoolVar(&rebuild, "rebuild", false, "build the target even when the image of its last build is current")
 	fs.StringVar(&prog, "progress", "", "build progress on stderr: auto, tty, plain, rawjson or quiet (default $BUILDKIT_PROGRESS, else auto)")
 	return cmd
 }
@@ -165,36 +177,42 @@ type builtTree struct {
 	tree  *filetree.Tree
 }
 
-// buildAndReadFiles builds the plans in one session and reads the files of
-// each image.
-func buildAndReadFiles(ctx context.Context, cmd *cobra.Command, opts engine.Options, proj *pipeline.Project, plans []*pipeline.Plan, mode string) ([]builtTree, error) {
+// buildAndReadFiles reads the files of each plan's image: the image of
+// its last build when that is still current (pipeline.CurrentImage; never
+// with rebuild), else of a build of the plans that need one, in one
+// session.
+func buildAndReadFiles(ctx context.Context, cmd *cobra.Command, opts engine.Options, proj *pipeline.Project, plans []*pipeline.Plan, mode string, rebuild bool) ([]builtTree, error) {
 	sess, err := pipeline.Connect(ctx, opts)
 	if err != nil {
 		return nil, err
 	}
 	defer sess.Close()
 	stderr := cmd.ErrOrStderr()
-	display, err := newProgressSink(stderr, mode)
-	if err != nil {
-		return nil, err
+	say := func(format string, a ...any) {
+		if mode != "quiet" {
+			fmt.Fprintln(stderr, buildgraph.SanitizeLine(fmt.Sprintf(format, a...)))
+		}
 	}
 	store, err := historyStore()
 	if err != nil {
 		return nil, err
 	}
-	o := display.follow(ctx, pipeline.Start(ctx, sess, proj, plans, pipeline.Options{History: store}))
-	if ctx.Err() != nil {
-		return nil, context.Cause(ctx)
-	}
-	if err := o.Err(); err != nil {
-		return nil, err
-	}
-	notRecorded(stderr, o.Recorded())
 	out := make([]builtTree, len(plans))
+	var build []int // the plans to build
 	for i, p := range plans {
-		start := time.Now()
-		var read, total int64
-		tree, err := pipeline.Files(ctx, sess, p, o.Built[i], func(d, t int64) { read, total = d, t })
+		if rebuild {
+			build = append(build, i)
+			continue
+		}
+		cur := pipeline.CurrentImage(ctx, sess, store, p)
+		if cur.Result == nil {
+			say("files of %s: building it: %s", p.Target, cur.Why)
+			build = append(build, i)
+			continue
+		}
+		say("files of %s: not built again: nothing changed since the build of %s (record %s; --rebuild builds)",
+			p.Target, cur.Record.Time.Local().Format("2006-01-02 15:04:05"), cur.Record.ID[:min(len(cur.Record.ID), 12)])
+		tree, err := readFiles(ctx, sess, p, cur.Result, say)
 		if err != nil {
 			if ctx.Err() != nil {
 				return nil, context.Cause(ctx)
@@ -203,16 +221,63 @@ func buildAndReadFiles(ctx context.Context, cmd *cobra.Command, opts engine.Opti
 			if errors.As(err, &lost) {
 				return nil, err
 			}
-			return nil, fmt.Errorf("reading the files of %s: %w", p.Target, err)
+			say("files of %s: building it: the image of its last build cannot be read (%s)", p.Target, buildgraph.FirstLine(err.Error()))
+			build = append(build, i)
+			continue
 		}
-		if mode != "quiet" {
-			what := "layers remembered, nothing read"
-			if total > 0 {
-				what = fmt.Sprintf("%s of layer data read", buildgraph.HumanSize(read))
+		out[i] = builtTree{image: cur.Result.Image, tree: tree}
+	}
+	if len(build) == 0 {
+		return out, nil
+	}
+	if err := proj.CheckWide(stderr, "--yes"); err != nil {
+		return nil, err
+	}
+	var todo []*pipeline.Plan
+	for _, i := range build {
+		todo = append(todo, plans[i])
+	}
+	display, err := newProgressSink(stderr, mode)
+	if err != nil {
+		return nil, err
+	}
+	o := display.follow(ctx, pipeline.Start(ctx, sess, proj, todo, pipeline.Options{History: store}))
+	if ctx.Err() != nil {
+		return nil, context.Cause(ctx)
+	}
+	if err := o.Err(); err != nil {
+		return nil, err
+	}
+	notRecorded(stderr, o.Recorded())
+	for j, i := range build {
+		tree, err := readFiles(ctx, sess, plans[i], o.Built[j], say)
+		if err != nil {
+			if ctx.Err() != nil {
+				return nil, context.Cause(ctx)
 			}
-			fmt.Fprintf(stderr, "files of %s: %s (%s)\n", p.Target, what, time.Since(start).Round(time.Millisecond))
+			var lost *engine.LostError
+			if errors.As(err, &lost) {
+				return nil, err
+			}
+			return nil, fmt.Errorf("reading the files of %s: %w", plans[i].Target, err)
 		}
-		out[i] = builtTree{image: o.Built[i].Image, tree: tree}
+		out[i] = builtTree{image: o.Built[j].Image, tree: tree}
 	}
 	return out, nil
+}
+
+// readFiles reads the files of one image and says how much it read.
+func readFiles(ctx context.Context, sess pipeline.Session, p *pipeline.Plan, res *engine.Result, say func(string, ...any)) (*filetree.Tree, error) {
+	start := time.Now()
+	var read, total int64
+	tree, err := pipeline.Files(ctx, sess, p, res, func(d, t int64) { read, total = d, t })
+	if err != nil {
+		return nil, err
+	}
+	what := "layers remembered, nothing read"
+	if total > 0 {
+		what = fmt.Sprintf("%s of layer data read", buildgraph.HumanSize(read))
+	}
+	say("files of %s: %s (%s)", p.Target, what, time.Since(start).Round(time.Millisecond))
+	return tree, nil
 }

@@ -43,10 +43,13 @@ type Record struct {
 	NoCache bool     `json:"noCache,omitempty"`
 	// Outcome is succeeded, failed or canceled; Error the build's or the
 	// measurement's error, one line.
-	Outcome  Outcome       `json:"outcome"`
-	Error    string        `json:"error,omitempty"`
-	Image    string        `json:"image,omitempty"`
-	Duration time.Duration `json:"durationNs"`
+	Outcome Outcome `json:"outcome"`
+	Error   string  `json:"error,omitempty"`
+	Image   string  `json:"image,omitempty"`
+	// ImageDigest is the digest the engine gave the image stored
+	// (engine.Result.Digest): a buildkitd's manifest, Docker's image ID.
+	ImageDigest string        `json:"imageDigest,omitempty"`
+	Duration    time.Duration `json:"durationNs"`
 	// StepsCached of StepsTotal steps of stages came from the cache.
 	StepsCached int `json:"stepsCached"`
 	StepsTotal  int `json:"stepsTotal"`
