@@ -13,8 +13,9 @@ import (
 type lastHistory struct{ fakes.History }
 
 func (h *lastHistory) Last(dockerfile, target, platform string, eng history.Engine) (*history.Record, error) {
-	for i := len(h.Records) - 1; i >= 0; i-- {
-		if r := h.Records[i]; r.Dockerfile == dockerfile && r.Target == target {
+	recs := h.All()
+	for i := len(recs) - 1; i >= 0; i-- {
+		if r := recs[i]; r.Dockerfile == dockerfile && r.Target == target {
 			return r, nil
 		}
 	}
@@ -28,6 +29,7 @@ func TestBuildScreenSaysWhy(t *testing.T) {
 	m, _ := newModel(t, modelOpts{proj: project(t, "hello-final", "golang"), session: helloSession(t), history: hist}, 120, 40)
 	press(t, m, "k", "enter") // builder
 	drain(t, m, 0)
+	_ = m.run.Outcome.Recorded() // the records are written behind the build's end
 	out := screenText(m)
 	if !strings.Contains(out, "RUN go build -o hello hellodocker.go · first build") {
 		t.Errorf("first build: no reason on the row:\n%s", out)
@@ -49,6 +51,7 @@ func TestGraphPredictsNextBuild(t *testing.T) {
 	m, _ := newModel(t, modelOpts{proj: project(t, "hello-final", "golang"), session: helloSession(t), history: hist}, 160, 48)
 	press(t, m, "k", "enter") // builder
 	drain(t, m, 0)
+	_ = m.run.Outcome.Recorded() // the records are written behind the build's end
 	cmd := m.predictCmd()
 	if cmd == nil {
 		t.Fatal("no prediction asked for")

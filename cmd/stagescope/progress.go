@@ -79,9 +79,10 @@ func (s *progressSink) follow(ctx context.Context, run *pipeline.Run) *pipeline.
 	shown := make(chan struct{})
 	if s.json == nil {
 		tee = make(chan *client.SolveStatus)
+		in := tee // endDisplay sets tee to nil, maybe before this goroutine starts
 		goSafe(func() {
 			defer close(shown)
-			_, _ = s.display.UpdateFrom(context.WithoutCancel(ctx), tee)
+			_, _ = s.display.UpdateFrom(context.WithoutCancel(ctx), in)
 		})
 	} else {
 		close(shown)

@@ -9,6 +9,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"slices"
 	"sync"
 	"testing"
 	"time"
@@ -202,6 +203,14 @@ func (h *History) Load(string) (map[string]buildgraph.SavedSize, error) {
 		out[k] = v
 	}
 	return out, nil
+}
+
+// All returns the records kept so far (they are recorded from a goroutine
+// of the run).
+func (h *History) All() []*history.Record {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	return slices.Clone(h.Records)
 }
 
 func (h *History) Record(recs []*history.Record) error {
