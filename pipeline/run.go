@@ -376,13 +376,9 @@ func (j job) run(ctx context.Context, r *Run) {
 	results := make([]*engine.Result, n)
 	errs := make([]error, n)
 	if n == 1 {
-		results[0], errs[0] = j.session.Build(ctx, j.plans[0].Request, chans[0])
+		results[0], errs[0] = j.session.Build(ctx, j.requests(whyIn)[0], chans[0])
 	} else {
-		reqs := make([]engine.BuildRequest, n)
-		for i, p := range j.plans {
-			reqs[i] = p.Request
-		}
-		results, errs = j.session.BuildAll(ctx, reqs, chans)
+		results, errs = j.session.BuildAll(ctx, j.requests(whyIn), chans)
 	}
 	relays.Wait()
 	for i, err := range relayErrs {
@@ -390,7 +386,7 @@ func (j job) run(ctx context.Context, r *Run) {
 			errs[i] = err
 		}
 	}
-	ex := j.explain(r, whyIn, counts)
+	ex := j.explain(ctx, r, whyIn, counts, errs)
 	r.send(SolveEnded{})
 	out := j.finish(ctx, r, results, errs, counts, ex)
 	closed = true

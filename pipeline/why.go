@@ -6,6 +6,7 @@ import (
 	digest "github.com/opencontainers/go-digest"
 
 	"github.com/stagescope/stagescope/buildgraph"
+	"github.com/stagescope/stagescope/engine"
 	"github.com/stagescope/stagescope/internal/crash"
 	"github.com/stagescope/stagescope/internal/history"
 	"github.com/stagescope/stagescope/internal/why"
@@ -35,59 +36,97 @@ type explained struct {
 }
 
 // whyInputs are a plan's step facts and its last record, read while the
-// engine builds.
+// engine builds, and what listing the context's files needs.
 type whyInputs struct {
-	facts []buildgraph.StageFacts
-	prev  *history.Record
-	err   error
+	facts   []buildgraph.StageFacts
+	digests *why.Digests
+	lists   why.FileLists
+	prev    *history.Record
+	err     error
 }
 
-// startWhy reads, for every plan, the facts of its steps (the context
-// files each reads) and the last record of its target, while the engine
-// builds; nil when the run keeps no records.
-func (j job) startWhy(ctx context.Context) []chan whyInputs {
+// whyRun is what a run reads to say why: for every plan, its inputs and
+// what its context's uploads sent.
+type whyRun struct {
+	inputs []chan whyInputs
+	sent   []*engine.SentContext
+}
+
+// startWhy reads, for every plan, the facts of its steps and the last
+// record of its target while the engine builds, and has the engine record
+// what the uploads of its context send: the context files each step reads
+// are listed from them once the build ends. Nil when the run keeps no
+// records.
+func (j job) startWhy(ctx context.Context) *whyRun {
 	last, ok := j.opts.History.(LastRecords)
 	if !ok || j.opts.History == nil {
 		return nil
 	}
 	eng := j.engine()
-	out := make([]chan whyInputs, len(j.plans))
+	out := &whyRun{inputs: make([]chan whyInputs, len(j.plans)), sent: make([]*engine.SentContext, len(j.plans))}
 	for i, p := range j.plans {
-		out[i] = make(chan whyInputs, 1)
+		out.sent[i] = &engine.SentContext{}
+		ch := make(chan whyInputs, 1)
+		out.inputs[i] = ch
 		go func() {
 			var in whyInputs
 			defer func() {
 				if rec := recover(); rec != nil {
 					in = whyInputs{err: crash.New(rec)}
 				}
-				out[i] <- in
+				ch <- in
 			}()
 			in.prev, in.err = last.Last(j.projectOf(i).Dockerfile, p.Target, p.Request.Platform, eng)
 			if in.err != nil {
 				return
 			}
-			in.facts, in.err = why.Facts(ctx, p.Graph, p.Request.Target, p.Request.BuildArgs, p.Request.ContextDir, j.projectOf(i).Dockerfile)
-			if lists, ok := last.(why.FileLists); ok && in.err == nil {
-				why.LoadPrevious(lists, in.prev, in.facts)
-			}
+			in.facts, in.err = why.StepFacts(p.Graph, p.Request.Target, p.Request.BuildArgs)
+			in.digests = why.OpenDigests(p.Request.ContextDir, j.projectOf(i).Dockerfile, why.CacheDir())
+			in.lists, _ = last.(why.FileLists)
 		}()
 	}
 	return out
 }
 
+// requests are the plans' requests, each recording its context's
+// uploads when the run says why.
+func (j job) requests(w *whyRun) []engine.BuildRequest {
+	reqs := make([]engine.BuildRequest, len(j.plans))
+	for i, p := range j.plans {
+		reqs[i] = p.Request
+		if w != nil {
+			reqs[i].Sent = w.sent[i]
+		}
+	}
+	return reqs
+}
+
 // explain says why the steps of each plan that ran did, and tells the face.
 // A plan whose facts could not be read gets no reasons (and its record no
 // facts): nothing is guessed.
-func (j job) explain(r *Run, pending []chan whyInputs, counts []*buildgraph.Progress) []explained {
-	if pending == nil {
+//
+// The context files each step read are listed from what the build's
+// uploads of the context sent when it succeeded (every upload then ended),
+// else by walking the context.
+func (j job) explain(ctx context.Context, r *Run, w *whyRun, counts []*buildgraph.Progress, errs []error) []explained {
+	if w == nil {
 		return nil
 	}
 	out := make([]explained, len(j.plans))
-	for i, ch := range pending {
+	for i, ch := range w.inputs {
 		in := <-ch
 		if in.err != nil {
 			continue
 		}
+		var sends []why.Sent
+		if errs[i] == nil {
+			for _, s := range w.sent[i].Sends() {
+				sends = append(sends, why.Sent{IncludePatterns: s.IncludePatterns, ExcludePatterns: s.ExcludePatterns,
+					FollowPaths: s.FollowPaths, Entries: s.Entries})
+			}
+		}
+		in.digests.Fill(ctx, in.facts, sends)
+		why.LoadPrevious(in.lists, in.prev, in.facts)
 		steps := why.Match(counts[i], in.facts)
 		out[i].reasons, out[i].facts = why.Explain(in.prev, steps, j.plans[i].Request.NoCache)
 		r.send(Why{Target: i, Reasons: out[i].reasons})

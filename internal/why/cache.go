@@ -14,7 +14,8 @@ import (
 // digestCache remembers the digest of each file of a context by the
 // metadata BuildKit's context transfer compares to decide whether a file
 // changed since the last build (fsutil's metadata diff: size, modification
-// time, mode, owner, link target): a file whose metadata is unchanged is
+// time, mode, link target; the owner is sent as root): a file whose
+// metadata is unchanged is
 // not sent again, so BuildKit sees its old content, and is not read again
 // here either. A touched file is read again and gives the same digest: no
 // change. It is what lets a rebuild read no file that did not change.
@@ -31,9 +32,9 @@ type cachedDigest struct {
 }
 
 type statKey struct {
-	Size, Mtime    int64
-	Mode, UID, GID uint32
-	Link           string
+	Size, Mtime int64
+	Mode        uint32
+	Link        string
 }
 
 // CacheDir is where the digests of contexts' files are remembered:
@@ -74,7 +75,7 @@ func (c *digestCache) get(p string, st *types.Stat) (string, statKey, bool) {
 	if st == nil {
 		return "", statKey{}, false
 	}
-	k := statKey{Size: st.Size, Mtime: st.ModTime, Mode: st.Mode, UID: st.Uid, GID: st.Gid, Link: st.Linkname}
+	k := statKey{Size: st.Size, Mtime: st.ModTime, Mode: st.Mode, Link: st.Linkname}
 	if d, ok := c.old[p]; ok && d.Key == k {
 		c.seen[p] = d
 		return d.Digest, k, true
