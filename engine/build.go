@@ -166,6 +166,9 @@ func solveOpt(req BuildRequest) (client.SolveOpt, func(), error) {
 	if err != nil {
 		return client.SolveOpt{}, done, err
 	}
+	if req.Sent != nil {
+		ctxFS = req.Sent.wrap(ctxFS)
+	}
 	df := req.DockerfilePath()
 	if req.DockerfileSource == nil {
 		if st, err := os.Stat(df); err != nil || st.IsDir() {

@@ -1,6 +1,9 @@
 package engine
 
 import (
+	"context"
+	gofs "io/fs"
+	"path/filepath"
 	"slices"
 	"sync"
 
@@ -16,6 +19,10 @@ import (
 type SentContext struct {
 	mu    sync.Mutex
 	sends []*ContextSend
+	// Walks of the context that ended, and whether one failed: an upload
+	// is complete once its walk ended.
+	ended  int
+	failed bool
 }
 
 // ContextSend is one upload of the main context.
@@ -36,6 +43,37 @@ func (s *SentContext) Sends() []ContextSend {
 			FollowPaths: c.FollowPaths, Entries: slices.Clone(c.Entries)}
 	}
 	return out
+}
+
+// Complete says whether every upload recorded so far has ended well, so
+// that Sends holds all they sent. It is known when the session served
+// the request's own context folder (always for Build; in a session
+// BuildAll shares, only for its first request).
+func (s *SentContext) Complete() bool {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return len(s.sends) > 0 && s.ended == len(s.sends) && !s.failed
+}
+
+// wrap is the main context's local mount, counting the walks that send
+// it (those from its root; fsutil's symbolic link resolution walks single
+// entries).
+func (s *SentContext) wrap(fs fsutil.FS) fsutil.FS { return &countedFS{FS: fs, s: s} }
+
+type countedFS struct {
+	fsutil.FS
+	s *SentContext
+}
+
+func (c *countedFS) Walk(ctx context.Context, target string, fn gofs.WalkDirFunc) error {
+	err := c.FS.Walk(ctx, target, fn)
+	if target == string(filepath.Separator) {
+		c.s.mu.Lock()
+		c.s.ended++
+		c.s.failed = c.s.failed || err != nil
+		c.s.mu.Unlock()
+	}
+	return err
 }
 
 // filter is the session's hook on each upload of a local mount

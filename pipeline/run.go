@@ -348,6 +348,7 @@ func (j job) run(ctx context.Context, r *Run) {
 	}()
 	n := len(j.plans)
 	whyIn := j.startWhy(ctx)
+	defer whyIn.end()
 	chans := make([]chan *client.SolveStatus, n)
 	counts := make([]*buildgraph.Progress, n)
 	relayErrs := make([]error, n)
@@ -369,6 +370,7 @@ func (j job) run(ctx context.Context, r *Run) {
 			for s := range chans[i] {
 				// The counts need step states, not logs.
 				counts[i].Apply(&client.SolveStatus{Vertexes: s.Vertexes, Statuses: s.Statuses})
+				whyIn.status(i, s)
 				r.send(Status{Target: i, Status: s})
 			}
 		}()

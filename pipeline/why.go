@@ -2,7 +2,9 @@ package pipeline
 
 import (
 	"context"
+	"sync"
 
+	"github.com/moby/buildkit/client"
 	digest "github.com/opencontainers/go-digest"
 
 	"github.com/stagescope/stagescope/buildgraph"
@@ -43,13 +45,47 @@ type whyInputs struct {
 	lists   why.FileLists
 	prev    *history.Record
 	err     error
+	// filled says the facts have their files already: listed from the
+	// upload of the context once it ended, while the build went on.
+	filled bool
 }
 
 // whyRun is what a run reads to say why: for every plan, its inputs and
-// what its context's uploads sent.
+// what its context's uploads sent; uploaded[i] has a value each time the
+// engine says plan i's context is loaded (BuildKit says so of a step
+// from its cache before it runs it again), solved is closed when the build
+// ended.
 type whyRun struct {
-	inputs []chan whyInputs
-	sent   []*engine.SentContext
+	inputs   []chan whyInputs
+	sent     []*engine.SentContext
+	uploaded []chan struct{}
+	solved   chan struct{}
+	ended    sync.Once
+}
+
+// end says the build ended; a run calls it however it ends.
+func (w *whyRun) end() {
+	if w != nil {
+		w.ended.Do(func() { close(w.solved) })
+	}
+}
+
+// contextLoaded is BuildKit's step that uploads the main context.
+const contextLoaded = "[internal] load build context"
+
+// status notes, from a status of plan i, that its context is loaded.
+func (w *whyRun) status(i int, s *client.SolveStatus) {
+	if w == nil {
+		return
+	}
+	for _, v := range s.Vertexes {
+		if v.Name == contextLoaded && v.Completed != nil && v.Error == "" {
+			select {
+			case w.uploaded[i] <- struct{}{}:
+			default: // one waiting is enough
+			}
+		}
+	}
 }
 
 // startWhy reads, for every plan, the facts of its steps and the last
@@ -63,8 +99,11 @@ func (j job) startWhy(ctx context.Context) *whyRun {
 		return nil
 	}
 	eng := j.engine()
-	out := &whyRun{inputs: make([]chan whyInputs, len(j.plans)), sent: make([]*engine.SentContext, len(j.plans))}
+	n := len(j.plans)
+	out := &whyRun{inputs: make([]chan whyInputs, n), sent: make([]*engine.SentContext, n),
+		uploaded: make([]chan struct{}, n), solved: make(chan struct{})}
 	for i, p := range j.plans {
+		out.uploaded[i] = make(chan struct{}, 1)
 		out.sent[i] = &engine.SentContext{}
 		ch := make(chan whyInputs, 1)
 		out.inputs[i] = ch
@@ -83,6 +122,28 @@ func (j job) startWhy(ctx context.Context) *whyRun {
 			in.facts, in.err = why.StepFacts(p.Graph, p.Request.Target, p.Request.BuildArgs)
 			in.digests = why.OpenDigests(p.Request.ContextDir, j.projectOf(i).Dockerfile, why.CacheDir())
 			in.lists, _ = last.(why.FileLists)
+			if in.err != nil {
+				return
+			}
+			// The files each step reads are listed as soon as an
+			// upload of the context that sent them all has ended, while
+			// the engine goes on.
+			for {
+				select {
+				case <-out.uploaded[i]:
+					if !out.sent[i].Complete() {
+						continue
+					}
+					if sent := sends(out.sent[i]); in.digests.Covers(in.facts, sent) {
+						in.digests.Fill(ctx, in.facts, sent)
+						in.filled = true
+						return
+					}
+					continue
+				case <-out.solved:
+				}
+				return
+			}
 		}()
 	}
 	return out
@@ -112,24 +173,34 @@ func (j job) explain(ctx context.Context, r *Run, w *whyRun, counts []*buildgrap
 	if w == nil {
 		return nil
 	}
+	w.end()
 	out := make([]explained, len(j.plans))
 	for i, ch := range w.inputs {
 		in := <-ch
 		if in.err != nil {
 			continue
 		}
-		var sends []why.Sent
-		if errs[i] == nil {
-			for _, s := range w.sent[i].Sends() {
-				sends = append(sends, why.Sent{IncludePatterns: s.IncludePatterns, ExcludePatterns: s.ExcludePatterns,
-					FollowPaths: s.FollowPaths, Entries: s.Entries})
+		if !in.filled {
+			var sent []why.Sent
+			if errs[i] == nil {
+				sent = sends(w.sent[i])
 			}
+			in.digests.Fill(ctx, in.facts, sent)
 		}
-		in.digests.Fill(ctx, in.facts, sends)
 		why.LoadPrevious(in.lists, in.prev, in.facts)
 		steps := why.Match(counts[i], in.facts)
 		out[i].reasons, out[i].facts = why.Explain(in.prev, steps, j.plans[i].Request.NoCache)
 		r.send(Why{Target: i, Reasons: out[i].reasons})
+	}
+	return out
+}
+
+// sends are the uploads of a context as why lists files from them.
+func sends(s *engine.SentContext) []why.Sent {
+	var out []why.Sent
+	for _, c := range s.Sends() {
+		out = append(out, why.Sent{IncludePatterns: c.IncludePatterns, ExcludePatterns: c.ExcludePatterns,
+			FollowPaths: c.FollowPaths, Entries: c.Entries})
 	}
 	return out
 }

@@ -146,6 +146,22 @@ func (d *Digests) Fill(ctx context.Context, facts []buildgraph.StageFacts, sends
 	}
 }
 
+// Covers says whether the files of every step of facts that reads the
+// context are in one of sends: Fill then walks no folder.
+func (d *Digests) Covers(facts []buildgraph.StageFacts, sends []Sent) bool {
+	if d.err != nil {
+		return false
+	}
+	for _, sf := range facts {
+		for _, f := range sf.Steps {
+			if len(f.Reads) > 0 && !slices.ContainsFunc(sends, func(s Sent) bool { return s.covers(f.Reads, d.exclude) }) {
+				return false
+			}
+		}
+	}
+	return true
+}
+
 // covers says whether the upload sent every file a step reading reads
 // would, with exclude excluded: it excluded exactly those patterns and
 // included everything, or each of reads, or a folder above each.
