@@ -25,8 +25,9 @@ type Delta struct {
 	DurationDelta time.Duration
 	HasDuration   bool
 	// Ran are the steps that ran (not from the cache), of Total, in
-	// Dockerfile order.
+	// Dockerfile order; Why the reason of each (nil when none is known).
 	Ran   []string
+	Why   []*Reason
 	Total int
 }
 
@@ -57,6 +58,7 @@ func BuildDelta(prev *TargetResult, saved *SavedSize, cur TargetResult, steps []
 		d.Total++
 		if s.State == StepDone || s.State == StepError {
 			d.Ran = append(d.Ran, s.Text)
+			d.Why = append(d.Why, s.Why)
 		}
 	}
 	if cur.Size == nil {
@@ -131,7 +133,9 @@ func LayerText(createdBy string) string {
 
 // Parts are the delta's pieces, most telling first: the size and its
 // change, the layers that changed (at most maxLayers), the time and its
-// change, the steps that ran.
+// change, the steps that ran, each with its reason when known:
+// "ran 2 of 5 steps: COPY src/ . (files-changed: src/a.go), RUN go build
+// (parent-ran)".
 func (d Delta) Parts(maxLayers int) []string {
 	var parts []string
 	if d.Size > 0 || d.HasSize {
@@ -157,10 +161,50 @@ func (d Delta) Parts(maxLayers int) []string {
 	}
 	if d.Total > 0 {
 		p := fmt.Sprintf("ran %d of %d steps", len(d.Ran), d.Total)
-		if len(d.Ran) > 0 {
-			p += ": " + strings.Join(d.Ran, ", ")
+		for i, text := range d.Ran {
+			if i == 0 {
+				p += ": "
+			} else {
+				p += ", "
+			}
+			p += text
+			if i < len(d.Why) && d.Why[i] != nil {
+				p += " (" + d.Why[i].Brief() + ")"
+			}
 		}
 		parts = append(parts, p)
 	}
 	return parts
+}
+
+// Brief is the reason's kind with the one detail that names what
+// changed, for a list of steps: "files-changed: src/a.go +2 more",
+// "build-arg-changed: VERSION", "source-stage-ran: builder".
+func (r *Reason) Brief() string {
+	if r == nil {
+		return ""
+	}
+	s := string(r.Kind)
+	switch r.Kind {
+	case ReasonFilesChanged:
+		if len(r.Files) > 0 {
+			s += ": " + r.Files[0].Path
+			if more := max(r.FilesChanged, len(r.Files)) - 1; more > 0 {
+				s += fmt.Sprintf(" +%d more", more)
+			}
+		}
+	case ReasonBuildArgChanged:
+		var names []string
+		for _, a := range r.Args {
+			names = append(names, a.Name)
+		}
+		if len(names) > 0 {
+			s += ": " + strings.Join(names, ", ")
+		}
+	case ReasonSourceStageRan, ReasonBaseChanged:
+		if r.Stage != "" {
+			s += ": " + r.Stage
+		}
+	}
+	return s
 }

@@ -26,6 +26,22 @@ func TestBuildDelta(t *testing.T) {
 	if got != want {
 		t.Errorf("Parts =\n%s\nwant\n%s", got, want)
 	}
+	// The steps that ran say why, each in a few words.
+	steps = []*Step{
+		{Stage: 0, Line: 2, Text: "COPY src/ .", State: StepDone, Why: &Reason{Kind: ReasonFilesChanged,
+			Files: []FileChange{{Path: "src/a.txt", Change: FileModified}, {Path: "src/b.txt", Change: FileAdded}}, FilesChanged: 2}},
+		{Stage: 0, Line: 3, Text: "RUN go build", State: StepDone, Why: &Reason{Kind: ReasonParentRan}},
+		{Stage: 0, Line: 4, Text: "ARG V", State: StepCached},
+		{Stage: 0, Line: 5, Text: "RUN echo $V", State: StepDone, Why: &Reason{Kind: ReasonBuildArgChanged, Args: []ArgChange{{Name: "V"}}}},
+		{Stage: 1, Line: 7, Text: "COPY --from=build /out /", State: StepDone, Why: &Reason{Kind: ReasonSourceStageRan, Stage: "build"}},
+		{Stage: 1, Line: 8, Text: "RUN true", State: StepDone},
+	}
+	d = BuildDelta(nil, nil, TargetResult{}, steps)
+	want = "ran 5 of 6 steps: COPY src/ . (files-changed: src/a.txt +1 more), RUN go build (parent-ran), " +
+		"RUN echo $V (build-arg-changed: V), COPY --from=build /out / (source-stage-ran: build), RUN true"
+	if got := strings.Join(d.Parts(3), " · "); got != want {
+		t.Errorf("with reasons:\n%s\nwant\n%s", got, want)
+	}
 	// Only a saved size: the total changes, layers and time unknown.
 	d = BuildDelta(nil, &SavedSize{Uncompressed: 2_500_000}, cur, nil)
 	if got := strings.Join(d.Parts(3), " · "); got != "−98.8kB (2.4MB) · 8.7s" {

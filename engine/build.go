@@ -64,6 +64,8 @@ type BuildRequest struct {
 	// its own content store (named by Tags), so that Measure can read it.
 	// Docker always stores the image.
 	Keep bool
+	// Sent, when set, records what the uploads of the main context sent.
+	Sent *SentContext
 
 	// dockerfileKey names the session's local mount of the Dockerfile's
 	// folder when a shared session serves several ("" for BuildKit's
@@ -167,6 +169,9 @@ func solveOpt(req BuildRequest) (client.SolveOpt, func(), error) {
 	if err != nil {
 		return client.SolveOpt{}, done, err
 	}
+	if req.Sent != nil {
+		ctxFS = req.Sent.wrap(ctxFS)
+	}
 	df := req.DockerfilePath()
 	if req.DockerfileSource == nil {
 		if st, err := os.Stat(df); err != nil || st.IsDir() {
@@ -268,7 +273,11 @@ func solveAttrs(req BuildRequest, df string, ctxFS, dfFS fsutil.FS) (client.Solv
 	if err != nil {
 		return client.SolveOpt{}, err
 	}
-	return client.SolveOpt{FrontendAttrs: attrs, LocalMounts: mounts, OCIStores: stores, Session: s}, nil
+	opt := client.SolveOpt{FrontendAttrs: attrs, LocalMounts: mounts, OCIStores: stores, Session: s}
+	if f := sentFilters([]BuildRequest{req}); f != nil {
+		opt.LocalFilterOpt = f
+	}
+	return opt, nil
 }
 
 func dirFS(what, dir string) (fsutil.FS, error) {

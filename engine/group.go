@@ -176,7 +176,11 @@ func (e *Engine) buildShared(ctx context.Context, reqs []BuildRequest, status []
 			return results, errs
 		}
 	}
-	s.Allow(filesync.NewFSSyncProvider(dirs))
+	var hooks []filesync.FilterOptFunc
+	if f := sentFilters(reqs); f != nil {
+		hooks = append(hooks, f)
+	}
+	s.Allow(filesync.NewFSSyncProvider(dirs, hooks...))
 	for _, a := range opt.Session {
 		s.Allow(a)
 	}

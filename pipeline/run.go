@@ -357,6 +357,7 @@ func (j job) run(ctx context.Context, r *Run) {
 	}()
 	n := len(j.plans)
 	whyIn := j.startWhy(ctx)
+	defer whyIn.end()
 	chans := make([]chan *client.SolveStatus, n)
 	counts := make([]*buildgraph.Progress, n)
 	relayErrs := make([]error, n)
@@ -378,6 +379,7 @@ func (j job) run(ctx context.Context, r *Run) {
 			for s := range chans[i] {
 				// The counts need step states, not logs.
 				counts[i].Apply(&client.SolveStatus{Vertexes: s.Vertexes, Statuses: s.Statuses})
+				whyIn.status(i, s)
 				r.send(Status{Target: i, Status: s})
 			}
 		}()
@@ -385,13 +387,9 @@ func (j job) run(ctx context.Context, r *Run) {
 	results := make([]*engine.Result, n)
 	errs := make([]error, n)
 	if n == 1 {
-		results[0], errs[0] = j.session.Build(ctx, j.plans[0].Request, chans[0])
+		results[0], errs[0] = j.session.Build(ctx, j.requests(whyIn)[0], chans[0])
 	} else {
-		reqs := make([]engine.BuildRequest, n)
-		for i, p := range j.plans {
-			reqs[i] = p.Request
-		}
-		results, errs = j.session.BuildAll(ctx, reqs, chans)
+		results, errs = j.session.BuildAll(ctx, j.requests(whyIn), chans)
 	}
 	relays.Wait()
 	for i, err := range relayErrs {
@@ -399,7 +397,7 @@ func (j job) run(ctx context.Context, r *Run) {
 			errs[i] = err
 		}
 	}
-	ex := j.explain(r, whyIn, counts)
+	ex := j.explain(ctx, r, whyIn, counts, errs)
 	r.send(SolveEnded{})
 	out := j.finish(ctx, r, results, errs, counts, ex)
 	closed = true

@@ -2,10 +2,13 @@ package pipeline
 
 import (
 	"context"
+	"sync"
 
+	"github.com/moby/buildkit/client"
 	digest "github.com/opencontainers/go-digest"
 
 	"github.com/stagescope/stagescope/buildgraph"
+	"github.com/stagescope/stagescope/engine"
 	"github.com/stagescope/stagescope/internal/crash"
 	"github.com/stagescope/stagescope/internal/history"
 	"github.com/stagescope/stagescope/internal/why"
@@ -35,62 +38,169 @@ type explained struct {
 }
 
 // whyInputs are a plan's step facts and its last record, read while the
-// engine builds.
+// engine builds, and what listing the context's files needs.
 type whyInputs struct {
-	facts []buildgraph.StageFacts
-	prev  *history.Record
-	err   error
+	facts   []buildgraph.StageFacts
+	digests *why.Digests
+	lists   why.FileLists
+	prev    *history.Record
+	err     error
+	// filled says the facts have their files already: listed from the
+	// upload of the context once it ended, while the build went on.
+	filled bool
 }
 
-// startWhy reads, for every plan, the facts of its steps (the context
-// files each reads) and the last record of its target, while the engine
-// builds; nil when the run keeps no records.
-func (j job) startWhy(ctx context.Context) []chan whyInputs {
+// whyRun is what a run reads to say why: for every plan, its inputs and
+// what its context's uploads sent; uploaded[i] has a value each time the
+// engine says plan i's context is loaded (BuildKit says so of a step
+// from its cache before it runs it again), solved is closed when the build
+// ended.
+type whyRun struct {
+	inputs   []chan whyInputs
+	sent     []*engine.SentContext
+	uploaded []chan struct{}
+	solved   chan struct{}
+	ended    sync.Once
+}
+
+// end says the build ended; a run calls it however it ends.
+func (w *whyRun) end() {
+	if w != nil {
+		w.ended.Do(func() { close(w.solved) })
+	}
+}
+
+// contextLoaded is BuildKit's step that uploads the main context.
+const contextLoaded = "[internal] load build context"
+
+// status notes, from a status of plan i, that its context is loaded.
+func (w *whyRun) status(i int, s *client.SolveStatus) {
+	if w == nil {
+		return
+	}
+	for _, v := range s.Vertexes {
+		if v.Name == contextLoaded && v.Completed != nil && v.Error == "" {
+			select {
+			case w.uploaded[i] <- struct{}{}:
+			default: // one waiting is enough
+			}
+		}
+	}
+}
+
+// startWhy reads, for every plan, the facts of its steps and the last
+// record of its target while the engine builds, and has the engine record
+// what the uploads of its context send: the context files each step reads
+// are listed from them once the build ends. Nil when the run keeps no
+// records.
+func (j job) startWhy(ctx context.Context) *whyRun {
 	last, ok := j.opts.History.(LastRecords)
 	if !ok || j.opts.History == nil {
 		return nil
 	}
 	eng := j.engine()
-	out := make([]chan whyInputs, len(j.plans))
+	n := len(j.plans)
+	out := &whyRun{inputs: make([]chan whyInputs, n), sent: make([]*engine.SentContext, n),
+		uploaded: make([]chan struct{}, n), solved: make(chan struct{})}
 	for i, p := range j.plans {
-		out[i] = make(chan whyInputs, 1)
+		out.uploaded[i] = make(chan struct{}, 1)
+		out.sent[i] = &engine.SentContext{}
+		ch := make(chan whyInputs, 1)
+		out.inputs[i] = ch
 		go func() {
 			var in whyInputs
 			defer func() {
 				if rec := recover(); rec != nil {
 					in = whyInputs{err: crash.New(rec)}
 				}
-				out[i] <- in
+				ch <- in
 			}()
 			in.prev, in.err = last.Last(j.projectOf(i).Dockerfile, p.Target, p.Request.Platform, eng)
 			if in.err != nil {
 				return
 			}
-			in.facts, in.err = why.Facts(ctx, p.Graph, p.Request.Target, p.Request.BuildArgs, p.Request.ContextDir, j.projectOf(i).Dockerfile)
-			if lists, ok := last.(why.FileLists); ok && in.err == nil {
-				why.LoadPrevious(lists, in.prev, in.facts)
+			in.facts, in.err = why.StepFacts(p.Graph, p.Request.Target, p.Request.BuildArgs)
+			in.digests = why.OpenDigests(p.Request.ContextDir, j.projectOf(i).Dockerfile, why.CacheDir())
+			in.lists, _ = last.(why.FileLists)
+			if in.err != nil {
+				return
+			}
+			// The files each step reads are listed as soon as an
+			// upload of the context that sent them all has ended, while
+			// the engine goes on.
+			for {
+				select {
+				case <-out.uploaded[i]:
+					if !out.sent[i].Complete() {
+						continue
+					}
+					if sent := sends(out.sent[i]); in.digests.Covers(in.facts, sent) {
+						in.digests.Fill(ctx, in.facts, sent)
+						in.filled = true
+						return
+					}
+					continue
+				case <-out.solved:
+				}
+				return
 			}
 		}()
 	}
 	return out
 }
 
+// requests are the plans' requests, each recording its context's
+// uploads when the run says why.
+func (j job) requests(w *whyRun) []engine.BuildRequest {
+	reqs := make([]engine.BuildRequest, len(j.plans))
+	for i, p := range j.plans {
+		reqs[i] = p.Request
+		if w != nil {
+			reqs[i].Sent = w.sent[i]
+		}
+	}
+	return reqs
+}
+
 // explain says why the steps of each plan that ran did, and tells the face.
 // A plan whose facts could not be read gets no reasons (and its record no
 // facts): nothing is guessed.
-func (j job) explain(r *Run, pending []chan whyInputs, counts []*buildgraph.Progress) []explained {
-	if pending == nil {
+//
+// The context files each step read are listed from what the build's
+// uploads of the context sent when it succeeded (every upload then ended),
+// else by walking the context.
+func (j job) explain(ctx context.Context, r *Run, w *whyRun, counts []*buildgraph.Progress, errs []error) []explained {
+	if w == nil {
 		return nil
 	}
+	w.end()
 	out := make([]explained, len(j.plans))
-	for i, ch := range pending {
+	for i, ch := range w.inputs {
 		in := <-ch
 		if in.err != nil {
 			continue
 		}
+		if !in.filled {
+			var sent []why.Sent
+			if errs[i] == nil {
+				sent = sends(w.sent[i])
+			}
+			in.digests.Fill(ctx, in.facts, sent)
+		}
+		why.LoadPrevious(in.lists, in.prev, in.facts)
 		steps := why.Match(counts[i], in.facts)
 		out[i].reasons, out[i].facts = why.Explain(in.prev, steps, j.plans[i].Request.NoCache)
 		r.send(Why{Target: i, Reasons: out[i].reasons})
+	}
+	return out
+}
+
+// sends are the uploads of a context as why lists files from them.
+func sends(s *engine.SentContext) []why.Sent {
+	var out []why.Sent
+	for _, c := range s.Sends() {
+		out = append(out, why.Sent{IncludePatterns: c.IncludePatterns, ExcludePatterns: c.ExcludePatterns,
+			FollowPaths: c.FollowPaths, Entries: c.Entries})
 	}
 	return out
 }

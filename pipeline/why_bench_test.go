@@ -64,6 +64,7 @@ func BenchmarkWhy10000Files(b *testing.B) {
 		b.Fatal(err)
 	}
 	defer sess.Close()
+	defer WaitRecorded() // the records are written behind each build
 	// Each kind of build has records of its own: one with reasons reads
 	// the last record, with every file's digest, as each build of a user's
 	// would.
@@ -105,6 +106,8 @@ func BenchmarkWhy10000Files(b *testing.B) {
 	b.ReportMetric(median(with), "with-s/op")
 	b.ReportMetric(median(without), "without-s/op")
 	b.ReportMetric(median(ratios), "wall-ratio")
+	b.Logf("a cached rebuild of 10,000 files: %.3fs with reasons, %.3fs without; ratio %.3f (median of %d pairs)",
+		median(with), median(without), median(ratios), len(ratios))
 }
 
 func median(xs []float64) float64 {

@@ -3,6 +3,7 @@ package tui
 import (
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/stagescope/stagescope/internal/fakes"
 	"github.com/stagescope/stagescope/internal/history"
@@ -70,5 +71,26 @@ func TestGraphPredictsNextBuild(t *testing.T) {
 	}
 	if m.graph().predictions["stage-1"] == nil || m.graph().predictions["stage-1"].Record != nil {
 		t.Errorf("stage-1, never built, should have a prediction without a record: %+v", m.graph().predictions["stage-1"])
+	}
+}
+
+// After a rebuild, the delta line gives each step that ran its reason.
+func TestDeltaLineSaysWhy(t *testing.T) {
+	hist := &lastHistory{}
+	proj, session, wd := autoProject(t)
+	defer t.Chdir(wd)
+	m, _ := newModel(t, modelOpts{proj: proj, session: session, history: hist}, 400, 48)
+	d := newDriver(t, m)
+	for n, key := range []string{"enter", "r"} {
+		_, cmd := m.Update(keyMsg(key))
+		d.run(cmd)
+		if !d.until(5*time.Second, func() bool { return m.nextID == n+1 && !m.run.running() }) {
+			t.Fatalf("build %d did not end:\n%s", n+1, screenText(m))
+		}
+	}
+	d.settle(200 * time.Millisecond)
+	out := screenText(m)
+	if !strings.Contains(out, "Δ stage-1 ") || !strings.Contains(out, "COPY hellodocker.go . (parent-ran)") {
+		t.Errorf("the delta line does not say why the steps ran:\n%s", out)
 	}
 }

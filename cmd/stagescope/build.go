@@ -120,7 +120,8 @@ With --watch, build keeps running: a save of the Dockerfile, of its
 reads builds the target again once the saves stop for 300 ms (a build that
 runs is canceled), and each build prints one line on stdout: the target,
 its size and its change since the previous build (by layer), its time and
-the steps that ran. Other files start no build. At most 1000 folders of
+the steps that ran, each with the kind of its reason. Other files start no
+build. At most 1000 folders of
 the context are watched; past that, stderr says so and saves deeper in it
 start no build. Ctrl-C ends it (exit code 130).
 

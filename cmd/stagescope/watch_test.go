@@ -11,6 +11,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/stagescope/stagescope/buildgraph"
 	"github.com/stagescope/stagescope/internal/testengine"
 )
 
@@ -97,6 +98,10 @@ func TestWatchBuilds(t *testing.T) {
 	if l := lines()[1]; !strings.Contains(l, "app built · +") || !strings.Contains(l, "COPY hello.txt . +") {
 		t.Errorf("second line %q: want the size grown, in the COPY layer", l)
 	}
+	// busybox is a folder, a base new to BuildKit in every build.
+	if l := lines()[1]; !strings.Contains(l, "ran 3 of 3 steps: WORKDIR /app (base-changed), COPY hello.txt . (parent-ran), RUN wc -c hello.txt (parent-ran)") {
+		t.Errorf("second line %q: want the steps that ran with their reasons", l)
+	}
 	write("ignored.txt", "changed\n")
 	write("other.txt", "changed\n")
 	time.Sleep(2 * time.Second)
@@ -133,5 +138,20 @@ func TestWatchBuilds(t *testing.T) {
 	}
 	if !strings.HasSuffix(strings.TrimSpace(stderr.String()), "stagescope: interrupted") {
 		t.Errorf("stderr:\n%s", stderr.String())
+	}
+}
+
+// The summary line gives each step that ran the kind of its reason.
+func TestSummaryLineSaysWhy(t *testing.T) {
+	steps := []*buildgraph.Step{
+		{Stage: 0, Line: 2, Text: "WORKDIR /app", State: buildgraph.StepCached},
+		{Stage: 0, Line: 3, Text: "COPY hello.txt .", State: buildgraph.StepDone, Why: &buildgraph.Reason{
+			Kind: buildgraph.ReasonFilesChanged, Files: []buildgraph.FileChange{{Path: "hello.txt", Change: buildgraph.FileModified}}, FilesChanged: 1}},
+		{Stage: 0, Line: 4, Text: "RUN wc -c hello.txt", State: buildgraph.StepDone, Why: &buildgraph.Reason{Kind: buildgraph.ReasonParentRan}},
+	}
+	got := summaryLine(nil, buildgraph.TargetResult{Target: "app", Duration: time.Second}, steps)
+	want := "app built · 1.0s · ran 2 of 3 steps: COPY hello.txt . (files-changed: hello.txt), RUN wc -c hello.txt (parent-ran)"
+	if got != want {
+		t.Errorf("summary line\n%s\nwant\n%s", got, want)
 	}
 }

@@ -60,3 +60,24 @@ func BenchmarkFiles10000Cached(b *testing.B) {
 		run()
 	}
 }
+
+// The same rebuild with the files listed from what the build's upload of
+// the context sent, as a build does: no walk of its own.
+func BenchmarkFiles10000Sent(b *testing.B) {
+	dir := tenThousand(b)
+	cache := b.TempDir()
+	time.Sleep(racy + 100*time.Millisecond)
+	sends := []Sent{upload(b, dir, nil, nil)}
+	run := func() {
+		facts := []buildgraph.StageFacts{{Steps: []buildgraph.StepFacts{{Position: 1, Reads: []string{"."}}}}}
+		OpenDigests(dir, "", cache).Fill(context.Background(), facts, sends)
+		if n := len(facts[0].Steps[0].Files); n != 10000 {
+			b.Fatalf("%d files", n)
+		}
+	}
+	run()
+	b.ResetTimer()
+	for range b.N {
+		run()
+	}
+}

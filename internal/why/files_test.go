@@ -4,6 +4,7 @@ import (
 	"context"
 	"os"
 	"path/filepath"
+	"reflect"
 	"strings"
 	"testing"
 	"time"
@@ -162,5 +163,25 @@ func TestOCIDigest(t *testing.T) {
 	ociDigests(facts)
 	if d := facts[0].Steps[0].BaseDigest; d != "sha256:bbb" {
 		t.Errorf("BaseDigest %q", d)
+	}
+}
+
+// The digests file keeps every field, whatever a path or link holds but
+// a NUL; a damaged one reads as empty.
+func TestDigestsFile(t *testing.T) {
+	m := map[string]cachedDigest{
+		"a.txt":          {Key: statKey{Size: 4, Mtime: 1700000000123456789, Mode: 0o644}, Digest: "sha256:aa"},
+		"dir/with\ttab":  {Key: statKey{Size: 0, Mtime: -1, Mode: 0o755 | uint32(os.ModeDir)}, Digest: "sha256:bb"},
+		"new\nline link": {Key: statKey{Mode: uint32(os.ModeSymlink | 0o777), Link: "../x y"}, Digest: "sha256:cc"},
+	}
+	if got := decodeDigests(encodeDigests(m)); !reflect.DeepEqual(got, m) {
+		t.Errorf("read back %+v, want %+v", got, m)
+	}
+	data := encodeDigests(m)
+	if got := decodeDigests(data[:len(data)-3]); len(got) != 0 {
+		t.Errorf("a cut file read as %+v", got)
+	}
+	if got := decodeDigests([]byte(`{"a.txt":{"k":{},"d":"x"}}`)); len(got) != 0 {
+		t.Errorf("JSON read as %+v", got)
 	}
 }

@@ -16,6 +16,16 @@ import (
 // URLs) and the digests of the context files each step reads. Secrets
 // (--secret) are never read. The digests are remembered in CacheDir.
 func Facts(ctx context.Context, g *buildgraph.Graph, target string, buildArgs map[string]string, contextDir, dockerfile string) ([]buildgraph.StageFacts, error) {
+	facts, err := StepFacts(g, target, buildArgs)
+	if err != nil {
+		return nil, err
+	}
+	FilesCached(ctx, contextDir, dockerfile, facts, CacheDir())
+	return facts, nil
+}
+
+// StepFacts are Facts without the context files (Digests.Fill adds them).
+func StepFacts(g *buildgraph.Graph, target string, buildArgs map[string]string) ([]buildgraph.StageFacts, error) {
 	facts, err := g.Facts(target, buildArgs)
 	if err != nil {
 		return nil, err
@@ -29,7 +39,6 @@ func Facts(ctx context.Context, g *buildgraph.Graph, target string, buildArgs ma
 		}
 	}
 	ociDigests(facts)
-	FilesCached(ctx, contextDir, dockerfile, facts, CacheDir())
 	return facts, nil
 }
 
