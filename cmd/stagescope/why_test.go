@@ -107,6 +107,16 @@ func TestWhyEditsAndRebuilds(t *testing.T) {
 		})
 	})
 	t.Run("docker", func(t *testing.T) {
+		if raceDetector {
+			// On Docker, BuildKit's Dockerfile frontend runs in this
+			// process, and its resolve cache sets CacheError from every
+			// goroutine that resolves a base (BuildKit v0.34.2,
+			// frontend/dockerfile/builder/resolvecache.go:30): two stages
+			// resolving at once stop the race pass, in BuildKit's code.
+			// The normal pass runs this sequence on Docker; the race pass
+			// runs it on the buildkitd above.
+			t.Skip("BuildKit's in-process frontend writes its resolve cache from concurrent goroutines")
+		}
 		shared := testengine.Docker(t)
 		image := testengine.DockerBase(t, "busybox")
 		d := testengine.StartDockerd(t, "")
