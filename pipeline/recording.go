@@ -11,11 +11,16 @@ import (
 // the outcome while the store takes its lock, writes and syncs (bbolt's
 // two fsyncs alone can take several milliseconds on a loaded disk).
 // Outcome.Recorded waits for a run's records; WaitRecorded for every
-// record of the process, which the faces do before the process exits.
+// record of the process, which the faces do before the process exits,
+// and which a run's reasons and a prediction do before they look up the
+// last record (a rebuild started the moment a build ended compares with
+// that build, not with the one before it).
 
-// pendingRecords counts the runs of this process whose records are being
-// written.
-var pendingRecords sync.WaitGroup
+// pending holds the recordings of this process still being written.
+var pending struct {
+	mu   sync.Mutex
+	list map[*recording]struct{}
+}
 
 // recording is the writing of one run's records.
 type recording struct {
@@ -26,9 +31,18 @@ type recording struct {
 // recordBehind writes recs to h on a goroutine of its own.
 func recordBehind(h History, recs []*history.Record) *recording {
 	rec := &recording{done: make(chan struct{})}
-	pendingRecords.Add(1)
+	pending.mu.Lock()
+	if pending.list == nil {
+		pending.list = map[*recording]struct{}{}
+	}
+	pending.list[rec] = struct{}{}
+	pending.mu.Unlock()
 	go func() {
-		defer pendingRecords.Done()
+		defer func() {
+			pending.mu.Lock()
+			delete(pending.list, rec)
+			pending.mu.Unlock()
+		}()
 		defer close(rec.done)
 		defer crash.Recover(&rec.err) // runs first: a panic is the run's error
 		rec.err = h.Record(recs)
@@ -53,4 +67,14 @@ func (o *Outcome) Recorded() error {
 // history.DefaultTimeout for another process's lock). A face calls it
 // before the process exits, whatever became of its runs: a run stopped
 // before its Done still records its build.
-func WaitRecorded() { pendingRecords.Wait() }
+func WaitRecorded() {
+	pending.mu.Lock()
+	list := make([]*recording, 0, len(pending.list))
+	for rec := range pending.list {
+		list = append(list, rec)
+	}
+	pending.mu.Unlock()
+	for _, rec := range list {
+		<-rec.done
+	}
+}

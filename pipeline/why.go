@@ -115,6 +115,7 @@ func (j job) startWhy(ctx context.Context) *whyRun {
 				}
 				ch <- in
 			}()
+			WaitRecorded() // the build before this one may have just ended
 			in.prev, in.err = last.Last(j.projectOf(i).Dockerfile, p.Target, p.Request.Platform, eng)
 			if in.err != nil {
 				return
@@ -247,6 +248,7 @@ func Predict(ctx context.Context, proj *Project, target string, s Session, h His
 	if err != nil {
 		return nil, err
 	}
+	WaitRecorded() // the build before this one may have just ended
 	prev, err := last.Last(proj.Dockerfile, plan.Target, plan.Request.Platform, EngineOf(s))
 	if err != nil {
 		return nil, err

@@ -2,6 +2,7 @@ package pipeline
 
 import (
 	"context"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -73,4 +74,49 @@ func TestRunSaysWhy(t *testing.T) {
 	if !strings.Contains(got, want) || !strings.Contains(got, "parent-ran: line 3 (WORKDIR /app) ran first") {
 		t.Errorf("second build:\n%s", got)
 	}
+}
+
+// slowLastHistory takes its time to write, as a store waiting for another
+// process's lock does.
+type slowLastHistory struct{ lastHistory }
+
+func (h *slowLastHistory) Record(recs []*history.Record) error {
+	time.Sleep(300 * time.Millisecond)
+	return h.lastHistory.Record(recs)
+}
+
+func (h *slowLastHistory) Last(dockerfile, target, platform string, eng history.Engine) (*history.Record, error) {
+	for _, r := range slices.Backward(h.All()) {
+		if r.Dockerfile == dockerfile && r.Target == target && r.Platform == platform && r.Engine == eng {
+			return r, nil
+		}
+	}
+	return nil, nil
+}
+
+// A rebuild started the moment the last build ended, while its record is
+// still being written, compares with that record: never "first-build".
+func TestRebuildWaitsForTheLastRecord(t *testing.T) {
+	p := recorded(t, "hello-builder", "golang")
+	hist := &slowLastHistory{}
+	start := func() *Run {
+		return Start(context.Background(), helloSession(t), p, plans(t, p, "builder"), Options{History: hist, Now: func() time.Time { return t0 }})
+	}
+	drainOnly := func(r *Run) {
+		for ev := range r.Events() {
+			r.Apply(ev)
+		}
+	}
+	first := start()
+	drainOnly(first) // its record is still being written
+	second := start()
+	drainOnly(second)
+	got := whyOf(second.Progress)
+	if strings.Contains(got, "first-build") || !strings.Contains(got, "base-changed") {
+		t.Errorf("the rebuild did not compare with the build before it:\n%s", got)
+	}
+	if pred, err := Predict(context.Background(), p, "builder", helloSession(t), hist); err != nil || pred == nil || pred.Record == nil {
+		t.Errorf("prediction made without the last record: %+v, %v", pred, err)
+	}
+	WaitRecorded()
 }
