@@ -15,6 +15,7 @@ import (
 
 	"github.com/stagescope/stagescope/engine"
 	"github.com/stagescope/stagescope/internal/history"
+	"github.com/stagescope/stagescope/internal/watch"
 )
 
 // KeptReader is a Session that finds again an image an earlier build
@@ -140,9 +141,19 @@ func dockerfileDigest(src []byte) string {
 
 // changedSince names the first file or folder of plan's local inputs (the
 // build context, folders given as named contexts, the Dockerfile's own
-// .dockerignore) changed after t, "" when none is.
+// .dockerignore) changed after t, "" when none is. What the context's
+// .dockerignore leaves out is not sent and not looked at: a folder no
+// pattern takes files back from is skipped whole (.git, node_modules). A
+// folder's own time, which an entry added or removed sets, still counts
+// for every folder that is sent, the context's root included.
 func changedSince(t time.Time, plan *Plan) string {
 	req := plan.Request
+	var sent *watch.Context
+	if req.ContextDir != "" {
+		// A .dockerignore that cannot be read leaves nothing out here:
+		// the build will say what is wrong with it.
+		sent, _ = watch.ReadContext(req.ContextDir, req.Dockerfile)
+	}
 	var roots []string
 	if req.ContextDir != "" {
 		roots = append(roots, req.ContextDir)
@@ -165,6 +176,16 @@ func changedSince(t time.Time, plan *Plan) string {
 				}
 				changed = p + " cannot be read"
 				return errChanged
+			}
+			if sent != nil && root == req.ContextDir {
+				if rel, ok := sent.Rel(p); ok && sent.Ignored(rel) {
+					if !d.IsDir() {
+						return nil
+					}
+					if sent.SkipDir(p) {
+						return fs.SkipDir
+					}
+				}
 			}
 			info, err := d.Info()
 			if err != nil {

@@ -40,6 +40,46 @@ func TestChangedSince(t *testing.T) {
 	}
 }
 
+// What .dockerignore leaves out of the context is not sent, so changing
+// it leaves the image current: a commit (below .git) does not ask for a
+// build; a sent file, the .dockerignore itself, or a file a pattern takes
+// back still does.
+func TestChangedSinceHonoursDockerignore(t *testing.T) {
+	ctxDir := t.TempDir()
+	write := func(rel, text string) {
+		t.Helper()
+		p := filepath.Join(ctxDir, rel)
+		if err := os.MkdirAll(filepath.Dir(p), 0o755); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(p, []byte(text), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	write(".dockerignore", ".git\nlogs\n!logs/keep.txt\n")
+	write(".git/objects/ab/cdef", "1")
+	write("logs/a.log", "1")
+	write("logs/keep.txt", "1")
+	write("main.go", "package main")
+	plan := &Plan{Request: engine.BuildRequest{ContextDir: ctxDir, Dockerfile: filepath.Join(ctxDir, "Dockerfile")}}
+	started := time.Now()
+	time.Sleep(20 * time.Millisecond)
+	write(".git/objects/ab/cdef", "2")
+	write(".git/objects/cd/0123", "2")
+	write("logs/a.log", "2")
+	if why := changedSince(started, plan); why != "" {
+		t.Errorf("only files .dockerignore leaves out changed: %q", why)
+	}
+	for _, rel := range []string{"logs/keep.txt", "main.go", ".dockerignore"} {
+		started := time.Now()
+		time.Sleep(20 * time.Millisecond)
+		write(rel, "3")
+		if why := changedSince(started, plan); !strings.HasPrefix(why, filepath.Join(ctxDir, rel)+" changed") {
+			t.Errorf("%s changed: %q", rel, why)
+		}
+	}
+}
+
 // What differs between a record and a plan, in one phrase; a build
 // argument that looks like a secret cannot be compared.
 func TestSameInputs(t *testing.T) {

@@ -36,7 +36,8 @@ current, else a build is run first (BuildKit's cache keeps it short). It
 is current when the build records (stagescope history) hold a successful
 build of the target on this engine (same kind and address) with the same
 Dockerfile text, build arguments, named contexts and platform, no file or
-folder of the build context (nor of a folder given with --build-context)
+folder of the build context that is sent (what .dockerignore leaves out,
+such as .git, does not count) nor of a folder given with --build-context
 changed since that build started (by change time, so a copy that keeps
 old modification times counts), and the engine still holds that image: a
 buildkitd its manifest in the content store, Docker an image with that ID.

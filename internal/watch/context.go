@@ -80,13 +80,37 @@ func (c *Context) Ignored(rel string) bool {
 }
 
 // SkipDir reports whether no file below the folder is sent, so that it
-// need not be watched: it is ignored and no pattern takes files back.
+// need not be looked at: it is ignored and no pattern that takes files
+// back ("!logs/keep.txt") can reach below it.
 func (c *Context) SkipDir(dir string) bool {
 	rel, ok := c.Rel(dir)
-	if !ok || c.ignore == nil || c.ignore.Exclusions() {
+	if !ok || c.ignore == nil || !c.Ignored(rel) {
 		return false
 	}
-	return c.Ignored(rel)
+	return !c.takesBackBelow(rel)
+}
+
+// takesBackBelow reports whether a "!" pattern may match rel or a path
+// below it: its text before the first wildcard is a path inside rel, or
+// a start of rel's path (a wildcard may then reach into it). It errs on
+// the side of yes.
+func (c *Context) takesBackBelow(rel string) bool {
+	if !c.ignore.Exclusions() {
+		return false
+	}
+	for _, p := range c.ignore.Patterns() {
+		if !p.Exclusion() {
+			continue
+		}
+		text := filepath.ToSlash(p.String())
+		if i := strings.IndexAny(text, "*?[\\"); i >= 0 {
+			text = text[:i]
+		}
+		if strings.HasPrefix(text, rel+"/") || strings.HasPrefix(rel+"/", text) {
+			return true
+		}
+	}
+	return false
 }
 
 // Sources are the context paths a build reads with COPY and ADD, as the

@@ -254,6 +254,15 @@ func TestContextIgnoreAndSources(t *testing.T) {
 			t.Errorf("Ignored(%s) = %v, want %v", rel, got, want)
 		}
 	}
+	// A folder is skipped whole unless a "!" pattern may reach below it.
+	write(t, filepath.Join(ctx, ".dockerignore"), "*.log\nnode_modules\n!keep.log\nvendor\n!vendor/keep/*.go\nbuild*\n!b*/x\n")
+	c, _ = ReadContext(ctx, filepath.Join(ctx, "Dockerfile"))
+	for rel, want := range map[string]bool{"node_modules": true, "vendor": false, "vendor/keep": false, "vendor/other": true, "build": false, "src": false} {
+		if got := c.SkipDir(filepath.Join(ctx, rel)); got != want {
+			t.Errorf("SkipDir(%s) = %v, want %v", rel, got, want)
+		}
+	}
+	write(t, filepath.Join(ctx, ".dockerignore"), "*.log\nnode_modules\n!keep.log\n")
 	// <Dockerfile>.dockerignore comes first.
 	write(t, filepath.Join(ctx, "Dockerfile.dockerignore"), "src\n")
 	c, _ = ReadContext(ctx, filepath.Join(ctx, "Dockerfile"))
