@@ -158,6 +158,28 @@ func TestStoryBuildScreenShowsEveryFile(t *testing.T) {
 	}
 }
 
+// The timeline of a build of several Dockerfiles: every file's stages,
+// under the file's name, on one axis, and the critical path of the whole
+// run, its stages named with their file.
+func TestStoryTimeline(t *testing.T) {
+	m := storyModel(t, 120, 36)
+	m.session.(*fakes.Session).Streams["hello-final:builder"] = withoutStage(t, "hello-final", "stage-1")
+	press(t, m, "a")
+	drain(t, m, -1)
+	press(t, m, "T")
+	out := screenText(m)
+	for _, want := range []string{"Critical path of the whole run (2 Dockerfiles)", "hello-final:builder", "▌single-stage", "▌hello-final"} {
+		if !strings.Contains(out, want) {
+			t.Errorf("the timeline lacks %q", want)
+		}
+	}
+	if strings.Index(out, "▌single-stage") > strings.Index(out, "▌hello-final") {
+		t.Errorf("files out of order")
+	}
+	checkFrame(t, out, 120, 36)
+	golden.RequireEqual(t, out)
+}
+
 // A build of two Dockerfiles whose second fails: the failed step, of the
 // second file, is focused, and its details name that file and show that
 // file's lines, not the first file's at the same numbers; a step of the
