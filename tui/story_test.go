@@ -37,10 +37,16 @@ func storyModel(t *testing.T, w, h int) *Model {
 			{CreatedBy: "RUN /bin/sh -c cat a.txt f.txt # buildkit", Size: 0, Compressed: 32},
 		},
 	}
+	return severalModel(t, sess, w, h, single, hello)
+}
+
+// severalModel opens projects together on a session, connected.
+func severalModel(t *testing.T, sess pipeline.Session, w, h int, projects ...*pipeline.Project) *Model {
+	t.Helper()
 	clock := &testClock{now: t0}
 	m := New(Options{
-		Project:  single,
-		Projects: []*pipeline.Project{single, hello},
+		Project:  projects[0],
+		Projects: projects,
 		Connect:  func(context.Context) (pipeline.Session, error) { return sess, nil },
 		Now:      clock.Now,
 		Dark:     true,
@@ -198,17 +204,7 @@ func TestStoryFailureOfSecondFile(t *testing.T) {
 			Step: `[test 2/3] RUN echo "about to fail" && echo "really failing" >&2 && exit 3`,
 		}},
 	}
-	clock := &testClock{now: t0}
-	m := New(Options{
-		Project:  single,
-		Projects: []*pipeline.Project{single, failing},
-		Connect:  func(context.Context) (pipeline.Session, error) { return sess, nil },
-		Now:      clock.Now,
-		Dark:     true,
-	})
-	t.Cleanup(m.shutdown)
-	m.Update(tea.WindowSizeMsg{Width: 120, Height: 36})
-	m.Update(connectMsg{session: sess})
+	m := severalModel(t, sess, 120, 36, single, failing)
 	runIntents(m, func() tea.Msg { return buildTargetsMsg{targets: []string{"single-stage:", "failing:test"}} })
 	drain(t, m, -1)
 	v := m.build()
