@@ -760,17 +760,23 @@ func foldStates(steps []*Step) StepState {
 
 // Elapsed is the build's duration so far: from the first start of any step
 // to now while a step runs, else to the latest completion.
-func (p *Progress) Elapsed(now time.Time) time.Duration {
+func (p *Progress) Elapsed(now time.Time) time.Duration { return ElapsedAll(now, p) }
+
+// ElapsedAll is Elapsed of the steps of several models together: those of
+// the Dockerfiles one run builds.
+func ElapsedAll(now time.Time, ps ...*Progress) time.Duration {
 	var start, end time.Time
 	running := false
-	for _, s := range p.steps {
-		if !s.Started.IsZero() && (start.IsZero() || s.Started.Before(start)) {
-			start = s.Started
+	for _, p := range ps {
+		for _, s := range p.steps {
+			if !s.Started.IsZero() && (start.IsZero() || s.Started.Before(start)) {
+				start = s.Started
+			}
+			if s.Completed.After(end) {
+				end = s.Completed
+			}
+			running = running || s.State == StepRunning
 		}
-		if s.Completed.After(end) {
-			end = s.Completed
-		}
-		running = running || s.State == StepRunning
 	}
 	if start.IsZero() {
 		return 0

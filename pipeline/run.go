@@ -5,6 +5,7 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"errors"
+	"slices"
 	"strings"
 	"sync"
 	"time"
@@ -205,11 +206,19 @@ type Run struct {
 	// there are several). With plans of several Dockerfiles it holds the
 	// steps of Project's plans only: BuildKit names a vertex's stage
 	// ("[builder 2/4]") but not its Dockerfile, and two Dockerfiles may
-	// both have a builder.
+	// both have a builder. Progresses has the others.
 	Progress *buildgraph.Progress
 	// Project is the project whose graph Progress follows: the first
 	// plan's.
 	Project *Project
+	// Projects are the projects of the run's plans, once each, in the
+	// order of their first plan (Projects[0] is Project), and Progresses
+	// their step models, each folded from its own plans' events only
+	// (Progresses[0] is Progress). A run of one Dockerfile has one of each.
+	Projects   []*Project
+	Progresses []*buildgraph.Progress
+	// of is the index in Progresses of each plan's model.
+	of      []int
 	Phase   Phase
 	Outcome *Outcome
 	// Measures are the measuring progress of each plan, from its
@@ -226,8 +235,8 @@ type Run struct {
 // in one session that uploads the context once and runs shared steps once.
 // Plans may also be of several projects (several Dockerfiles, see
 // LoadAll): each is recorded with its own Dockerfile (Plan.Project; proj
-// for a plan without one), and the run's step model follows the first
-// plan's (Run.Project).
+// for a plan without one), and its steps are folded into the step model
+// of its Dockerfile (Run.Progresses; Run.Progress is the first plan's).
 func Start(ctx context.Context, s Session, proj *Project, plans []*Plan, opts Options) *Run {
 	if opts.Now == nil {
 		opts.Now = time.Now
@@ -243,14 +252,33 @@ func Start(ctx context.Context, s Session, proj *Project, plans []*Plan, opts Op
 	if len(plans) > 0 && plans[0].Project != nil {
 		r.Project = plans[0].Project
 	}
-	switch {
-	case len(plans) == 1:
-		r.Progress = buildgraph.NewProgress(plans[0].Graph)
-	case r.Project != nil:
-		r.Progress = buildgraph.NewProgress(r.Project.Graph)
-	default:
-		r.Progress = buildgraph.NewProgress(nil)
+	r.of = make([]int, len(plans))
+	for i, pl := range plans {
+		p := pl.Project
+		if p == nil {
+			p = r.Project
+		}
+		k := slices.Index(r.Projects, p)
+		if k < 0 {
+			k = len(r.Projects)
+			r.Projects = append(r.Projects, p)
+		}
+		r.of[i] = k
 	}
+	if len(r.Projects) == 0 {
+		r.Projects = []*Project{r.Project}
+	}
+	for _, p := range r.Projects {
+		switch {
+		case len(plans) == 1:
+			r.Progresses = append(r.Progresses, buildgraph.NewProgress(plans[0].Graph))
+		case p != nil:
+			r.Progresses = append(r.Progresses, buildgraph.NewProgress(p.Graph))
+		default:
+			r.Progresses = append(r.Progresses, buildgraph.NewProgress(nil))
+		}
+	}
+	r.Progress = r.Progresses[0]
 	j := job{session: s, plans: plans, opts: opts, project: proj, started: opts.Now()}
 	go j.run(ctx, r)
 	return r
@@ -263,13 +291,13 @@ func (r *Run) Events() <-chan Event { return r.events }
 func (r *Run) Apply(ev Event) {
 	switch ev := ev.(type) {
 	case Status:
-		if r.Follows(ev.Target) {
-			r.Progress.Apply(ev.Status)
+		if p := r.ProgressOfPlan(ev.Target); p != nil {
+			p.Apply(ev.Status)
 		}
 	case Why:
-		if r.Follows(ev.Target) {
+		if p := r.ProgressOfPlan(ev.Target); p != nil {
 			for d, why := range ev.Reasons {
-				r.Progress.SetWhy(d, why)
+				p.SetWhy(d, why)
 			}
 		}
 	case SolveEnded:
@@ -292,8 +320,35 @@ func (r *Run) Follows(i int) bool {
 	if i < 0 || i >= len(r.Plans) {
 		return false
 	}
+	if r.of != nil {
+		return r.of[i] == 0
+	}
 	p := r.Plans[i].Project
 	return p == nil || r.Project == nil || p == r.Project
+}
+
+// ProgressOfPlan is the step model plan i's steps are folded into: its
+// Dockerfile's; nil for no such plan.
+func (r *Run) ProgressOfPlan(i int) *buildgraph.Progress {
+	if i < 0 || i >= len(r.Plans) {
+		return nil
+	}
+	if r.of != nil {
+		return r.Progresses[r.of[i]]
+	}
+	if r.Follows(i) {
+		return r.Progress
+	}
+	return nil
+}
+
+// ProgressOf is the step model of project p's plans, nil when the run
+// has none of them.
+func (r *Run) ProgressOf(p *Project) *buildgraph.Progress {
+	if k := slices.Index(r.Projects, p); k >= 0 && k < len(r.Progresses) {
+		return r.Progresses[k]
+	}
+	return nil
 }
 
 // MeasureTotals adds the measuring progress of every plan up: bytes of

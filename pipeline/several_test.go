@@ -124,9 +124,9 @@ func TestRunSeveralDockerfiles(t *testing.T) {
 			t.Errorf("record %d: %s, want %s", i, rec.Dockerfile, want)
 		}
 	}
-	// The step model follows the first Dockerfile: hello-final's steps
-	// (its builder's RUN go build) are not folded into single-stage's
-	// stages.
+	// Progress is the first Dockerfile's model: hello-final's steps (its
+	// builder's RUN go build) are not folded into single-stage's stages;
+	// they are in hello-final's own.
 	if r.Project != single || !r.Follows(0) || r.Follows(1) {
 		t.Errorf("the run follows %v", r.Project)
 	}
@@ -138,8 +138,66 @@ func TestRunSeveralDockerfiles(t *testing.T) {
 	if n := len(r.Progress.Stages); n != len(single.Graph.Stages) {
 		t.Errorf("%d stages in the model", n)
 	}
+	if len(r.Progresses) != 2 || r.Progresses[0] != r.Progress || r.ProgressOf(hello) != r.Progresses[1] || r.ProgressOfPlan(2) != r.Progresses[1] {
+		t.Fatalf("%d step models", len(r.Progresses))
+	}
+	if n := len(r.ProgressOf(hello).Stages); n != len(hello.Graph.Stages) {
+		t.Errorf("%d stages in hello-final's model", n)
+	}
 	if len(hist.loaded) != 2 {
 		t.Errorf("saved sizes loaded for %v, want each Dockerfile once", hist.loaded)
+	}
+}
+
+// Two Dockerfiles that both have a stage named builder, built in one run:
+// each keeps a step model of its own, with only the steps of its own
+// status streams, placed in its own stages; Progress stays the first's.
+func TestRunSeveralDockerfilesKeepsEachModel(t *testing.T) {
+	cross, hello := recorded(t, "crossplatform", "golang"), recorded(t, "hello-final", "golang")
+	cross.Name, hello.Name = "crossplatform", "hello-final"
+	sess := helloSession(t)
+	sess.Streams["crossplatform:"] = fakes.Stream(t, "crossplatform")
+	ps := append(plans(t, hello, "builder"), plans(t, cross, "")...)
+	r := Start(context.Background(), sess, hello, ps, Options{Now: func() time.Time { return t0 }})
+	follow(t, r)
+	if err := r.Outcome.Err(); err != nil {
+		t.Fatal(err)
+	}
+	if len(r.Projects) != 2 || r.Projects[0] != hello || r.Projects[1] != cross || r.Progress != r.ProgressOf(hello) {
+		t.Fatalf("projects %v", r.Projects)
+	}
+	if !r.Follows(0) || r.Follows(1) || r.ProgressOfPlan(1) != r.ProgressOf(cross) {
+		t.Errorf("plan 1 is folded into the wrong model")
+	}
+	// The steps of each model's builder, by text.
+	builder := func(p *buildgraph.Progress) []string {
+		var out []string
+		for _, st := range p.Steps() {
+			if st.Stage == 0 {
+				out = append(out, st.Text)
+			}
+		}
+		return out
+	}
+	own := map[*Project]string{hello: "hellodocker.go", cross: "-trimpath"}
+	other := map[*Project]string{hello: "hello.go .", cross: "hellodocker.go"}
+	for _, p := range []*Project{hello, cross} {
+		m := r.ProgressOf(p)
+		if len(m.Stages) != len(p.Graph.Stages) || m.Stages[0].Name != "builder" {
+			t.Fatalf("%s: stages %d", p.Name, len(m.Stages))
+		}
+		steps := strings.Join(builder(m), " | ")
+		if !strings.Contains(steps, own[p]) || strings.Contains(steps, other[p]) {
+			t.Errorf("%s's builder has %s", p.Name, steps)
+		}
+		for _, st := range m.Steps() {
+			if strings.Contains(st.Text, other[p]) {
+				t.Errorf("%s's model has %q of the other Dockerfile", p.Name, st.Text)
+			}
+		}
+	}
+	if _, done, total := r.ProgressOf(cross).Counts(); total == 0 || done != total {
+		t.Errorf("crossplatform: %d of %d steps", done, total)
 	}
 }
 

@@ -43,20 +43,23 @@ type BuildView struct {
 
 	width, height int
 	run           *buildRun
+	secs          []buildSection // a section per Dockerfile of the run
 	now           time.Time
 	frame         string
 
-	// The focused step; pinned once the user moves, else it follows the
-	// step that started last.
-	focus  digest.Digest
-	pinned bool
-	offset int // first row of the steps list shown
+	// The focused step (of section focusSec); pinned once the user moves,
+	// else it follows the step that started last.
+	focus    digest.Digest
+	focusSec int
+	pinned   bool
+	offset   int // first row of the steps list shown
 
 	logsFocused bool
 	logsFull    bool
 	follow      bool
 	logs        viewport.Model
 	logsOf      digest.Digest
+	logsSec     int      // the section of logsOf
 	logsLen     int64    // kept+dropped bytes when the logs were last read
 	logsWant    int      // how many lines were asked for: a screenful while following
 	logsCount   int      // lines in the viewport
@@ -209,11 +212,12 @@ func (v *BuildView) SetMessage(msg string) { v.message = msg }
 // SetRun shows a new build.
 func (v *BuildView) SetRun(r *buildRun) {
 	v.run = r
+	v.secs = buildSections(r)
 	if r != nil && r.project != nil {
 		v.g, v.source = r.project.Graph, buildgraph.SourceLines(r.project.Source)
 	}
 	v.message = ""
-	v.focus, v.pinned, v.offset = "", false, 0
+	v.focus, v.focusSec, v.pinned, v.offset = "", 0, false, 0
 	v.logsOf, v.logsLen, v.logsCount = "", 0, 0
 	v.follow = true
 	v.setLogLines(nil)
@@ -243,8 +247,8 @@ func (v *BuildView) Updated() {
 		return
 	}
 	if !v.pinned {
-		if s := v.latest(); s != nil {
-			v.focus = s.Vertex
+		if k, s := v.latest(); s != nil {
+			v.focus, v.focusSec = s.Vertex, k
 		}
 	}
 	v.refreshLogs()
@@ -256,14 +260,14 @@ func (v *BuildView) Finished() {
 	if v.run == nil || v.run.Progress == nil {
 		return
 	}
-	if f := v.run.Progress.Failed(); f != nil {
-		v.focus, v.pinned = f.Vertex, true
+	if k, f := failedStep(v.secs); f != nil {
+		v.focus, v.focusSec, v.pinned = f.Vertex, k, true
 		v.keys.Failed.SetEnabled(true)
 		v.follow = true
 	} else if v.run.Outcome != nil && v.run.Outcome.Err() != nil {
 		v.keys.Failed.SetEnabled(false)
-	} else if s := v.targetStep(); s != nil && !v.pinned {
-		v.focus = s.Vertex
+	} else if k, s := v.targetStepOf(); s != nil && !v.pinned {
+		v.focus, v.focusSec = s.Vertex, k
 	}
 	v.refreshLogs()
 }
@@ -272,61 +276,76 @@ func (v *BuildView) Finished() {
 // step whose output a user looks at after a build (not BuildKit's export
 // of the image, which completes last); nil when none ran.
 func (v BuildView) targetStep() *buildgraph.Step {
-	p := v.run.Progress
-	for i := len(v.run.Plans) - 1; i >= 0; i-- {
-		if !v.run.Follows(i) {
-			continue // of another Dockerfile: not in Progress
-		}
-		stage := -1
-		for _, st := range v.g.Stages {
-			if st.Name == v.run.Plans[i].Target {
-				stage = st.Index
+	_, st := v.targetStepOf()
+	return st
+}
+
+// targetStepOf is targetStep with its section: the last target's
+// Dockerfile's.
+func (v BuildView) targetStepOf() (int, *buildgraph.Step) {
+	for k := len(v.secs) - 1; k >= 0; k-- {
+		sec := v.secs[k]
+		p := sec.progress
+		for i := len(sec.plans) - 1; i >= 0; i-- {
+			stage := -1
+			if sec.g != nil {
+				for _, st := range sec.g.Stages {
+					if st.Name == sec.plans[i].Target {
+						stage = st.Index
+					}
+				}
 			}
-		}
-		if stage < 0 && len(p.Stages) > 0 {
-			stage = len(p.Stages) - 1
-		}
-		if stage < 0 || stage >= len(p.Stages) {
-			continue
-		}
-		steps := p.Stages[stage].Steps
-		for j := len(steps) - 1; j >= 0; j-- {
-			if steps[j].Name != "" && steps[j].State.Finished() {
-				return steps[j]
+			if stage < 0 && len(p.Stages) > 0 {
+				stage = len(p.Stages) - 1
+			}
+			if stage < 0 || stage >= len(p.Stages) {
+				continue
+			}
+			steps := p.Stages[stage].Steps
+			for j := len(steps) - 1; j >= 0; j-- {
+				if steps[j].Name != "" && steps[j].State.Finished() {
+					return k, steps[j]
+				}
 			}
 		}
 	}
-	return nil
+	return 0, nil
 }
 
 // latest is the step that started last among running steps, else the one
-// that completed last.
-func (v BuildView) latest() *buildgraph.Step {
+// that completed last, of any section, with its section.
+func (v BuildView) latest() (int, *buildgraph.Step) {
 	var best *buildgraph.Step
-	for _, s := range v.run.Progress.Steps() {
-		if s.Name == "" {
-			continue
-		}
-		if s.State == buildgraph.StepRunning {
-			if best == nil || best.State != buildgraph.StepRunning || s.Started.After(best.Started) {
-				best = s
+	at := 0
+	for k, sec := range v.secs {
+		for _, s := range sec.progress.Steps() {
+			if s.Name == "" {
+				continue
 			}
-			continue
-		}
-		if best != nil && best.State == buildgraph.StepRunning {
-			continue
-		}
-		if s.State.Finished() && (best == nil || s.Completed.After(best.Completed)) {
-			best = s
+			if s.State == buildgraph.StepRunning {
+				if best == nil || best.State != buildgraph.StepRunning || s.Started.After(best.Started) {
+					best, at = s, k
+				}
+				continue
+			}
+			if best != nil && best.State == buildgraph.StepRunning {
+				continue
+			}
+			if s.State.Finished() && (best == nil || s.Completed.After(best.Completed)) {
+				best, at = s, k
+			}
 		}
 	}
-	return best
+	return at, best
 }
 
-// row is one line of the steps list: a stage header, a step, or an
-// instruction that runs no step of its own (CMD, ENV, "WORKDIR /").
+// row is one line of the steps list: a Dockerfile's name (in a build of
+// several), a stage header, a step, or an instruction that runs no step
+// of its own (CMD, ENV, "WORKDIR /").
 type row struct {
-	stage int // stage index, -1 for the group of other steps
+	sec   int  // the section (Dockerfile) of the row
+	file  bool // the section's name line
+	stage int  // stage index, -1 for the group of other steps
 	step  *buildgraph.Step
 	// num/count number the row among the stage's instructions after FROM,
 	// the steps the header and the graph count; 0 when the step runs none
@@ -336,17 +355,27 @@ type row struct {
 }
 
 // rows lists what the steps pane shows: the stages the build touches (or
-// will: the targets' closures), each with its steps, then other steps.
+// will: the targets' closures), each with its steps, then other steps; in
+// a build of several Dockerfiles, so for each, below its name.
 func (v BuildView) rows() []row {
 	if v.run == nil || v.run.Progress == nil {
 		return nil
 	}
-	p := v.run.Progress
-	inClosure := map[int]bool{}
-	for i, pl := range v.run.Plans {
-		if !v.run.Follows(i) {
-			continue // of another Dockerfile, whose stages Progress has not
+	var rows []row
+	for k, sec := range v.secs {
+		if len(v.secs) > 1 {
+			rows = append(rows, row{sec: k, file: true, stage: -1})
 		}
+		rows = append(rows, sectionRows(k, sec)...)
+	}
+	return rows
+}
+
+// sectionRows are the rows of one Dockerfile's stages and steps.
+func sectionRows(k int, sec buildSection) []row {
+	p := sec.progress
+	inClosure := map[int]bool{}
+	for _, pl := range sec.plans {
 		if c, err := pl.Graph.Closure(pl.Target); err == nil {
 			for _, s := range c.Stages {
 				// A stage a named context replaces has no step to wait for.
@@ -361,7 +390,7 @@ func (v BuildView) rows() []row {
 		if len(sp.Steps) == 0 && !inClosure[sp.Index] {
 			continue
 		}
-		rows = append(rows, row{stage: sp.Index})
+		rows = append(rows, row{sec: k, stage: sp.Index})
 		ins := p.Instructions(sp.Index)
 		of := map[*buildgraph.Step]int{}
 		for i, in := range ins {
@@ -370,22 +399,22 @@ func (v BuildView) rows() []row {
 			}
 		}
 		next := 0 // the first instruction not listed yet
-		upTo := func(k int) {
-			for ; next < k; next++ {
+		upTo := func(j int) {
+			for ; next < j; next++ {
 				if len(ins[next].Steps) == 0 {
-					rows = append(rows, row{stage: sp.Index, instr: &ins[next], num: next + 1, count: len(ins)})
+					rows = append(rows, row{sec: k, stage: sp.Index, instr: &ins[next], num: next + 1, count: len(ins)})
 				}
 			}
 		}
 		for _, s := range sp.Steps {
 			i, ok := of[s]
 			if !ok {
-				rows = append(rows, row{stage: sp.Index, step: s})
+				rows = append(rows, row{sec: k, stage: sp.Index, step: s})
 				continue
 			}
 			upTo(i)
 			next = max(next, i+1)
-			rows = append(rows, row{stage: sp.Index, step: s, num: i + 1, count: len(ins)})
+			rows = append(rows, row{sec: k, stage: sp.Index, step: s, num: i + 1, count: len(ins)})
 		}
 		upTo(len(ins))
 	}
@@ -396,9 +425,9 @@ func (v BuildView) rows() []row {
 		}
 	}
 	if len(other) > 0 {
-		rows = append(rows, row{stage: -1})
+		rows = append(rows, row{sec: k, stage: -1})
 		for _, s := range other {
-			rows = append(rows, row{stage: -1, step: s})
+			rows = append(rows, row{sec: k, stage: -1, step: s})
 		}
 	}
 	return rows
@@ -406,7 +435,7 @@ func (v BuildView) rows() []row {
 
 func (v BuildView) cursorRow(rows []row) int {
 	for i, r := range rows {
-		if r.step != nil && r.step.Vertex == v.focus {
+		if r.step != nil && r.step.Vertex == v.focus && r.sec == v.focusSec {
 			return i
 		}
 	}
@@ -539,7 +568,7 @@ func (v *BuildView) moveCursor(k tea.KeyPressMsg) {
 		return
 	}
 	if next != cur {
-		v.focus, v.pinned = rows[next].step.Vertex, true
+		v.focus, v.focusSec, v.pinned = rows[next].step.Vertex, rows[next].sec, true
 		v.follow = true
 		v.refreshLogs()
 	}
@@ -571,10 +600,19 @@ func (v *BuildView) resizeLogs() {
 }
 
 func (v BuildView) focusedStep() *buildgraph.Step {
-	if v.run == nil || v.run.Progress == nil || v.focus == "" {
+	if v.run == nil || v.run.Progress == nil || v.focus == "" || v.focusSec >= len(v.secs) {
 		return nil
 	}
-	return v.run.Progress.Step(v.focus)
+	return v.secs[v.focusSec].progress.Step(v.focus)
+}
+
+// focusedSection is the section of the focused step (the first when none
+// is focused).
+func (v BuildView) focusedSection() buildSection {
+	if v.focusSec < len(v.secs) {
+		return v.secs[v.focusSec]
+	}
+	return buildSection{g: v.g, source: v.source}
 }
 
 // refreshLogs reloads the focused step's log when it changed. Log lines are
@@ -596,7 +634,7 @@ func (v *BuildView) refreshLogs() {
 	if v.follow {
 		want = v.logsHeight()
 	}
-	if s.Vertex == v.logsOf && n == v.logsLen && want == v.logsWant && s.Why == v.logsWhy {
+	if s.Vertex == v.logsOf && v.focusSec == v.logsSec && n == v.logsLen && want == v.logsWant && s.Why == v.logsWhy {
 		return
 	}
 	// Paging a step whose memory dropped output reads its whole log from
@@ -638,10 +676,10 @@ func (v *BuildView) refreshLogs() {
 	v.logsWant, v.logsWhy = want, s.Why
 	v.logs.SetHeight(v.logsHeight())
 	v.setLogLines(lines)
-	if v.follow || s.Vertex != v.logsOf {
+	if v.follow || s.Vertex != v.logsOf || v.focusSec != v.logsSec {
 		v.logs.GotoBottom()
 	}
-	v.logsOf, v.logsLen, v.logsCount = s.Vertex, n, len(lines)
+	v.logsOf, v.logsSec, v.logsLen, v.logsCount = s.Vertex, v.focusSec, n, len(lines)
 }
 
 // typeQuery takes a key of the search being typed: enter searches, esc
@@ -735,8 +773,8 @@ func (v *BuildView) toError() {
 	if v.run == nil || v.run.Progress == nil {
 		return
 	}
-	if f := v.run.Progress.Failed(); f != nil {
-		v.focus, v.pinned = f.Vertex, true
+	if k, f := failedStep(v.secs); f != nil {
+		v.focus, v.focusSec, v.pinned = f.Vertex, k, true
 	}
 	v.follow = true
 	v.refreshLogs()
@@ -861,8 +899,9 @@ func buildSummary(s Styles, r *buildRun, now time.Time, frame string) string {
 	default:
 		state = s.Done.Render("✓ built")
 	}
-	cached, done, total := r.Progress.Counts()
-	parts := []string{state, s.Bold.Render(clean(what)), duration(r.Progress.Elapsed(now))}
+	models := runModels(r)
+	cached, done, total := runCounts(models)
+	parts := []string{state, s.Bold.Render(clean(what)), duration(buildgraph.ElapsedAll(now, models...))}
 	if total > 0 {
 		parts = append(parts, fmt.Sprintf("%d/%d steps", done, total))
 	}
@@ -874,7 +913,7 @@ func buildSummary(s Styles, r *buildRun, now time.Time, frame string) string {
 		// no-cache covers RUN, COPY and ADD; BuildKit still answers the
 		// directory of a WORKDIR from its cache. Say which, so the count
 		// does not read as no-cache failing.
-		parts = append(parts, fmt.Sprintf("%d still cached (%s)", cached, strings.Join(cachedKeywords(r.Progress), ", ")))
+		parts = append(parts, fmt.Sprintf("%d still cached (%s)", cached, strings.Join(cachedKeywords(models), ", ")))
 	case cached > 0:
 		parts = append(parts, fmt.Sprintf("%d cached", cached))
 	}
@@ -894,12 +933,14 @@ func buildSummary(s Styles, r *buildRun, now time.Time, frame string) string {
 
 // cachedKeywords lists the keywords of the cached steps of stages, once
 // each, in order.
-func cachedKeywords(p *buildgraph.Progress) []string {
+func cachedKeywords(models []*buildgraph.Progress) []string {
 	var out []string
-	for _, sp := range p.Stages {
-		for _, in := range p.Instructions(sp.Index) {
-			if in.State == buildgraph.StepCached && !slices.Contains(out, in.Instruction.Keyword) {
-				out = append(out, in.Instruction.Keyword)
+	for _, p := range models {
+		for _, sp := range p.Stages {
+			for _, in := range p.Instructions(sp.Index) {
+				if in.State == buildgraph.StepCached && !slices.Contains(out, in.Instruction.Keyword) {
+					out = append(out, in.Instruction.Keyword)
+				}
 			}
 		}
 	}
@@ -941,8 +982,12 @@ func (v BuildView) viewStepRows(h int) []string {
 			out = append(out, v.instructionRow(r))
 			continue
 		}
+		if r.file {
+			out = append(out, v.fileRow(r.sec))
+			continue
+		}
 		if r.step == nil {
-			out = append(out, v.stageRow(r.stage))
+			out = append(out, v.stageRow(r.sec, r.stage))
 			continue
 		}
 		line := v.stepRow(r, i == cur)
@@ -958,12 +1003,32 @@ func (v BuildView) viewStepRows(h int) []string {
 	return out
 }
 
-func (v BuildView) stageRow(i int) string {
+// fileRow names a section's Dockerfile, as the compare screen's FILE
+// column does, with its steps counted as the summary counts them.
+func (v BuildView) fileRow(k int) string {
+	s := v.styles
+	sec := v.secs[k]
+	name := sec.name
+	if name == "" {
+		name = sec.file
+	}
+	right := ""
+	if _, done, total := sec.progress.Counts(); total > 0 {
+		right = fmt.Sprintf("%d/%d steps", done, total)
+	}
+	left := " " + s.Accent.Render("▌"+clean(name))
+	if sec.name != "" && sec.file != "" {
+		left += s.Faint.Render(" " + clean(sec.file))
+	}
+	return pad(truncate(left, v.width-len(right)-2), v.width-len(right)-1) + s.Muted.Render(right) + " "
+}
+
+func (v BuildView) stageRow(k, i int) string {
 	s := v.styles
 	if i < 0 {
 		return " " + s.PaneTitle.Render("BuildKit")
 	}
-	sp := v.run.Progress.Stages[i]
+	sp := v.secs[k].progress.Stages[i]
 	state := sp.State
 	state = partialState(state, sp, v.run)
 	st, glyph := s.State(state)
@@ -1175,7 +1240,13 @@ func (v BuildView) logsTitle() string {
 // stepTitle names a step for the log pane's title, numbered as its row
 // is; BuildKit's own i/N, which counts otherwise, comes last.
 func (v BuildView) stepTitle(st *buildgraph.Step) string {
-	if st.Stage < 0 || st.Stage >= len(v.run.Progress.Stages) {
+	sec := v.focusedSection()
+	p := sec.progress
+	file := ""
+	if len(v.secs) > 1 && sec.name != "" {
+		file = clean(sec.name) + " · "
+	}
+	if p == nil || st.Stage < 0 || st.Stage >= len(p.Stages) {
 		t := clean(st.Text)
 		if c := loadsContext(st); c != "" {
 			t += " · " + clean(c)
@@ -1183,10 +1254,10 @@ func (v BuildView) stepTitle(st *buildgraph.Step) string {
 		if t == "" {
 			t = clean(st.Name)
 		}
-		return t
+		return file + t
 	}
-	t := clean(v.run.Progress.Stages[st.Stage].Name) + " "
-	if in, ok := v.run.Progress.Instruction(st); ok {
+	t := file + clean(p.Stages[st.Stage].Name) + " "
+	if in, ok := p.Instruction(st); ok {
 		t += fmt.Sprintf("%d/%d ", in.Number, in.Count)
 	}
 	t += clean(st.Text)
@@ -1237,10 +1308,15 @@ func (v BuildView) drawErrorBox(width int) []string {
 	} else if code, ok := buildgraph.ExitCode(st.Error); ok {
 		msg = fmt.Sprintf("✗ exit code %d · %s", code, clean(buildgraph.FirstLine(st.Error)))
 	}
+	sec := v.focusedSection()
+	if len(v.secs) > 1 && sec.name != "" {
+		// The Dockerfile the excerpt is of.
+		msg = "✗ " + clean(sec.name) + ": " + strings.TrimPrefix(msg, "✗ ")
+	}
 	out = append(out, " "+s.Failed.Render(truncate(msg, width-2)))
-	source, line, end := v.source, st.Line, st.Line
-	if st.Stage >= 0 && st.Stage < len(v.g.Stages) {
-		for _, in := range v.g.Stages[st.Stage].Instructions {
+	source, line, end := sec.source, st.Line, st.Line
+	if sec.g != nil && st.Stage >= 0 && st.Stage < len(sec.g.Stages) {
+		for _, in := range sec.g.Stages[st.Stage].Instructions {
 			if in.StartLine == st.Line {
 				end = in.EndLine
 			}
@@ -1263,7 +1339,10 @@ func (v BuildView) drawErrorBox(width int) []string {
 // as a Dockerfile BuildKit's frontend cannot parse where stagescope's own
 // parse passed; nil otherwise.
 func (v BuildView) stepless() *engine.BuildError {
-	if v.run == nil || v.run.Outcome == nil || v.run.canceled || v.run.Progress.Failed() != nil {
+	if v.run == nil || v.run.Outcome == nil || v.run.canceled {
+		return nil
+	}
+	if _, f := failedStep(v.secs); f != nil {
 		return nil
 	}
 	var be *engine.BuildError
@@ -1271,6 +1350,22 @@ func (v BuildView) stepless() *engine.BuildError {
 		return nil
 	}
 	return be
+}
+
+// errSection is the section of the build's first error: the Dockerfile
+// of the plan that failed first.
+func (v BuildView) errSection() buildSection {
+	for i, err := range v.run.Outcome.Errs {
+		if err == nil {
+			continue
+		}
+		for _, sec := range v.secs {
+			if slices.Contains(sec.plans, v.run.Plans[i]) {
+				return sec
+			}
+		}
+	}
+	return buildSection{g: v.g, source: v.source}
 }
 
 // steplessBox shows a build error of no step like a failed step's: the
@@ -1295,7 +1390,7 @@ func (v BuildView) steplessBox(be *engine.BuildError, width int) []string {
 	if !ok {
 		return out
 	}
-	source := v.source
+	source := v.errSection().source
 	if len(data) > 0 {
 		source = buildgraph.SourceLines(data)
 	}
@@ -1369,7 +1464,7 @@ func partialState(state buildgraph.StepState, sp *buildgraph.StageProgress, r *b
 // "linux/arm64  builder (on linux/amd64) 1 step; stage-1 2 steps".
 func (v BuildView) platformLines() []string {
 	r := v.run
-	if r == nil || r.Run == nil || r.project == nil || len(r.project.Platforms) < 2 || r.Progress == nil {
+	if r == nil || r.Run == nil || r.project == nil || len(r.project.Platforms) < 2 || r.Progress == nil || len(v.secs) > 1 {
 		return nil
 	}
 	groups := r.Progress.ByPlatform()

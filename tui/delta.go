@@ -37,7 +37,7 @@ func deltaLine(prev *buildgraph.TargetResult, r *buildRun) string {
 		steps = r.Progress.Steps()
 	}
 	d := buildgraph.BuildDelta(prev, cur.Previous, cur, steps)
-	return "Δ " + cur.Target + " " + strings.Join(d.Parts(2), " · ")
+	return "Δ " + cur.Label() + " " + strings.Join(d.Parts(2), " · ")
 }
 
 // sessionPrevious is the last result of the target built by r earlier in
@@ -48,7 +48,9 @@ func sessionPrevious(prevs []buildgraph.TargetResult, r *buildRun) *buildgraph.T
 		return nil
 	}
 	for i := range prevs {
-		if prevs[i].Target == o.Results[0].Target && prevs[i].Size != nil {
+		// The same target of the same Dockerfile: several may have one
+		// of that name.
+		if prevs[i].Label() == o.Results[0].Label() && prevs[i].Size != nil {
 			return &prevs[i]
 		}
 	}

@@ -69,3 +69,23 @@ func TestDeltaFromTheRecords(t *testing.T) {
 		t.Errorf("notice %q, want it to start with %q", got, want)
 	}
 }
+
+// Of several Dockerfiles, the previous build of a target is the same
+// target of the same file, and the delta line names the file: another
+// file's stage-0 is not it.
+func TestDeltaOfSeveralDockerfiles(t *testing.T) {
+	size := func(n int64) *buildgraph.ImageSize { return &buildgraph.ImageSize{Uncompressed: n} }
+	prevs := []buildgraph.TargetResult{
+		{Name: "java-single-stage", Target: "stage-0", Size: size(374_000_000)},
+		{Name: "java-builder-pattern", Target: "stage-0", Size: size(295_000_000)},
+	}
+	cur := buildgraph.TargetResult{Name: "java-builder-pattern", Target: "stage-0", Size: size(296_000_000)}
+	r := &buildRun{Run: &pipeline.Run{Progress: buildgraph.NewProgress(nil), Outcome: &pipeline.Outcome{Results: []buildgraph.TargetResult{cur}}}}
+	prev := sessionPrevious(prevs, r)
+	if prev == nil || prev.Name != "java-builder-pattern" {
+		t.Fatalf("previous %+v", prev)
+	}
+	if line := deltaLine(prev, r); !strings.HasPrefix(line, "Δ java-builder-pattern:stage-0 +1MB (296MB)") {
+		t.Errorf("delta line %q", line)
+	}
+}

@@ -280,8 +280,8 @@ func (m *Model) buildEvents(events []pipeline.Event) tea.Cmd {
 		r.Apply(ev)
 		switch ev := ev.(type) {
 		case pipeline.Status:
-			if r.Follows(ev.Target) {
-				r.spill.add(r.Progress, ev.Status)
+			if p := r.ProgressOfPlan(ev.Target); p != nil {
+				r.spill.add(p, ev.Status)
 			}
 			updated = true
 		case pipeline.MeasureProgress:
@@ -336,7 +336,9 @@ func (m *Model) finished() (delta tea.Cmd) {
 		if errors.As(err, &lost) {
 			why = "the engine was lost"
 		}
-		r.Progress.Abandon(r.ended, why)
+		for _, p := range runModels(r) {
+			p.Abandon(r.ended, why)
+		}
 	}
 	switch {
 	case err == nil:
@@ -364,7 +366,7 @@ func (m *Model) finished() (delta tea.Cmd) {
 		// The action first: the engine's address makes the cause long.
 		m.setNotice("Engine lost during the build; press r to reconnect and build again. ("+buildgraph.FirstLine(err.Error())+")", true)
 	default:
-		m.setNotice(buildgraph.FirstLine(err.Error()), true)
+		m.setNotice(failedFile(r)+buildgraph.FirstLine(err.Error()), true)
 	}
 	m.tickViews()
 	m.broadcast(buildFinishedMsg{})
@@ -389,6 +391,20 @@ func (m *Model) finished() (delta tea.Cmd) {
 	}
 	m.refreshCompare(focus)
 	return delta
+}
+
+// failedFile is "NAME: ", the name of the Dockerfile of a build's first
+// error, when the build has one of several Dockerfiles; "" otherwise.
+func failedFile(r *buildRun) string {
+	for i, err := range r.Outcome.Errs {
+		if err != nil && i < len(r.Plans) && r.Plans[i].Project != nil && r.Plans[i].Project.Name != "" {
+			return r.Plans[i].Project.Name + ": "
+		}
+		if err != nil {
+			return ""
+		}
+	}
+	return ""
 }
 
 func (m *Model) sessionKind() string {

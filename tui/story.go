@@ -8,9 +8,11 @@ import (
 	"github.com/stagescope/stagescope/pipeline"
 )
 
-// Several Dockerfiles opened together (Options.Projects): the graph, build
-// and timeline screens show the first, and the compare screen every target
-// of every file in one table. A target argument of a build names a target
+// Several Dockerfiles opened together (Options.Projects): the graph screen
+// shows the first; a build of targets of several files is one run, whose
+// build and timeline screens show every file's steps (buildsections.go),
+// and the compare screen every target of every file in one table. A
+// target argument of a build names a target
 // of one of them as NAME:TARGET (the project's Name; TARGET "" for its last
 // stage); a bare target is one of the first.
 

@@ -2,14 +2,19 @@ package tui
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"strings"
 	"testing"
 
 	tea "charm.land/bubbletea/v2"
+	"github.com/charmbracelet/x/ansi"
 	"github.com/charmbracelet/x/exp/golden"
+	"github.com/moby/buildkit/client"
+	digest "github.com/opencontainers/go-digest"
 
 	"github.com/stagescope/stagescope/buildgraph"
+	"github.com/stagescope/stagescope/engine"
 	"github.com/stagescope/stagescope/internal/fakes"
 	"github.com/stagescope/stagescope/pipeline"
 )
@@ -32,10 +37,16 @@ func storyModel(t *testing.T, w, h int) *Model {
 			{CreatedBy: "RUN /bin/sh -c cat a.txt f.txt # buildkit", Size: 0, Compressed: 32},
 		},
 	}
+	return severalModel(t, sess, w, h, single, hello)
+}
+
+// severalModel opens projects together on a session, connected.
+func severalModel(t *testing.T, sess pipeline.Session, w, h int, projects ...*pipeline.Project) *Model {
+	t.Helper()
 	clock := &testClock{now: t0}
 	m := New(Options{
-		Project:  single,
-		Projects: []*pipeline.Project{single, hello},
+		Project:  projects[0],
+		Projects: projects,
 		Connect:  func(context.Context) (pipeline.Session, error) { return sess, nil },
 		Now:      clock.Now,
 		Dark:     true,
@@ -95,18 +106,179 @@ func TestStoryRebuildRow(t *testing.T) {
 	}
 }
 
-// After a builds every target of every file, the build screen shows the
-// first file's steps only: another file's are neither under a stage of the
-// same name nor in the BuildKit group.
-func TestStoryBuildScreenFollowsFirstFile(t *testing.T) {
+// After a builds every target of every file, the build screen shows every
+// file's steps, each under its name; each file's steps are in its own
+// model, none in the first file's (Progress).
+func TestStoryBuildScreenShowsEveryFile(t *testing.T) {
+	for _, tt := range []struct {
+		name string
+		w, h int
+		// second moves to the first step of the second file, whose name
+		// line comes into view below the first file's steps.
+		second bool
+	}{{"story-build", 80, 24, false}, {"story-build", 120, 36, false}, {"story-build-second", 120, 36, true}} {
+		size := [2]int{tt.w, tt.h}
+		t.Run(fmt.Sprintf("%s-%dx%d", tt.name, size[0], size[1]), func(t *testing.T) {
+			m := storyModel(t, size[0], size[1])
+			// hello-final's builder as BuildKit runs it beside the final
+			// stage in one session: the same vertices, which the step model
+			// takes once, whichever stream tells of them first.
+			m.session.(*fakes.Session).Streams["hello-final:builder"] = withoutStage(t, "hello-final", "stage-1")
+			press(t, m, "a")
+			drain(t, m, -1)
+			if tt.second {
+				press(t, m, "g")
+				for i := 0; i < 40 && m.build().focusSec == 0; i++ {
+					press(t, m, "j")
+				}
+			}
+			for _, st := range m.run.Progress.Steps() {
+				if strings.Contains(st.Text, "hello") && !strings.Contains(st.Text, "echo hello") {
+					t.Errorf("step %q (stage %d) is of the second Dockerfile", st.Text, st.Stage)
+				}
+			}
+			v := m.build()
+			var files []string
+			steps := map[int]int{}
+			for _, r := range v.rows() {
+				if r.file {
+					files = append(files, v.secs[r.sec].name)
+				}
+				if r.step != nil && r.stage >= 0 {
+					steps[r.sec]++
+				}
+			}
+			if strings.Join(files, " ") != "single-stage hello-final" || steps[0] == 0 || steps[1] == 0 {
+				t.Errorf("sections %v, steps per section %v", files, steps)
+			}
+			// The summary counts every file's instructions.
+			_, done, total := m.run.ProgressOf(m.opts.Projects[1]).Counts()
+			_, done0, total0 := m.run.Progress.Counts()
+			if want := fmt.Sprintf("%d/%d steps", done+done0, total+total0); !strings.Contains(ansi.Strip(v.summary()), want) {
+				t.Errorf("the summary does not say %s", want)
+			}
+			out := screenText(m)
+			checkFrame(t, out, size[0], size[1])
+			golden.RequireEqual(t, out)
+		})
+	}
+}
+
+// The timeline of a build of several Dockerfiles: every file's stages,
+// under the file's name, on one axis, and the critical path of the whole
+// run, its stages named with their file.
+func TestStoryTimeline(t *testing.T) {
 	m := storyModel(t, 120, 36)
+	m.session.(*fakes.Session).Streams["hello-final:builder"] = withoutStage(t, "hello-final", "stage-1")
 	press(t, m, "a")
 	drain(t, m, -1)
-	for _, st := range m.run.Progress.Steps() {
-		if strings.Contains(st.Text, "hello") && !strings.Contains(st.Text, "echo hello") {
-			t.Errorf("step %q (stage %d) is of the second Dockerfile", st.Text, st.Stage)
+	press(t, m, "T")
+	out := screenText(m)
+	for _, want := range []string{"Critical path of the whole run (2 Dockerfiles)", "hello-final:builder", "▌single-stage", "▌hello-final"} {
+		if !strings.Contains(out, want) {
+			t.Errorf("the timeline lacks %q", want)
 		}
 	}
+	if strings.Index(out, "▌single-stage") > strings.Index(out, "▌hello-final") {
+		t.Errorf("files out of order")
+	}
+	checkFrame(t, out, 120, 36)
+	golden.RequireEqual(t, out)
+}
+
+// A build of two Dockerfiles whose second fails: the failed step, of the
+// second file, is focused, and its details name that file and show that
+// file's lines, not the first file's at the same numbers; a step of the
+// first file focused shows its own stage.
+func TestStoryFailureOfSecondFile(t *testing.T) {
+	single, failing := project(t, "single-stage", "busybox"), project(t, "failing", "busybox")
+	single.Name, failing.Name = "single-stage", "failing"
+	sess := &fakes.Session{
+		Engine: "buildkitd",
+		Streams: map[string][]*client.SolveStatus{
+			"single-stage:": fakes.Stream(t, "single-stage"),
+			"failing:test":  fakes.Stream(t, "failing"),
+		},
+		Fail: map[string]error{"test": &engine.BuildError{
+			Err: errors.New("process did not complete successfully"), ExitCode: 3,
+			Step: `[test 2/3] RUN echo "about to fail" && echo "really failing" >&2 && exit 3`,
+		}},
+	}
+	m := severalModel(t, sess, 120, 36, single, failing)
+	runIntents(m, func() tea.Msg { return buildTargetsMsg{targets: []string{"single-stage:", "failing:test"}} })
+	drain(t, m, -1)
+	v := m.build()
+	if v.focusSec != 1 {
+		t.Fatalf("the focused step is of section %d", v.focusSec)
+	}
+	st := v.focusedStep()
+	if st == nil || !strings.Contains(st.Text, "exit 3") || st.Line != 6 {
+		t.Fatalf("focused %+v", st)
+	}
+	box := ansi.Strip(strings.Join(v.errorBox(120), "\n"))
+	if !strings.Contains(box, "✗ failing: exit code 3") || !strings.Contains(box, `▶   6 │ RUN echo "about to fail"`) || !strings.Contains(box, "FROM base AS test") {
+		t.Errorf("the details of the failed step:\n%s", box)
+	}
+	if strings.Contains(box, "cat a.txt f.txt") {
+		t.Errorf("the details show the first file's lines:\n%s", box)
+	}
+	if title := ansi.Strip(v.logsTitle()); !strings.Contains(title, "failing · test 2/3 RUN") {
+		t.Errorf("logs title %q", title)
+	}
+	// The first file's step of the same line number: its own stage.
+	press(t, m, "g")
+	if v := m.build(); v.focusSec != 0 {
+		t.Fatalf("g focuses section %d", v.focusSec)
+	}
+	for i := 0; i < 10 && !strings.Contains(m.build().focusedStep().Text, "cat a.txt"); i++ {
+		press(t, m, "j")
+	}
+	v = m.build()
+	if st := v.focusedStep(); !strings.Contains(st.Text, "cat a.txt") {
+		t.Fatalf("focused %q", st.Text)
+	}
+	if title := ansi.Strip(v.logsTitle()); !strings.Contains(title, "single-stage · stage-0 4/4 RUN cat a.txt f.txt") {
+		t.Errorf("logs title %q", title)
+	}
+	if out := screenText(m); !strings.Contains(out, "✗ failed") || !strings.Contains(out, "failing: build failed at [test 2/3]") {
+		t.Errorf("screen:\n%s", out)
+	}
+}
+
+// withoutStage is a recorded stream without the vertices of a stage (by
+// BuildKit's name, "[stage-1 1/2] …"), as a build of a target that does
+// not reach that stage would send it.
+func withoutStage(t *testing.T, name, stage string) []*client.SolveStatus {
+	t.Helper()
+	drop := map[digest.Digest]bool{}
+	var out []*client.SolveStatus
+	for _, st := range fakes.Stream(t, name) {
+		var c client.SolveStatus
+		for _, v := range st.Vertexes {
+			if strings.HasPrefix(v.Name, "["+stage+" ") {
+				drop[v.Digest] = true
+				continue
+			}
+			c.Vertexes = append(c.Vertexes, v)
+		}
+		for _, s := range st.Statuses {
+			if !drop[s.Vertex] {
+				c.Statuses = append(c.Statuses, s)
+			}
+		}
+		for _, l := range st.Logs {
+			if !drop[l.Vertex] {
+				c.Logs = append(c.Logs, l)
+			}
+		}
+		for _, w := range st.Warnings {
+			if !drop[w.Vertex] {
+				c.Warnings = append(c.Warnings, w)
+			}
+		}
+		out = append(out, &c)
+	}
+	return out
 }
 
 func (m *Model) compare() *CompareView { return screenOf[*CompareView](m) }

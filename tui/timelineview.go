@@ -90,8 +90,10 @@ func (v *TimelineView) Update(msg tea.Msg) (Screen, tea.Cmd) {
 	return v, nil
 }
 
-// tlRow is one row of the timeline: a stage or, indented, a step.
+// tlRow is one row of the timeline: a stage or, indented, a step; in a
+// build of several Dockerfiles also a Dockerfile's name above its stages.
 type tlRow struct {
+	group  bool // a Dockerfile's name
 	label  string
 	took   time.Duration
 	onPath bool
@@ -135,6 +137,17 @@ type tlSource struct {
 	cp      buildgraph.CriticalPath
 	names   map[int]string
 	noStage time.Duration
+	// groups are the Dockerfiles of a build of several, each with the
+	// stage numbers its stages have here (its own indexes after the
+	// stages of the files before it); nil for a build of one.
+	groups []tlGroup
+}
+
+// tlGroup is one Dockerfile of a build of several: stages from..to-1 are
+// its stages.
+type tlGroup struct {
+	name     string
+	from, to int
 }
 
 // source is the current build's timeline, or the record's.
@@ -145,42 +158,71 @@ func (v *TimelineView) source() (tlSource, bool) {
 	if v.run == nil || v.run.Progress == nil {
 		return tlSource{}, false
 	}
-	p := v.run.Progress
 	now := v.now
 	if !v.run.ended.IsZero() && (now.IsZero() || now.After(v.run.ended)) {
 		now = v.run.ended
 	}
+	return runSource(v.run, now), true
+}
+
+// runSource is a running or finished build's timeline. A build of several
+// Dockerfiles is one run on one axis: its critical path is the whole
+// run's, over every file's steps (a file's vertices kept apart from
+// another's, and its stages numbered after the files before it).
+func runSource(r *buildRun, now time.Time) tlSource {
+	models := runModels(r)
+	several := len(models) > 1
+	src := tlSource{names: map[int]string{}}
 	var timed []buildgraph.TimedStep
-	for _, st := range p.Steps() {
-		in := make([]string, len(st.Inputs))
-		for i, d := range st.Inputs {
-			in[i] = string(d)
-		}
-		timed = append(timed, buildgraph.TimedStep{Vertex: string(st.Vertex), Inputs: in, Stage: st.Stage,
-			Started: st.Started, Completed: st.Completed, Cached: st.Cached()})
-	}
-	src := tlSource{cp: buildgraph.Critical(timed, now), names: map[int]string{}}
-	for _, sp := range p.Stages {
-		src.names[sp.Index] = sp.Name
-	}
 	var other []*buildgraph.Step
-	for _, st := range p.Steps() {
-		if st.Started.IsZero() {
-			continue
+	base := 0
+	for k, p := range models {
+		id := func(d string) string { return d }
+		if several {
+			id = func(d string) string { return fmt.Sprintf("%d:%s", k, d) }
+			name := ""
+			if k < len(r.Projects) && r.Projects[k] != nil {
+				name = r.Projects[k].Name
+			}
+			src.groups = append(src.groups, tlGroup{name: name, from: base, to: base + len(p.Stages)})
 		}
-		text := st.Text
-		if st.Stage < 0 || text == "" {
-			text = st.Name
+		stage := func(i int) int {
+			if i < 0 {
+				return i
+			}
+			return base + i
 		}
-		src.steps = append(src.steps, tlStep{vertex: string(st.Vertex), stage: st.Stage, text: text,
-			started: st.Started, completed: st.Completed, cached: st.Cached()})
-		if st.Stage < 0 {
-			other = append(other, st)
+		for _, st := range p.Steps() {
+			in := make([]string, len(st.Inputs))
+			for i, d := range st.Inputs {
+				in[i] = id(string(d))
+			}
+			timed = append(timed, buildgraph.TimedStep{Vertex: id(string(st.Vertex)), Inputs: in, Stage: stage(st.Stage),
+				Started: st.Started, Completed: st.Completed, Cached: st.Cached()})
 		}
+		for _, sp := range p.Stages {
+			src.names[stage(sp.Index)] = sp.Name
+		}
+		for _, st := range p.Steps() {
+			if st.Started.IsZero() {
+				continue
+			}
+			text := st.Text
+			if st.Stage < 0 || text == "" {
+				text = st.Name
+			}
+			src.steps = append(src.steps, tlStep{vertex: id(string(st.Vertex)), stage: stage(st.Stage), text: text,
+				started: st.Started, completed: st.Completed, cached: st.Cached()})
+			if st.Stage < 0 {
+				other = append(other, st)
+			}
+		}
+		base += len(p.Stages)
 	}
+	src.cp = buildgraph.Critical(timed, now)
 	// As for a stage: the time while one of its steps ran.
 	src.noStage = (&buildgraph.StageProgress{Steps: other}).Duration(src.cp.Start.Add(src.cp.End))
-	return src, true
+	return src
 }
 
 // draw lays a timeline out in the screen's size.
@@ -229,20 +271,37 @@ func (v *TimelineView) draw(src tlSource) []string {
 		add(-1, "(no stage)", "", src.noStage, on)
 	}
 	var pathStages []string
+	group := -1
 	for _, sv := range cp.Stages {
 		name := names[sv.Stage]
 		if name == "" {
 			name = fmt.Sprintf("stage %d", sv.Stage)
 		}
+		onPath := name
+		for g, gr := range src.groups {
+			if sv.Stage < gr.from || sv.Stage >= gr.to {
+				continue
+			}
+			if g != group {
+				group = g
+				rows = append(rows, tlRow{group: true, label: gr.name})
+			}
+			if name == fmt.Sprintf("stage %d", sv.Stage) {
+				name = fmt.Sprintf("stage %d", sv.Stage-gr.from)
+			}
+			onPath = gr.name + ":" + name
+		}
 		add(sv.Stage, name, savedSecs(sv.Saves), sv.Duration, sv.OnPath)
 		if sv.OnPath {
-			pathStages = append(pathStages, fmt.Sprintf("%s (saves %s)", name, savedSecs(sv.Saves)))
+			pathStages = append(pathStages, fmt.Sprintf("%s (saves %s)", onPath, savedSecs(sv.Saves)))
 		}
 	}
 
 	labelW := len("STAGE")
 	for _, r := range rows {
-		labelW = max(labelW, len([]rune(clean(r.label))))
+		if !r.group {
+			labelW = max(labelW, len([]rune(clean(r.label))))
+		}
 	}
 	labelW = min(labelW, max(v.width/4, 12))
 	axisW := max(v.width-(2+labelW+1+6+1+1+7), 10)
@@ -253,6 +312,10 @@ func (v *TimelineView) draw(src tlSource) []string {
 		pathStages = []string{"no stage yet (BuildKit's own steps)"}
 	}
 	head := fmt.Sprintf(" Critical path %s: %s", duration(cp.End), strings.Join(pathStages, " → "))
+	if len(src.groups) > 0 {
+		// One run, one axis: the path runs through every file's steps.
+		head = fmt.Sprintf(" Critical path of the whole run (%d Dockerfiles) %s: %s", len(src.groups), duration(cp.End), strings.Join(pathStages, " → "))
+	}
 	legend := fmt.Sprintf(" %s critical path  %s ran  %s cached  saves: how much sooner it ends had the stage taken no time",
 		s.Accent.Render("█"), s.Done.Render("━"), s.Cached.Render("◆"))
 	out := []string{truncate(head, v.width), truncate(legend, v.width)}
@@ -275,6 +338,10 @@ func (v *TimelineView) draw(src tlSource) []string {
 	v.off = min(v.off, max(len(rows)-body, 0))
 	for i := v.off; i < len(rows) && i < v.off+body; i++ {
 		r := rows[i]
+		if r.group {
+			out = append(out, truncate(" "+s.Accent.Render("▌"+clean(r.label)), v.width))
+			continue
+		}
 		bar := make([]string, axisW)
 		kind := make([]byte, axisW) // 0 empty, 1 cached, 2 ran, 3 path
 		for _, st := range r.spans {

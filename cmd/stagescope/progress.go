@@ -42,21 +42,16 @@ type progressSink struct {
 	json    *buildgraph.JSONProgress
 	w       io.Writer
 	mode    string
-	// others are the JSON events and step models of the Dockerfiles the
-	// run's own step model does not follow (several compared), by plan.
-	others map[*pipeline.Project]*jsonModel
+	// others are the JSON events of the Dockerfiles other than the
+	// first (several compared), by project; their step models are the
+	// run's (Run.ProgressOfPlan).
+	others map[*pipeline.Project]*buildgraph.JSONProgress
 	// measured says which plans' "measured" events were written.
 	measured map[int]bool
 }
 
-// jsonModel is the step model and JSON events of one Dockerfile.
-type jsonModel struct {
-	j *buildgraph.JSONProgress
-	p *buildgraph.Progress
-}
-
 func newProgressSink(w io.Writer, mode string) (*progressSink, error) {
-	s := &progressSink{w: w, mode: mode, others: map[*pipeline.Project]*jsonModel{}, measured: map[int]bool{}}
+	s := &progressSink{w: w, mode: mode, others: map[*pipeline.Project]*buildgraph.JSONProgress{}, measured: map[int]bool{}}
 	if mode == "json" {
 		s.json = buildgraph.NewJSONProgress(w)
 		return s, nil
@@ -102,19 +97,14 @@ func (s *progressSink) follow(ctx context.Context, run *pipeline.Run) *pipeline.
 		run.Apply(ev)
 		switch ev := ev.(type) {
 		case pipeline.Status:
-			switch {
-			case s.json != nil && run.Follows(ev.Target):
-				_ = s.json.Update(run.Progress, ev.Status)
-			case s.json != nil:
-				m := s.other(run, ev.Target)
-				m.p.Apply(ev.Status)
-				_ = m.j.Update(m.p, ev.Status)
-			default:
+			if s.json != nil {
+				_ = s.jsonOf(run, ev.Target).Update(run.ProgressOfPlan(ev.Target), ev.Status)
+			} else {
 				tee <- ev.Status
 			}
 		case pipeline.Why:
 			if s.json != nil {
-				_ = s.json.Why(run.Progress, ev.Reasons)
+				_ = s.jsonOf(run, ev.Target).Why(run.ProgressOfPlan(ev.Target), ev.Reasons)
 			}
 		case pipeline.SolveEnded:
 			endDisplay()
@@ -139,25 +129,19 @@ func (s *progressSink) follow(ctx context.Context, run *pipeline.Run) *pipeline.
 	return run.Outcome
 }
 
-// other is the JSON model of plan i's Dockerfile when the run's step model
-// does not follow it.
-func (s *progressSink) other(run *pipeline.Run, i int) *jsonModel {
-	proj := run.Plans[i].Project
-	m, ok := s.others[proj]
-	if !ok {
-		m = &jsonModel{j: buildgraph.NewJSONProgress(s.w), p: buildgraph.NewProgress(proj.Graph)}
-		m.j.File = proj.Name
-		s.others[proj] = m
-	}
-	return m
-}
-
 // jsonOf is the JSON events of plan i's Dockerfile.
 func (s *progressSink) jsonOf(run *pipeline.Run, i int) *buildgraph.JSONProgress {
 	if run.Follows(i) {
 		return s.json
 	}
-	return s.other(run, i).j
+	proj := run.Plans[i].Project
+	j, ok := s.others[proj]
+	if !ok {
+		j = buildgraph.NewJSONProgress(s.w)
+		j.File = proj.Name
+		s.others[proj] = j
+	}
+	return j
 }
 
 // finishMeasured ends the JSON events of a run that measured its images
@@ -189,8 +173,7 @@ func (s *progressSink) finishMeasured(run *pipeline.Run, o *pipeline.Outcome) {
 			continue
 		}
 		done[p.Project] = true
-		m := s.other(run, i)
-		_ = m.j.Finish(m.p, errOf(func(k int) bool { return run.Plans[k].Project == p.Project }), now)
+		_ = s.jsonOf(run, i).Finish(run.ProgressOfPlan(i), errOf(func(k int) bool { return run.Plans[k].Project == p.Project }), now)
 	}
 }
 
