@@ -446,6 +446,8 @@ func (p *Progress) place(st *Step) {
 	if n.index > 0 {
 		if i, ok := p.byName[strings.ToLower(n.label)]; ok {
 			stage = i
+		} else {
+			stage = p.sharedStage(st)
 		}
 	}
 	st.Line = 0
@@ -477,6 +479,45 @@ func (p *Progress) place(st *Step) {
 	})
 	sp.Steps = slices.Insert(sp.Steps, i, st)
 	p.dirty[stage] = true
+}
+
+// sharedStage is the stage of a numbered step named after a stage this
+// Dockerfile does not have: another Dockerfile's, built in the same session,
+// whose step BuildKit ran once for both (it names a shared step after the
+// build that asked first). It is the one stage whose instruction at the
+// step's position is the same text; -1 when none or several are.
+func (p *Progress) sharedStage(st *Step) int {
+	if p.graph == nil {
+		return -1
+	}
+	want := strings.Join(strings.Fields(st.Text), " ")
+	found := -1
+	for i, g := range p.graph.Stages {
+		l := p.layouts[i]
+		expected := l.numbered
+		if l.fromCounted {
+			expected++
+		}
+		if st.Count != expected {
+			continue // numbered for a stage of another shape
+		}
+		positions := []int{st.Index}
+		if l.fromEmitted {
+			positions = append(positions, st.Index-1)
+		}
+		for _, pos := range positions {
+			if pos < 1 || pos > len(l.emitted) {
+				continue
+			}
+			if in := g.Instructions[l.emitted[pos-1]]; strings.Join(strings.Fields(in.Text), " ") == want {
+				if found >= 0 && found != i {
+					return -1
+				}
+				found = i
+			}
+		}
+	}
+	return found
 }
 
 // line finds the Dockerfile line of a numbered step of a stage, following

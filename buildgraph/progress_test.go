@@ -438,8 +438,10 @@ func TestProgressMapping(t *testing.T) {
 		vtx("sha256:d", "[linux/amd64 internal] load metadata for docker.io/library/busybox:latest", 1, 2),
 		vtx("sha256:e", "[context busybox] load from client", 1, 2),
 		vtx("sha256:f", "exporting to image", 0, 0),
-		vtx("sha256:g", "[nosuchstage 1/2] RUN a", 0, 0),
-		vtx("sha256:h", "[1/2] RUN a", 0, 0), // single-source form; this file has two stages
+		// Named after no stage of this file, and no step of it
+		// (TestProgressStepOfAnotherFile has one that is).
+		vtx("sha256:g", "[nosuchstage 1/2] RUN b", 0, 0),
+		vtx("sha256:h", "[1/2] RUN b", 0, 0), // single-source form; this file has two stages
 	))
 	type want struct {
 		stage, index, count int
@@ -452,8 +454,8 @@ func TestProgressMapping(t *testing.T) {
 		"sha256:d": {-1, 0, 0, "linux/amd64", "load metadata for docker.io/library/busybox:latest"},
 		"sha256:e": {-1, 0, 0, "", "load from client"},
 		"sha256:f": {-1, 0, 0, "", "exporting to image"},
-		"sha256:g": {-1, 1, 2, "", "RUN a"},
-		"sha256:h": {-1, 1, 2, "", "RUN a"},
+		"sha256:g": {-1, 1, 2, "", "RUN b"},
+		"sha256:h": {-1, 1, 2, "", "RUN b"},
 	} {
 		s := p.Step(digest.Digest(d))
 		if got := (want{s.Stage, s.Index, s.Count, s.Platform, s.Text}); got != w {
@@ -607,6 +609,35 @@ func TestProgressSharedVertex(t *testing.T) {
 	if _, _, total := p.Counts(); total != 3 {
 		t.Errorf("total %d", total)
 	}
+}
+
+// Two Dockerfiles built in one session share a step when BuildKit finds
+// the same work in both: it reports the step once, named after the stage
+// of the file that asked first ("[stage-0 1/2] WORKDIR /app" in a file
+// whose stage is runtime). The step goes to the one stage of this file
+// whose instruction at that position is the same, else among BuildKit's.
+func TestProgressStepOfAnotherFile(t *testing.T) {
+	g := mustParse(t, "FROM scratch AS build\nCOPY x /x\n\nFROM scratch AS runtime\nWORKDIR /app\nCOPY --from=build /x .\n\nFROM scratch AS twin\nWORKDIR /srv\nCOPY y .\n\nFROM scratch AS twin2\nWORKDIR /srv\nCOPY z .\n", Options{})
+	p := NewProgress(g)
+	p.Apply(status(
+		vtx("sha256:w", "[stage-0 1/2] WORKDIR /app", 1, 2, func(v *client.Vertex) { v.Cached = true }),
+		vtx("sha256:n", "[other 1/2] WORKDIR /elsewhere", 1, 2),
+		vtx("sha256:t", "[other 1/2] WORKDIR /srv", 1, 2),
+		vtx("sha256:c", "[runtime 2/2] COPY --from=build /x .", 2, 3),
+	))
+	if s := p.Step("sha256:w"); s.Stage != 1 || s.Line != 5 {
+		t.Errorf("the shared WORKDIR: stage %d line %d, want runtime's line 5", s.Stage, s.Line)
+	}
+	in, ok := p.Instruction(p.Step("sha256:w"))
+	if !ok || len(in.Steps) != 1 || in.State != StepCached {
+		t.Errorf("runtime's WORKDIR instruction: %+v", in)
+	}
+	for _, d := range []string{"sha256:n", "sha256:t"} { // no such step; two such stages
+		if s := p.Step(digest.Digest(d)); s.Stage != -1 {
+			t.Errorf("%s went to stage %d", s.Name, s.Stage)
+		}
+	}
+	checkInvariants(t, p)
 }
 
 func TestParseVertexName(t *testing.T) {
