@@ -58,10 +58,13 @@ type CompareView struct {
 	run           *buildRun // the current build, nil before any
 	frame         string    // the spinner's frame while it runs
 	// files is how many Dockerfiles were opened together: with several,
-	// every row names its file, rows are in the order of the files and
-	// their targets (order, by NAME:TARGET), and saved sizes are not shown.
-	files int
-	order map[string]int
+	// every row names its file, and rows are in the order of the files and
+	// their targets (order, by NAME:TARGET); projects are those files, and
+	// savedByFile their sizes saved earlier, by path.
+	files       int
+	order       map[string]int
+	projects    []*pipeline.Project
+	savedByFile map[string]map[string]buildgraph.SavedSize
 }
 
 // NewCompareView returns an empty comparison.
@@ -73,6 +76,7 @@ func newCompareScreen(opts Options, s Styles) Screen {
 	v := NewCompareView(opts.Project.Graph, s)
 	if opts.several() {
 		v.files = len(opts.projects())
+		v.projects = slices.Clone(opts.projects())
 		v.order = map[string]int{}
 		for _, p := range opts.projects() {
 			for _, t := range p.Targets() {
@@ -125,26 +129,24 @@ func (v *CompareView) SetResults(results []buildgraph.TargetResult, saved map[st
 	have := map[string]bool{}
 	for _, r := range results {
 		v.rows = append(v.rows, compareRow{result: r})
-		have[r.Target] = true
+		have[r.Label()] = true
+	}
+	// Saved results of targets not built in this session, for the engine
+	// kind in use (sizes of different engines do not compare).
+	if kind != "" {
+		if v.files > 0 {
+			for _, p := range v.projects {
+				v.addSaved(have, v.savedByFile[p.Dockerfile], kind, p.Graph, p.Dockerfile, p.Name)
+			}
+		} else {
+			v.addSaved(have, saved, kind, v.g, "", "")
+		}
 	}
 	if v.order != nil {
 		// The story in the order it was given, whatever was built first.
 		slices.SortStableFunc(v.rows, func(a, b compareRow) int {
 			return cmp.Compare(v.position(a.result), v.position(b.result))
 		})
-	}
-	// Saved results of targets not built in this session, for the engine
-	// kind in use (sizes of different engines do not compare); of one
-	// Dockerfile only.
-	for _, t := range v.g.Targets() {
-		name := v.g.Stages[t.Stage].Name
-		if have[name] || kind == "" || v.files > 0 {
-			continue
-		}
-		if s, ok := buildgraph.LookupSaved(saved, kind, v.g, name); ok {
-			s := s
-			v.rows = append(v.rows, compareRow{result: buildgraph.TargetResult{Target: name}, saved: &s})
-		}
 	}
 	v.cursor = 0
 	for i, r := range v.rows {
@@ -154,6 +156,24 @@ func (v *CompareView) SetResults(results []buildgraph.TargetResult, saved map[st
 		}
 	}
 	v.layersOff, v.layerCursor = 0, 0
+}
+
+// addSaved adds a row for each target of g not built in this session
+// (have, by label) whose size was saved earlier on this engine kind; file
+// and name are the Dockerfile's with several.
+func (v *CompareView) addSaved(have map[string]bool, saved map[string]buildgraph.SavedSize, kind string, g *buildgraph.Graph, file, name string) {
+	if g == nil {
+		return
+	}
+	for _, t := range g.Targets() {
+		r := buildgraph.TargetResult{Target: g.Stages[t.Stage].Name, File: file, Name: name}
+		if have[r.Label()] {
+			continue
+		}
+		if s, ok := buildgraph.LookupSaved(saved, kind, g, r.Target); ok {
+			v.rows = append(v.rows, compareRow{result: r, saved: &s})
+		}
+	}
 }
 
 // position is where a result's row goes with several Dockerfiles.
@@ -177,6 +197,7 @@ func (v CompareView) Focused() string {
 func (v *CompareView) Update(msg tea.Msg) (Screen, tea.Cmd) {
 	switch r := msg.(type) {
 	case resultsMsg:
+		v.savedByFile = r.savedByFile
 		v.SetResults(r.results, r.saved, r.kind, r.engine, r.focus, r.now)
 		return v, nil
 	case buildStateMsg:
@@ -184,6 +205,9 @@ func (v *CompareView) Update(msg tea.Msg) (Screen, tea.Cmd) {
 		return v, nil
 	case projectMsg:
 		v.g = r.project.Graph
+		if len(v.projects) > 0 {
+			v.projects[0] = r.project // the first is the one followed
+		}
 		return v, nil
 	}
 	k, ok := msg.(tea.KeyPressMsg)

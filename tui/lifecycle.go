@@ -43,7 +43,10 @@ type lifecycle struct {
 
 	results []buildgraph.TargetResult // the latest result per target, in order of first build
 	saved   map[string]buildgraph.SavedSize
-	builds  int // builds that ended, for Options.Stats
+	// savedByFile are the saved sizes of every Dockerfile opened, by its
+	// path (several Dockerfiles; saved is the first's).
+	savedByFile map[string]map[string]buildgraph.SavedSize
+	builds      int // builds that ended, for Options.Stats
 }
 
 var errCanceled = context.Canceled
@@ -55,7 +58,8 @@ type (
 		err     error
 	}
 	savedMsg struct {
-		saved map[string]buildgraph.SavedSize
+		saved  map[string]buildgraph.SavedSize
+		byFile map[string]map[string]buildgraph.SavedSize // every Dockerfile's, by path
 	}
 )
 
@@ -70,6 +74,9 @@ func (m *Model) updateBuild(msg tea.Msg) (tea.Cmd, bool) {
 		return nil, true
 	case savedMsg:
 		m.saved = msg.saved
+		if msg.byFile != nil {
+			m.savedByFile = msg.byFile
+		}
 		m.refreshCompare("")
 		m.syncGraph()
 		return nil, true
@@ -421,7 +428,7 @@ func (m *Model) refreshCompare(focus string) {
 	if m.session != nil {
 		desc = m.session.Describe()
 	}
-	m.broadcast(resultsMsg{results: m.results, saved: m.saved, kind: m.sessionKind(), engine: desc, focus: focus, now: m.now()})
+	m.broadcast(resultsMsg{results: m.results, saved: m.saved, savedByFile: m.savedByFile, kind: m.sessionKind(), engine: desc, focus: focus, now: m.now()})
 }
 
 // tickViews gives the screens the time and the spinner frame.

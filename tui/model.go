@@ -116,14 +116,35 @@ func (m *Model) Init() tea.Cmd {
 		})
 	}
 	cmds = append(cmds, m.startFollowing())
-	if h := m.opts.History; h != nil {
-		file := m.opts.Project.Dockerfile
-		cmds = append(cmds, func() tea.Msg {
-			saved, _ := h.Load(file)
-			return savedMsg{saved: saved}
-		})
+	if cmd := m.loadSaved(); cmd != nil {
+		cmds = append(cmds, cmd)
 	}
 	return tea.Batch(cmds...)
+}
+
+// loadSaved reads, off the UI loop, the sizes saved by earlier builds of
+// every Dockerfile opened: what "last time" compares with, and the rows of
+// targets not built yet.
+func (m *Model) loadSaved() tea.Cmd {
+	h := m.opts.History
+	if h == nil {
+		return nil
+	}
+	first := m.opts.Project.Dockerfile
+	var files []string
+	for _, p := range m.opts.projects() {
+		files = append(files, p.Dockerfile)
+	}
+	return func() tea.Msg {
+		msg := savedMsg{byFile: map[string]map[string]buildgraph.SavedSize{}}
+		for _, f := range files {
+			if _, ok := msg.byFile[f]; !ok {
+				msg.byFile[f], _ = h.Load(f)
+			}
+		}
+		msg.saved = msg.byFile[first]
+		return msg
+	}
 }
 
 func (m *Model) quit() (tea.Model, tea.Cmd) {

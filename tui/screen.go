@@ -121,11 +121,12 @@ type (
 	// resultsMsg is the results to compare, after a build ended or the
 	// saved ones or the engine changed.
 	resultsMsg struct {
-		results []buildgraph.TargetResult
-		saved   map[string]buildgraph.SavedSize
-		kind    string // the engine kind in use, "" without an engine
-		engine  string // the engine's description
-		focus   string // the target to focus, "" to keep the cursor
-		now     time.Time
+		results     []buildgraph.TargetResult
+		saved       map[string]buildgraph.SavedSize
+		savedByFile map[string]map[string]buildgraph.SavedSize // several Dockerfiles: each one's, by path
+		kind        string                                     // the engine kind in use, "" without an engine
+		engine      string                                     // the engine's description
+		focus       string                                     // the target to focus, "" to keep the cursor
+		now         time.Time
 	}
 )

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"strings"
 	"testing"
+	"time"
 
 	tea "charm.land/bubbletea/v2"
 	"github.com/charmbracelet/x/ansi"
@@ -349,5 +350,61 @@ func TestStoryRowsInOrder(t *testing.T) {
 	}
 	if strings.Join(got, " ") != "single-stage:stage-0 hello-final:builder hello-final:stage-1" {
 		t.Errorf("rows %v", got)
+	}
+}
+
+// byFileHistory keeps sizes saved by Dockerfile, as the store does.
+type byFileHistory struct {
+	fakes.History
+	saved map[string]map[string]buildgraph.SavedSize
+}
+
+func (h *byFileHistory) Load(file string) (map[string]buildgraph.SavedSize, error) {
+	return h.saved[file], nil
+}
+
+// With several Dockerfiles, the compare screen shows the sizes saved by
+// earlier runs of every file, each row under its own file, in the order
+// of the story; a target built since takes its row.
+func TestStorySavedSizesOfEveryFile(t *testing.T) {
+	m := storyModel(t, 160, 40)
+	single, hello := m.opts.Projects[0], m.opts.Projects[1]
+	at := t0.Add(-2 * time.Hour)
+	m.opts.History = &byFileHistory{saved: map[string]map[string]buildgraph.SavedSize{
+		single.Dockerfile: {buildgraph.SavedKey("buildkitd", "stage-0"): {Uncompressed: 374_000_000, Compressed: 180_000_000, At: at, Engine: "buildkitd"}},
+		hello.Dockerfile: {
+			buildgraph.SavedKey("buildkitd", "builder"): {Uncompressed: 270_000_000, Compressed: 78_000_000, At: at, Engine: "buildkitd"},
+			buildgraph.SavedKey("buildkitd", "stage-1"): {Uncompressed: 2_400_000, Compressed: 1_430_000, At: at, Engine: "buildkitd"},
+		},
+	}}
+	m.Update(m.loadSaved()())
+	press(t, m, "c")
+	rows := func() []string {
+		var out []string
+		for _, r := range m.compare().rows {
+			what := "built"
+			if r.saved != nil {
+				what = "saved " + buildgraph.HumanSize(r.saved.Uncompressed)
+			}
+			out = append(out, r.result.Label()+" "+what)
+		}
+		return out
+	}
+	want := "single-stage:stage-0 saved 374MB, hello-final:builder saved 270MB, hello-final:stage-1 saved 2.4MB"
+	if got := strings.Join(rows(), ", "); got != want {
+		t.Errorf("rows before any build:\n got %s\nwant %s", got, want)
+	}
+	out := screenText(m)
+	for _, s := range []string{"single-stage", "hello-final", "374MB", "2.4MB", "2h ago"} {
+		if !strings.Contains(out, s) {
+			t.Errorf("the compare screen lacks %q:\n%s", s, out)
+		}
+	}
+	m.Update(buildTargetsMsg{targets: []string{"hello-final:stage-1"}})
+	drain(t, m, -1)
+	press(t, m, "c")
+	want = "single-stage:stage-0 saved 374MB, hello-final:builder saved 270MB, hello-final:stage-1 built"
+	if got := strings.Join(rows(), ", "); got != want {
+		t.Errorf("rows after building hello-final:stage-1:\n got %s\nwant %s", got, want)
 	}
 }
