@@ -48,6 +48,13 @@ type TargetResult struct {
 // (content store or image store), so results are kept by engine kind too.
 func SavedKey(engineKind, target string) string { return engineKind + "/" + target }
 
+// BakeSavedKey is the key of the saved size of a bake target's build:
+// bake targets of one Dockerfile and stage (with different arguments, a
+// matrix) each have their own. Stage names hold no ":".
+func BakeSavedKey(engineKind, bakeTarget string) string {
+	return SavedKey(engineKind, "bake:"+bakeTarget)
+}
+
 // DefaultSavedKey is the key of the saved size of a Dockerfile's default
 // target, its last stage when that has no name: BuildKit calls it
 // "stage-N", and N changes when a stage is added above it, so its saved

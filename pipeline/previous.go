@@ -34,6 +34,9 @@ func PreviousBuild(h History, rec *history.Record) (prev buildgraph.TargetResult
 		if s.ID == rec.ID || !s.Time.Before(rec.Time) || s.Engine != rec.Engine.Kind || s.Uncompressed == nil || s.Outcome != history.Succeeded {
 			continue
 		}
+		if rec.Bake != "" && s.Bake != rec.Bake {
+			continue // another bake target of the same stage: other arguments
+		}
 		r, err := rs.Get(s.ID)
 		if err != nil || r.Size == nil {
 			continue
@@ -44,4 +47,16 @@ func PreviousBuild(h History, rec *history.Record) (prev buildgraph.TargetResult
 		}, true
 	}
 	return prev, false
+}
+
+// SavedOf finds the saved size of target, a stage of g, of project p's
+// Dockerfile (saved is that Dockerfile's, by buildgraph.SavedKey): for a
+// bake target, the size its own builds saved (buildgraph.BakeSavedKey),
+// never another bake target's of the same stage.
+func SavedOf(saved map[string]buildgraph.SavedSize, engineKind string, p *Project, g *buildgraph.Graph, target string) (buildgraph.SavedSize, bool) {
+	if p != nil && p.Bake != nil {
+		s, ok := saved[buildgraph.BakeSavedKey(engineKind, p.Bake.Name)]
+		return s, ok
+	}
+	return buildgraph.LookupSaved(saved, engineKind, g, target)
 }

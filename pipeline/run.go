@@ -489,7 +489,7 @@ func (j job) finish(ctx context.Context, r *Run, results []*engine.Result, errs 
 			res.File, res.Name = proj.Dockerfile, proj.Name
 		}
 		res.StepsCached, _, res.StepsTotal = counts[i].Counts()
-		if prev, ok := buildgraph.LookupSaved(saved[j.projectOf(i).Dockerfile], kind, p.Graph, p.Target); ok {
+		if prev, ok := SavedOf(saved[j.projectOf(i).Dockerfile], kind, j.projectOf(i), p.Graph, p.Target); ok {
 			res.Previous = &prev
 		}
 		switch {
@@ -595,6 +595,9 @@ func (j job) records(out *Outcome, counts []*buildgraph.Progress, ex []explained
 		}
 		if len(r.Contexts) == 0 {
 			r.Contexts = nil
+		}
+		if proj.Bake != nil {
+			r.Bake = proj.Bake.Name
 		}
 		if i < len(out.Built) && out.Built[i] != nil {
 			r.ImageDigest = out.Built[i].Digest

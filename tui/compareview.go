@@ -136,10 +136,10 @@ func (v *CompareView) SetResults(results []buildgraph.TargetResult, saved map[st
 	if kind != "" {
 		if v.files > 0 {
 			for _, p := range v.projects {
-				v.addSaved(have, v.savedByFile[p.Dockerfile], kind, p.Graph, p.Dockerfile, p.Name)
+				v.addSaved(have, v.savedByFile[p.Dockerfile], kind, p)
 			}
 		} else {
-			v.addSaved(have, saved, kind, v.g, "", "")
+			v.addSaved(have, saved, kind, nil)
 		}
 	}
 	if v.order != nil {
@@ -158,19 +158,27 @@ func (v *CompareView) SetResults(results []buildgraph.TargetResult, saved map[st
 	v.layersOff, v.layerCursor = 0, 0
 }
 
-// addSaved adds a row for each target of g not built in this session
-// (have, by label) whose size was saved earlier on this engine kind; file
-// and name are the Dockerfile's with several.
-func (v *CompareView) addSaved(have map[string]bool, saved map[string]buildgraph.SavedSize, kind string, g *buildgraph.Graph, file, name string) {
+// addSaved adds a row for each target not built in this session (have,
+// by label) whose size was saved earlier on this engine kind: of p, one of
+// several Dockerfiles (or bake targets), else of the one Dockerfile.
+func (v *CompareView) addSaved(have map[string]bool, saved map[string]buildgraph.SavedSize, kind string, p *pipeline.Project) {
+	g, file, name := v.g, "", ""
+	if p != nil {
+		g, file, name = p.Graph, p.Dockerfile, p.Name
+	}
 	if g == nil {
 		return
 	}
-	for _, t := range g.Targets() {
+	targets := g.Targets()
+	if p != nil {
+		targets = p.Targets()
+	}
+	for _, t := range targets {
 		r := buildgraph.TargetResult{Target: g.Stages[t.Stage].Name, File: file, Name: name}
 		if have[r.Label()] {
 			continue
 		}
-		if s, ok := buildgraph.LookupSaved(saved, kind, g, r.Target); ok {
+		if s, ok := pipeline.SavedOf(saved, kind, p, g, r.Target); ok {
 			v.rows = append(v.rows, compareRow{result: r, saved: &s})
 		}
 	}

@@ -704,7 +704,8 @@ func (s *Store) Prune(p Prune) ([]Summary, error) {
 // buildgraph.SavedKey: what "last time" compares with. A Dockerfile's
 // unnamed last stage ("stage-N") is also kept under
 // buildgraph.DefaultSavedKey, newest first, so that its size is found after
-// a stage inserted above it renumbered it. A missing store is no error.
+// a stage inserted above it renumbered it; a bake target's build also under
+// buildgraph.BakeSavedKey. A missing store is no error.
 func (s *Store) Load(dockerfile string) (map[string]buildgraph.SavedSize, error) {
 	out := map[string]buildgraph.SavedSize{}
 	prefix := []byte(absPath(dockerfile) + "\x00")
@@ -717,6 +718,9 @@ func (s *Store) Load(dockerfile string) (map[string]buildgraph.SavedSize, error)
 			}
 			size := buildgraph.SavedSize{Uncompressed: *sum.Uncompressed, Compressed: *sum.Compressed, At: sum.Time, Engine: sum.Engine}
 			keys := []string{buildgraph.SavedKey(sum.Engine, sum.Target)}
+			if sum.Bake != "" {
+				keys = append(keys, buildgraph.BakeSavedKey(sum.Engine, sum.Bake))
+			}
 			if buildgraph.NumberedStage(sum.Target) {
 				// The unnamed last stage, whatever its number then.
 				keys = append(keys, buildgraph.DefaultSavedKey(sum.Engine))

@@ -544,7 +544,9 @@ func TestLayerSizes(t *testing.T) {
 }
 
 func TestSummaryForm(t *testing.T) {
-	for _, r := range []*Record{sample("app", "t", t0, 2), {ID: "x", Migrated: true, Outcome: Failed, Error: "e"}} {
+	baked := sample("app", "t", t0, 2)
+	baked.Bake = "app-alpine"
+	for _, r := range []*Record{sample("app", "t", t0, 2), baked, {ID: "x", Migrated: true, Outcome: Failed, Error: "e"}} {
 		r.ID += "0123"
 		if r.Dockerfile != "" {
 			r.Size = &buildgraph.ImageSize{Uncompressed: 5, Compressed: buildgraph.Unknown}

@@ -30,7 +30,11 @@ type Record struct {
 	Dockerfile       string `json:"dockerfile"`
 	DockerfileDigest string `json:"dockerfileDigest,omitempty"`
 	Target           string `json:"target"`
-	Platform         string `json:"platform,omitempty"`
+	// Bake is the bake target that asked for the build (compare --bake),
+	// "" for other builds: bake targets of one Dockerfile and stage with
+	// different arguments each have their own "last time".
+	Bake     string `json:"bake,omitempty"`
+	Platform string `json:"platform,omitempty"`
 	// BuildArgs are --build-arg values; those of names like TOKEN or
 	// PASSWORD are Redacted.
 	BuildArgs map[string]string `json:"buildArgs,omitempty"`
@@ -122,6 +126,7 @@ type Summary struct {
 	Engine      string        `json:"engine"`
 	Dockerfile  string        `json:"dockerfile"`
 	Target      string        `json:"target"`
+	Bake        string        `json:"bake,omitempty"`
 	Outcome     Outcome       `json:"outcome"`
 	Error       string        `json:"error,omitempty"`
 	Duration    time.Duration `json:"durationNs"`
@@ -137,7 +142,7 @@ type Summary struct {
 // Summary is the record's line in a list.
 func (r *Record) Summary() Summary {
 	s := Summary{
-		ID: r.ID, Time: r.Time, Engine: r.Engine.Kind, Dockerfile: r.Dockerfile, Target: r.Target,
+		ID: r.ID, Time: r.Time, Engine: r.Engine.Kind, Dockerfile: r.Dockerfile, Target: r.Target, Bake: r.Bake,
 		Outcome: r.Outcome, Error: r.Error, Duration: r.Duration,
 		StepsCached: r.StepsCached, StepsTotal: r.StepsTotal, Migrated: r.Migrated,
 	}

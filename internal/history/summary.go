@@ -15,6 +15,7 @@ const (
 	flagSize = 1 << iota
 	flagMigrated
 	flagNoTime
+	flagBake // the bake target's name follows the sizes (older entries have none)
 )
 
 func (s *Summary) marshal() []byte {
@@ -30,6 +31,9 @@ func (s *Summary) marshal() []byte {
 	}
 	if s.Time.IsZero() {
 		flags |= flagNoTime
+	}
+	if s.Bake != "" {
+		flags |= flagBake
 	}
 	b = append(b, flags)
 	str(s.ID)
@@ -47,6 +51,9 @@ func (s *Summary) marshal() []byte {
 	if flags&flagSize != 0 {
 		b = binary.AppendVarint(b, *s.Uncompressed)
 		b = binary.AppendVarint(b, *s.Compressed)
+	}
+	if flags&flagBake != 0 {
+		str(s.Bake)
 	}
 	return b
 }
@@ -99,6 +106,9 @@ func (s *Summary) unmarshal(b []byte) (err error) {
 	if flags&flagSize != 0 {
 		u, c := iv(), iv()
 		s.Uncompressed, s.Compressed = &u, &c
+	}
+	if flags&flagBake != 0 {
+		s.Bake = str()
 	}
 	s.Migrated = flags&flagMigrated != 0
 	if bad {
