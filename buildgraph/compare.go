@@ -31,8 +31,14 @@ type TargetResult struct {
 	StepsCached int        `json:"stepsCached"`
 	StepsTotal  int        `json:"stepsTotal"`
 	Breakdown   *Breakdown `json:"breakdown,omitempty"`
-	// Previous is the last saved measurement of the same target, if any.
+	// Previous is the last saved measurement of the same target, if any:
+	// in a platform row (Platform set), of that platform's image.
 	Previous *SavedSize `json:"previous,omitempty"`
+	// PlatformPrevious is, in the result of a build for several platforms
+	// (before it is split into platform rows), the last saved measurement
+	// of each platform's image, by platform: each platform row's Previous.
+	// It is not part of the JSON, whose rows carry their own previous.
+	PlatformPrevious map[string]SavedSize `json:"-"`
 	// Error is set when the target failed to build or to be measured.
 	Error string `json:"error,omitempty"`
 	// Budget is the size limit given for the target (0: none) and

@@ -54,9 +54,35 @@ func PreviousBuild(h History, rec *history.Record) (prev buildgraph.TargetResult
 // bake target, the size its own builds saved (buildgraph.BakeSavedKey),
 // never another bake target's of the same stage.
 func SavedOf(saved map[string]buildgraph.SavedSize, engineKind string, p *Project, g *buildgraph.Graph, target string) (buildgraph.SavedSize, bool) {
+	return SavedOn(saved, engineKind, p, g, target, "")
+}
+
+// SavedOn is SavedOf for the image of one platform (normalized, as
+// Project.Platforms has it): what a build for several platforms compares
+// that platform's image with; "" is SavedOf.
+func SavedOn(saved map[string]buildgraph.SavedSize, engineKind string, p *Project, g *buildgraph.Graph, target, platform string) (buildgraph.SavedSize, bool) {
 	if p != nil && p.Bake != nil {
-		s, ok := saved[buildgraph.BakeSavedKey(engineKind, p.Bake.Name)]
+		s, ok := saved[buildgraph.PlatformSavedKey(buildgraph.BakeSavedKey(engineKind, p.Bake.Name), platform)]
 		return s, ok
 	}
-	return buildgraph.LookupSaved(saved, engineKind, g, target)
+	return buildgraph.LookupSavedOn(saved, engineKind, g, target, platform)
+}
+
+// platformPrevious is, for a build of proj for several platforms, the
+// saved size of each platform's image of target, by platform; nil for a
+// build for one or when none was saved.
+func platformPrevious(saved map[string]buildgraph.SavedSize, engineKind string, proj *Project, g *buildgraph.Graph, target string) map[string]buildgraph.SavedSize {
+	if len(proj.Platforms) < 2 {
+		return nil
+	}
+	var out map[string]buildgraph.SavedSize
+	for _, plat := range proj.Platforms {
+		if s, ok := SavedOn(saved, engineKind, proj, g, target, plat); ok {
+			if out == nil {
+				out = map[string]buildgraph.SavedSize{}
+			}
+			out[plat] = s
+		}
+	}
+	return out
 }

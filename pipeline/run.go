@@ -492,6 +492,7 @@ func (j job) finish(ctx context.Context, r *Run, results []*engine.Result, errs 
 		if prev, ok := SavedOf(saved[j.projectOf(i).Dockerfile], kind, j.projectOf(i), p.Graph, p.Target); ok {
 			res.Previous = &prev
 		}
+		res.PlatformPrevious = platformPrevious(saved[j.projectOf(i).Dockerfile], kind, j.projectOf(i), p.Graph, p.Target)
 		switch {
 		case errs[i] != nil:
 			res.Error = buildgraph.FirstLine(errs[i].Error())
