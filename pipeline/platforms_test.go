@@ -3,6 +3,7 @@ package pipeline
 import (
 	"context"
 	"errors"
+	"maps"
 	"os"
 	"path/filepath"
 	"slices"
@@ -152,13 +153,14 @@ func TestRunPlatformPrevious(t *testing.T) {
 	proj := recorded(t, "hello-final", "golang")
 	proj.Platforms, proj.Base.Platform = []string{"linux/amd64", "linux/arm64"}, "linux/amd64,linux/arm64"
 	at := time.Unix(100, 0).UTC()
-	hist := &fakes.History{Saved: map[string]buildgraph.SavedSize{
+	saved := map[string]buildgraph.SavedSize{
 		"buildkitd/builder": {Uncompressed: 1, Engine: "buildkitd"},
 		buildgraph.PlatformSavedKey("buildkitd/builder", "linux/arm64"): {Uncompressed: 270_000_000, At: at, Engine: "buildkitd"},
 		buildgraph.PlatformSavedKey("docker/builder", "linux/amd64"):    {Uncompressed: 2, Engine: "docker"},
 		// The unnamed last stage, by the key that survives renumbering.
 		buildgraph.PlatformSavedKey(buildgraph.DefaultSavedKey("buildkitd"), "linux/amd64"): {Uncompressed: 2_300_000, At: at, Engine: "buildkitd"},
-	}}
+	}
+	hist := &fakes.History{Saved: maps.Clone(saved)}
 	r := Start(context.Background(), helloSession(t), proj, plans(t, proj, "builder", "stage-1"),
 		Options{Measure: true, History: hist, Now: func() time.Time { return t0 }})
 	follow(t, r)
@@ -175,13 +177,22 @@ func TestRunPlatformPrevious(t *testing.T) {
 	if res[0].Previous == nil || res[0].Previous.Uncompressed != 1 {
 		t.Errorf("builder's previous %+v, want the target's", res[0].Previous)
 	}
-	// A build for one platform keeps none: its previous is the target's.
-	one := recorded(t, "hello-final", "golang")
-	one.Base.Platform = "linux/arm64"
-	r = Start(context.Background(), helloSession(t), one, plans(t, one, "builder"),
-		Options{Measure: true, History: hist, Now: func() time.Time { return t0 }})
-	follow(t, r)
-	if got := r.Outcome.Results[0]; got.PlatformPrevious != nil {
-		t.Errorf("one platform: %+v", got.PlatformPrevious)
+	// A build for one platform given with --platform keeps none, and
+	// compares with that platform's image when it was measured, else
+	// with the target's last size as before.
+	for _, tt := range []struct {
+		platform string
+		want     int64
+	}{{"linux/arm64/v8", 270_000_000}, {"linux/amd64", 1}, {"", 1}} {
+		one := recorded(t, "hello-final", "golang")
+		one.Base.Platform = tt.platform
+		hist := &fakes.History{Saved: maps.Clone(saved)}
+		r = Start(context.Background(), helloSession(t), one, plans(t, one, "builder"),
+			Options{Measure: true, History: hist, Now: func() time.Time { return t0 }})
+		follow(t, r)
+		got := r.Outcome.Results[0]
+		if got.PlatformPrevious != nil || got.Previous == nil || got.Previous.Uncompressed != tt.want {
+			t.Errorf("one platform %q: previous %+v, by platform %+v; want %d", tt.platform, got.Previous, got.PlatformPrevious, tt.want)
+		}
 	}
 }

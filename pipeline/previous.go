@@ -68,6 +68,19 @@ func SavedOn(saved map[string]buildgraph.SavedSize, engineKind string, p *Projec
 	return buildgraph.LookupSavedOn(saved, engineKind, g, target, platform)
 }
 
+// previousOf is the saved size plan's result is compared with: for a
+// build for one platform given with --platform, that platform's image's
+// when one was measured (an index's, or a build's for it alone), else, as
+// for any other build, the target's (SavedOf).
+func previousOf(saved map[string]buildgraph.SavedSize, engineKind string, proj *Project, plan *Plan) (buildgraph.SavedSize, bool) {
+	if plat, ok := buildgraph.NormalizePlatform(plan.Request.Platform); ok {
+		if s, ok := SavedOn(saved, engineKind, proj, plan.Graph, plan.Target, plat); ok {
+			return s, true
+		}
+	}
+	return SavedOf(saved, engineKind, proj, plan.Graph, plan.Target)
+}
+
 // platformPrevious is, for a build of proj for several platforms, the
 // saved size of each platform's image of target, by platform; nil for a
 // build for one or when none was saved.

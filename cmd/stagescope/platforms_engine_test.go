@@ -135,6 +135,10 @@ func TestComparePlatformsCrossCompiled(t *testing.T) {
 			both.Previous.Compressed != alone.Size.Compressed || both.Previous.At.Before(before) {
 			t.Errorf("%s linux/arm64: previous %+v, want the build for arm64 alone's %+v", target, both.Previous, alone.Size)
 		}
+		// The build for arm64 alone compared with the index's arm64 image.
+		if idx := second[target+" linux/arm64"].Size; alone.Previous == nil || alone.Previous.Uncompressed != idx.Uncompressed || alone.Previous.Compressed != idx.Compressed {
+			t.Errorf("%s for linux/arm64 alone: previous %+v, want the index's arm64 image %+v", target, alone.Previous, idx)
+		}
 	}
 
 	// The image index exported as an OCI layout: each platform's binary
