@@ -31,8 +31,14 @@ type TargetResult struct {
 	StepsCached int        `json:"stepsCached"`
 	StepsTotal  int        `json:"stepsTotal"`
 	Breakdown   *Breakdown `json:"breakdown,omitempty"`
-	// Previous is the last saved measurement of the same target, if any.
+	// Previous is the last saved measurement of the same target, if any:
+	// in a platform row (Platform set), of that platform's image.
 	Previous *SavedSize `json:"previous,omitempty"`
+	// PlatformPrevious is, in the result of a build for several platforms
+	// (before it is split into platform rows), the last saved measurement
+	// of each platform's image, by platform: each platform row's Previous.
+	// It is not part of the JSON, whose rows carry their own previous.
+	PlatformPrevious map[string]SavedSize `json:"-"`
 	// Error is set when the target failed to build or to be measured.
 	Error string `json:"error,omitempty"`
 	// Budget is the size limit given for the target (0: none) and
@@ -61,6 +67,19 @@ func BakeSavedKey(engineKind, bakeTarget string) string {
 // results are also kept under this key, which survives the renumbering.
 func DefaultSavedKey(engineKind string) string { return SavedKey(engineKind, "") }
 
+// PlatformSavedKey is the key of the saved size of one platform's image
+// in the builds saved under key (SavedKey, BakeSavedKey, DefaultSavedKey):
+// that platform's image in the index of a build for several platforms, or
+// the image of a build for that platform alone. platform is normalized
+// (NormalizePlatform); "" gives key itself. Neither stage nor bake target
+// names hold an "@".
+func PlatformSavedKey(key, platform string) string {
+	if platform == "" {
+		return key
+	}
+	return key + "@" + platform
+}
+
 // NumberedStage reports whether a target's name is BuildKit's name for a
 // stage without one ("stage-2"): a built target of that name was the
 // Dockerfile's last stage, the only unnamed stage that can be built.
@@ -81,14 +100,20 @@ func NumberedStage(name string) bool {
 // kind: the unnamed last stage by DefaultSavedKey, then, as for every other
 // target (and for records kept before that key), by SavedKey.
 func LookupSaved(saved map[string]SavedSize, engineKind string, g *Graph, target string) (SavedSize, bool) {
+	return LookupSavedOn(saved, engineKind, g, target, "")
+}
+
+// LookupSavedOn is LookupSaved for the image of one platform, normalized
+// (PlatformSavedKey); "" is LookupSaved.
+func LookupSavedOn(saved map[string]SavedSize, engineKind string, g *Graph, target, platform string) (SavedSize, bool) {
 	if g != nil && len(g.Stages) > 0 {
 		if last := g.Stages[len(g.Stages)-1]; !last.Named && strings.EqualFold(last.Name, target) {
-			if s, ok := saved[DefaultSavedKey(engineKind)]; ok {
+			if s, ok := saved[PlatformSavedKey(DefaultSavedKey(engineKind), platform)]; ok {
 				return s, true
 			}
 		}
 	}
-	s, ok := saved[SavedKey(engineKind, target)]
+	s, ok := saved[PlatformSavedKey(SavedKey(engineKind, target), platform)]
 	return s, ok
 }
 

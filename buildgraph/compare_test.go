@@ -117,6 +117,41 @@ func TestLookupSaved(t *testing.T) {
 	}
 }
 
+// The saved size of one platform's image: under its own key, the unnamed
+// last stage by the default key too, never another platform's or the
+// target's.
+func TestLookupSavedOn(t *testing.T) {
+	g, err := Parse([]byte("FROM scratch AS builder\nFROM scratch\nCOPY --from=builder / /\n"), Options{SkipLint: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	saved := map[string]SavedSize{
+		"buildkitd/builder": {Uncompressed: 1},
+		PlatformSavedKey(SavedKey("buildkitd", "builder"), "linux/arm64"): {Uncompressed: 2},
+		PlatformSavedKey(DefaultSavedKey("buildkitd"), "linux/amd64"):     {Uncompressed: 3},
+	}
+	for _, tt := range []struct {
+		target, platform string
+		want             int64
+		ok               bool
+	}{
+		{"builder", "linux/arm64", 2, true}, {"builder", "linux/amd64", 0, false}, {"builder", "", 1, true},
+		{"stage-1", "linux/amd64", 3, true}, {"stage-1", "linux/arm64", 0, false},
+	} {
+		if got, ok := LookupSavedOn(saved, "buildkitd", g, tt.target, tt.platform); ok != tt.ok || got.Uncompressed != tt.want {
+			t.Errorf("%s on %q: %v %v", tt.target, tt.platform, got, ok)
+		}
+	}
+	if PlatformSavedKey("docker/app", "") != "docker/app" {
+		t.Error("no platform is the key itself")
+	}
+	for in, want := range map[string]string{"linux/arm64/v8": "linux/arm64", " linux/amd64": "linux/amd64", "linux/arm/7": "linux/arm/v7", "a,b": "", "": "", "linux/x/y/z": ""} {
+		if got, ok := NormalizePlatform(in); got != want || ok != (want != "") {
+			t.Errorf("NormalizePlatform(%q) = %q, %v", in, got, ok)
+		}
+	}
+}
+
 // Several Dockerfiles in one comparison: each row names its file, a
 // budget may name NAME:TARGET, and the JSON lists the files.
 func TestCompareRenderersSeveral(t *testing.T) {

@@ -30,6 +30,21 @@ func ParsePlatformList(s string) ([]string, error) {
 	return out, nil
 }
 
+// NormalizePlatform is one platform as ParsePlatformList and the engine's
+// measurement of an image index name it ("linux/arm64" for
+// "linux/arm64/v8"); ok is false when s is not one platform.
+func NormalizePlatform(s string) (string, bool) {
+	s = strings.TrimSpace(s)
+	if s == "" || strings.Contains(s, ",") {
+		return "", false
+	}
+	p, err := platforms.Parse(s)
+	if err != nil {
+		return "", false
+	}
+	return platforms.FormatAll(platforms.Normalize(p)), true
+}
+
 // PlatformSet is a Dockerfile seen for several target platforms at once,
 // as one multi-platform build sees it: BuildKit resolves the Dockerfile once
 // per platform (TARGETARCH, TARGETPLATFORM and FROM --platform take that

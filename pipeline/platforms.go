@@ -77,9 +77,12 @@ func (p *Project) checkPlatforms(target string) error {
 // PlatformResults makes the rows of a build for several platforms: one per
 // target and platform, in plan order then platform order, each with the
 // size of that platform's image in the index, its layers attributed with
-// the Dockerfile as that platform resolves it, what it leaves behind, and
-// the index's attestations of that image. A failed target keeps one row
-// per platform with its error. Results of a build for one platform are
+// the Dockerfile as that platform resolves it, what it leaves behind, the
+// index's attestations of that image, and the last saved size of that
+// platform's image (the result's PlatformPrevious; none when the platform
+// was never measured, or when the engine measured the whole image rather
+// than each platform's). A failed target keeps one row per platform with
+// its error. Results of a build for one platform are
 // returned as they are.
 func (p *Project) PlatformResults(plans []*Plan, results []buildgraph.TargetResult) []buildgraph.TargetResult {
 	if len(p.Platforms) < 2 {
@@ -97,9 +100,13 @@ func (p *Project) PlatformResults(plans []*Plan, results []buildgraph.TargetResu
 			row := r
 			row.Platform = plat
 			row.Breakdown = nil
-			// Saved sizes are kept per target, not per platform: the last
-			// one is no platform's own.
-			row.Previous = nil
+			// The target's last size is no platform's own: the platform's
+			// image is compared with that platform's, when it was measured
+			// alone (Docker's image store measures the whole image once).
+			row.Previous, row.PlatformPrevious = nil, nil
+			if prev, ok := r.PlatformPrevious[plat]; ok && (r.Size == nil || len(r.Size.Platforms) > 0) {
+				row.Previous = &prev
+			}
 			if r.Size != nil {
 				row.Size = r.Size.ForPlatform(plat)
 				if row.Size == nil {

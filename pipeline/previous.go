@@ -54,9 +54,48 @@ func PreviousBuild(h History, rec *history.Record) (prev buildgraph.TargetResult
 // bake target, the size its own builds saved (buildgraph.BakeSavedKey),
 // never another bake target's of the same stage.
 func SavedOf(saved map[string]buildgraph.SavedSize, engineKind string, p *Project, g *buildgraph.Graph, target string) (buildgraph.SavedSize, bool) {
+	return SavedOn(saved, engineKind, p, g, target, "")
+}
+
+// SavedOn is SavedOf for the image of one platform (normalized, as
+// Project.Platforms has it): what a build for several platforms compares
+// that platform's image with; "" is SavedOf.
+func SavedOn(saved map[string]buildgraph.SavedSize, engineKind string, p *Project, g *buildgraph.Graph, target, platform string) (buildgraph.SavedSize, bool) {
 	if p != nil && p.Bake != nil {
-		s, ok := saved[buildgraph.BakeSavedKey(engineKind, p.Bake.Name)]
+		s, ok := saved[buildgraph.PlatformSavedKey(buildgraph.BakeSavedKey(engineKind, p.Bake.Name), platform)]
 		return s, ok
 	}
-	return buildgraph.LookupSaved(saved, engineKind, g, target)
+	return buildgraph.LookupSavedOn(saved, engineKind, g, target, platform)
+}
+
+// previousOf is the saved size plan's result is compared with: for a
+// build for one platform given with --platform, that platform's image's
+// when one was measured (an index's, or a build's for it alone), else, as
+// for any other build, the target's (SavedOf).
+func previousOf(saved map[string]buildgraph.SavedSize, engineKind string, proj *Project, plan *Plan) (buildgraph.SavedSize, bool) {
+	if plat, ok := buildgraph.NormalizePlatform(plan.Request.Platform); ok {
+		if s, ok := SavedOn(saved, engineKind, proj, plan.Graph, plan.Target, plat); ok {
+			return s, true
+		}
+	}
+	return SavedOf(saved, engineKind, proj, plan.Graph, plan.Target)
+}
+
+// platformPrevious is, for a build of proj for several platforms, the
+// saved size of each platform's image of target, by platform; nil for a
+// build for one or when none was saved.
+func platformPrevious(saved map[string]buildgraph.SavedSize, engineKind string, proj *Project, g *buildgraph.Graph, target string) map[string]buildgraph.SavedSize {
+	if len(proj.Platforms) < 2 {
+		return nil
+	}
+	var out map[string]buildgraph.SavedSize
+	for _, plat := range proj.Platforms {
+		if s, ok := SavedOn(saved, engineKind, proj, g, target, plat); ok {
+			if out == nil {
+				out = map[string]buildgraph.SavedSize{}
+			}
+			out[plat] = s
+		}
+	}
+	return out
 }

@@ -489,9 +489,10 @@ func (j job) finish(ctx context.Context, r *Run, results []*engine.Result, errs 
 			res.File, res.Name = proj.Dockerfile, proj.Name
 		}
 		res.StepsCached, _, res.StepsTotal = counts[i].Counts()
-		if prev, ok := SavedOf(saved[j.projectOf(i).Dockerfile], kind, j.projectOf(i), p.Graph, p.Target); ok {
+		if prev, ok := previousOf(saved[j.projectOf(i).Dockerfile], kind, j.projectOf(i), p); ok {
 			res.Previous = &prev
 		}
+		res.PlatformPrevious = platformPrevious(saved[j.projectOf(i).Dockerfile], kind, j.projectOf(i), p.Graph, p.Target)
 		switch {
 		case errs[i] != nil:
 			res.Error = buildgraph.FirstLine(errs[i].Error())

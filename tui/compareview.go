@@ -657,6 +657,21 @@ func (v CompareView) details(h int) []string {
 	for _, a := range r.result.Attestations {
 		out = append(out, "  "+s.Muted.Render(fmt.Sprintf("+ %s attestation %s (%s), not a platform", clean(a.Kind), buildgraph.HumanSize(a.Size), shortDigestText(a.Digest))))
 	}
+	// What the same image measured last time: with several platforms,
+	// that platform's image.
+	if p := r.result.Previous; p != nil {
+		prev := p.Uncompressed
+		if v.measure == buildgraph.MeasureCompressed {
+			prev = p.Compressed
+		}
+		if prev >= 0 {
+			last := fmt.Sprintf("last time %s, %s", buildgraph.HumanSize(prev), buildgraph.Ago(v.now.Sub(p.At)))
+			if total >= 0 && total != prev {
+				last += " (" + buildgraph.SignedSize(total-prev) + ")"
+			}
+			out = append(out, "  "+s.Muted.Render(last))
+		}
+	}
 	layers := v.layers()
 	out = append(out, s.PaneTitle.Render(fmt.Sprintf(" Layers %d", len(layers))))
 	room := h - len(out)

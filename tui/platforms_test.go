@@ -6,6 +6,7 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/charmbracelet/x/exp/golden"
 	"github.com/moby/buildkit/client"
@@ -166,6 +167,30 @@ func TestPlatformCompareRows(t *testing.T) {
 	m.addResults([]buildgraph.TargetResult{{Target: "stage-1"}})
 	if len(m.results) != 1 || m.results[0].Platform != "" {
 		t.Errorf("after a build of one platform: %+v", m.results)
+	}
+}
+
+// Each platform row of the compare screen says what that platform's image
+// measured last time; a platform never measured says nothing.
+func TestPlatformCompareLastTime(t *testing.T) {
+	hist := &fakes.History{Saved: map[string]buildgraph.SavedSize{
+		buildgraph.SavedKey("buildkitd", "stage-1"): {Uncompressed: 9_000_000, At: t0.Add(-time.Hour), Engine: "buildkitd"},
+		buildgraph.PlatformSavedKey(buildgraph.SavedKey("buildkitd", "stage-1"), "linux/arm64"): {Uncompressed: 2_300_000, Compressed: 1_150_000,
+			At: t0.Add(-3 * time.Hour), Engine: "buildkitd"},
+	}}
+	m, _ := newModel(t, modelOpts{proj: crossProject(t, "linux/amd64", "linux/arm64"), session: crossSession(t), history: hist}, 160, 48)
+	press(t, m, "enter")
+	drain(t, m, -1)
+	if len(m.results) != 2 || m.results[0].Previous != nil || m.results[1].Previous == nil || m.results[1].Previous.Uncompressed != 2_300_000 {
+		t.Fatalf("results %+v", m.results)
+	}
+	press(t, m, "c")
+	if out := screenText(m); strings.Contains(out, "last time") {
+		t.Errorf("amd64, never measured, has a last time:\n%s", out)
+	}
+	press(t, m, "j")
+	if out := screenText(m); !strings.Contains(out, "last time 2.3MB, 3 hours ago (+31kB)") {
+		t.Errorf("arm64's last time missing:\n%s", out)
 	}
 }
 

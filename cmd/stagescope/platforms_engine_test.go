@@ -15,6 +15,7 @@ import (
 	"sort"
 	"strings"
 	"testing"
+	"time"
 
 	ocispecs "github.com/opencontainers/image-spec/specs-go/v1"
 
@@ -89,6 +90,57 @@ func TestComparePlatformsCrossCompiled(t *testing.T) {
 		}
 	}
 
+	// Again: each row's LAST TIME is its own platform's image of the
+	// first build. Then arm64 alone, and both again: the arm64 rows
+	// compare with the build for arm64 alone, which measured the same
+	// bytes as the index's arm64 image (the same layers, from the cache).
+	first := map[string][2]int64{}
+	for _, r := range c.Results {
+		first[r.Target+" "+r.Platform] = [2]int64{r.Size.Uncompressed, r.Size.Compressed}
+	}
+	previous := func(args ...string) map[string]previousRow {
+		t.Helper()
+		code, stdout, stderr := stagescope(t, env, append([]string{"compare", example("hello-crossplatform"), "--all",
+			"--build-context", golang, "--progress", "quiet", "--format", "json"}, args...)...)
+		if code != exitOK {
+			t.Fatalf("exit %d\n%s", code, stderr)
+		}
+		var c struct {
+			Results []previousRow `json:"results"`
+		}
+		if err := json.Unmarshal([]byte(stdout), &c); err != nil {
+			t.Fatalf("%v\n%s", err, stdout)
+		}
+		out := map[string]previousRow{}
+		for _, r := range c.Results {
+			out[r.Target+" "+r.Platform] = r
+		}
+		return out
+	}
+	second := previous("--platform", twoPlatforms, "--provenance", "min")
+	for row, size := range first {
+		r := second[row]
+		t.Logf("%s: last time %+v", row, r.Previous)
+		if r.Previous == nil || r.Previous.Uncompressed != size[0] || r.Previous.Compressed != size[1] {
+			t.Errorf("%s: previous %+v, want its own first size %v", row, r.Previous, size)
+		}
+	}
+	before := time.Now()
+	arm := previous("--platform", "linux/arm64")
+	third := previous("--platform", twoPlatforms, "--provenance", "min")
+	for _, target := range []string{"builder", "stage-1"} {
+		alone, both := arm[target+" "], third[target+" linux/arm64"]
+		t.Logf("%s: linux/arm64 alone %d B, %d B; in the index %d B, %d B", target, alone.Size.Uncompressed, alone.Size.Compressed, both.Size.Uncompressed, both.Size.Compressed)
+		if both.Previous == nil || alone.Size != both.Size || both.Previous.Uncompressed != alone.Size.Uncompressed ||
+			both.Previous.Compressed != alone.Size.Compressed || both.Previous.At.Before(before) {
+			t.Errorf("%s linux/arm64: previous %+v, want the build for arm64 alone's %+v", target, both.Previous, alone.Size)
+		}
+		// The build for arm64 alone compared with the index's arm64 image.
+		if idx := second[target+" linux/arm64"].Size; alone.Previous == nil || alone.Previous.Uncompressed != idx.Uncompressed || alone.Previous.Compressed != idx.Compressed {
+			t.Errorf("%s for linux/arm64 alone: previous %+v, want the index's arm64 image %+v", target, alone.Previous, idx)
+		}
+	}
+
 	// The image index exported as an OCI layout: each platform's binary
 	// read from its layer.
 	dir := filepath.Join(t.TempDir(), "oci")
@@ -106,6 +158,21 @@ func TestComparePlatformsCrossCompiled(t *testing.T) {
 			t.Errorf("%s: /hello is for ELF machine %#x, want %#x", plat, got, machine)
 		}
 	}
+}
+
+// previousRow is a compare row's platform, size and LAST TIME.
+type previousRow struct {
+	Target   string `json:"target"`
+	Platform string `json:"platform"`
+	Size     struct {
+		Uncompressed int64 `json:"uncompressed"`
+		Compressed   int64 `json:"compressed"`
+	} `json:"size"`
+	Previous *struct {
+		Uncompressed int64     `json:"uncompressed"`
+		Compressed   int64     `json:"compressed"`
+		At           time.Time `json:"at"`
+	} `json:"previous"`
 }
 
 // fileInImage reads file name from the layers of platform's image in the

@@ -705,7 +705,10 @@ func (s *Store) Prune(p Prune) ([]Summary, error) {
 // unnamed last stage ("stage-N") is also kept under
 // buildgraph.DefaultSavedKey, newest first, so that its size is found after
 // a stage inserted above it renumbered it; a bake target's build also under
-// buildgraph.BakeSavedKey. A missing store is no error.
+// buildgraph.BakeSavedKey. Each platform's image has the same keys of its
+// own (buildgraph.PlatformSavedKey), from the newest record that measured
+// it: the platforms of an image index, or the image of a build for one
+// platform given with --platform. A missing store is no error.
 func (s *Store) Load(dockerfile string) (map[string]buildgraph.SavedSize, error) {
 	out := map[string]buildgraph.SavedSize{}
 	prefix := []byte(absPath(dockerfile) + "\x00")
@@ -725,9 +728,18 @@ func (s *Store) Load(dockerfile string) (map[string]buildgraph.SavedSize, error)
 				// The unnamed last stage, whatever its number then.
 				keys = append(keys, buildgraph.DefaultSavedKey(sum.Engine))
 			}
-			for _, key := range keys {
+			newest := func(key string, size buildgraph.SavedSize) {
 				if prev, ok := out[key]; !ok || sum.Time.After(prev.At) {
 					out[key] = size
+				}
+			}
+			for _, key := range keys {
+				newest(key, size)
+			}
+			for _, p := range sum.platformSizes() {
+				ps := buildgraph.SavedSize{Uncompressed: p.Uncompressed, Compressed: p.Compressed, At: sum.Time, Engine: sum.Engine}
+				for _, key := range keys {
+					newest(buildgraph.PlatformSavedKey(key, p.Platform), ps)
 				}
 			}
 		}

@@ -546,12 +546,24 @@ func TestLayerSizes(t *testing.T) {
 func TestSummaryForm(t *testing.T) {
 	baked := sample("app", "t", t0, 2)
 	baked.Bake = "app-alpine"
-	for _, r := range []*Record{sample("app", "t", t0, 2), baked, {ID: "x", Migrated: true, Outcome: Failed, Error: "e"}} {
+	arm := sample("app", "t", t0, 2)
+	arm.Platform = "linux/arm64"
+	index := sample("app", "t", t0, 2)
+	index.Platform, index.Bake = "linux/amd64,linux/arm64", "app-multi"
+	for _, r := range []*Record{sample("app", "t", t0, 2), baked, arm, index, {ID: "x", Migrated: true, Outcome: Failed, Error: "e"}} {
 		r.ID += "0123"
 		if r.Dockerfile != "" {
 			r.Size = &buildgraph.ImageSize{Uncompressed: 5, Compressed: buildgraph.Unknown}
 		}
+		if r == index {
+			r.Size.Platforms = []*buildgraph.ImageSize{
+				{Platform: "linux/amd64", Uncompressed: 5, Compressed: 3}, {Platform: "linux/arm64", Uncompressed: 4, Compressed: 2},
+			}
+		}
 		want := r.Summary()
+		if r == index && (want.Platform != index.Platform || len(want.Platforms) != 2 || want.Platforms[1] != (PlatformSize{Platform: "linux/arm64", Uncompressed: 4, Compressed: 2})) {
+			t.Errorf("summary of an index: %+v", want)
+		}
 		var got Summary
 		if err := got.unmarshal(want.marshal()); err != nil {
 			t.Fatal(err)
@@ -562,10 +574,82 @@ func TestSummaryForm(t *testing.T) {
 			t.Errorf("round trip:\n%s\n%s", a, b)
 		}
 		data := want.marshal()
+		// The platforms follow the older form, which an older reader
+		// (ignoring flags it does not know and what follows) reads as it was.
+		older := want
+		older.Platform, older.Platforms = "", nil
+		if o := older.marshal(); !bytes.Equal(o[2:], data[2:len(o)]) || o[1] != data[1]&^(flagPlatform|flagPlatforms) {
+			t.Errorf("the platforms changed the older form:\n%x\n%x", o, data)
+		}
 		for i := range data {
 			var s Summary
 			_ = s.unmarshal(data[:i]) // never panics on a cut entry
 		}
+	}
+}
+
+// The sizes of each platform's image: from the index of a build for
+// several platforms and from a build for one, newest first, per engine
+// kind, for the bake target's and the default target's keys too; a build
+// for the engine's default platform names none.
+func TestLoadPlatforms(t *testing.T) {
+	s := newStore(t)
+	index := func(r *Record, kind string, amd, arm int64) *Record {
+		r.Engine.Kind, r.Platform = kind, "linux/amd64,linux/arm64"
+		a := &buildgraph.ImageSize{Platform: "linux/amd64", Uncompressed: amd, Compressed: amd / 2}
+		b := &buildgraph.ImageSize{Platform: "linux/arm64", Uncompressed: arm, Compressed: arm / 2}
+		first := *a
+		first.Platforms = []*buildgraph.ImageSize{a, b}
+		r.Size = &first
+		return r
+	}
+	one := func(r *Record, platform string, size int64) *Record {
+		r.Platform = platform
+		r.Size = &buildgraph.ImageSize{Uncompressed: size, Compressed: size / 2}
+		return r
+	}
+	baked := index(sample("app", "stage-1", t0.Add(4*time.Hour), 1), "buildkitd", 70, 60)
+	baked.Bake = "app-multi"
+	if err := s.Record([]*Record{
+		index(sample("app", "app", t0, 1), "buildkitd", 200, 180),
+		one(sample("app", "app", t0.Add(time.Hour), 1), "linux/arm64/v8", 170), // newer: arm64's size now
+		index(sample("app", "app", t0.Add(2*time.Hour), 1), "docker", 210, 190),
+		one(sample("app", "app", t0.Add(3*time.Hour), 1), "", 999), // the engine's platform: none named
+		baked,
+	}); err != nil {
+		t.Fatal(err)
+	}
+	got, err := s.Load("/src/app/Dockerfile")
+	if err != nil {
+		t.Fatal(err)
+	}
+	on := func(key, platform string) int64 {
+		s, ok := got[buildgraph.PlatformSavedKey(key, platform)]
+		if !ok {
+			return -1
+		}
+		return s.Uncompressed
+	}
+	for _, tt := range []struct {
+		key, platform string
+		want          int64
+	}{
+		{"buildkitd/app", "linux/amd64", 200},
+		{"buildkitd/app", "linux/arm64", 170},
+		{"docker/app", "linux/amd64", 210},
+		{"docker/app", "linux/arm64", 190},
+		{"buildkitd/app", "", 999},
+		{"buildkitd/app", "linux/arm/v7", -1},
+		{buildgraph.BakeSavedKey("buildkitd", "app-multi"), "linux/arm64", 60},
+		{buildgraph.DefaultSavedKey("buildkitd"), "linux/amd64", 70},
+		{"buildkitd/stage-1", "linux/arm64", 60},
+	} {
+		if n := on(tt.key, tt.platform); n != tt.want {
+			t.Errorf("%s on %q: %d, want %d", tt.key, tt.platform, n, tt.want)
+		}
+	}
+	if at := got[buildgraph.PlatformSavedKey("buildkitd/app", "linux/arm64")]; !at.At.Equal(t0.Add(time.Hour)) || at.Compressed != 85 || at.Engine != "buildkitd" {
+		t.Errorf("arm64 saved %+v", at)
 	}
 }
 

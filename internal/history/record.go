@@ -137,6 +137,19 @@ type Summary struct {
 	Uncompressed *int64 `json:"uncompressed,omitempty"`
 	Compressed   *int64 `json:"compressed,omitempty"`
 	Migrated     bool   `json:"migrated,omitempty"`
+	// Platform is the record's --platform ("" for the engine's; the list
+	// for several). Platforms are the sizes of each platform's image of an
+	// image index the build made, in the index's order (the index's first
+	// image is Uncompressed and Compressed); absent for an image alone.
+	Platform  string         `json:"platform,omitempty"`
+	Platforms []PlatformSize `json:"platforms,omitempty"`
+}
+
+// PlatformSize is the size of one platform's image of an image index.
+type PlatformSize struct {
+	Platform     string `json:"platform"`
+	Uncompressed int64  `json:"uncompressed"`
+	Compressed   int64  `json:"compressed"`
 }
 
 // Summary is the record's line in a list.
@@ -144,13 +157,42 @@ func (r *Record) Summary() Summary {
 	s := Summary{
 		ID: r.ID, Time: r.Time, Engine: r.Engine.Kind, Dockerfile: r.Dockerfile, Target: r.Target, Bake: r.Bake,
 		Outcome: r.Outcome, Error: r.Error, Duration: r.Duration,
-		StepsCached: r.StepsCached, StepsTotal: r.StepsTotal, Migrated: r.Migrated,
+		StepsCached: r.StepsCached, StepsTotal: r.StepsTotal, Migrated: r.Migrated, Platform: r.Platform,
 	}
 	if r.Size != nil {
 		u, c := r.Size.Uncompressed, r.Size.Compressed
 		s.Uncompressed, s.Compressed = &u, &c
+		for _, p := range r.Size.Platforms {
+			if p != nil {
+				s.Platforms = append(s.Platforms, PlatformSize{Platform: p.Platform, Uncompressed: p.Uncompressed, Compressed: p.Compressed})
+			}
+		}
 	}
 	return s
+}
+
+// platformSizes are the sizes of the platforms' images the record
+// measured, platforms normalized: an image index's, or the image of a
+// build for one platform given with --platform. A build for the engine's
+// default platform names none.
+func (s *Summary) platformSizes() []PlatformSize {
+	if s.Uncompressed == nil || s.Compressed == nil {
+		return nil
+	}
+	if len(s.Platforms) > 0 {
+		out := make([]PlatformSize, 0, len(s.Platforms))
+		for _, p := range s.Platforms {
+			if name, ok := buildgraph.NormalizePlatform(p.Platform); ok {
+				p.Platform = name
+				out = append(out, p)
+			}
+		}
+		return out
+	}
+	if name, ok := buildgraph.NormalizePlatform(s.Platform); ok {
+		return []PlatformSize{{Platform: name, Uncompressed: *s.Uncompressed, Compressed: *s.Compressed}}
+	}
+	return nil
 }
 
 // Redacted replaces the value of a build argument whose name looks like a

@@ -16,6 +16,11 @@ const (
 	flagMigrated
 	flagNoTime
 	flagBake // the bake target's name follows the sizes (older entries have none)
+	// The record's platform follows, then, with flagPlatforms, the count
+	// of an index's platform images and each one's platform and sizes:
+	// older entries have neither, and older readers stop before them.
+	flagPlatform
+	flagPlatforms
 )
 
 func (s *Summary) marshal() []byte {
@@ -34,6 +39,12 @@ func (s *Summary) marshal() []byte {
 	}
 	if s.Bake != "" {
 		flags |= flagBake
+	}
+	if s.Platform != "" {
+		flags |= flagPlatform
+	}
+	if len(s.Platforms) > 0 {
+		flags |= flagPlatforms
 	}
 	b = append(b, flags)
 	str(s.ID)
@@ -54,6 +65,17 @@ func (s *Summary) marshal() []byte {
 	}
 	if flags&flagBake != 0 {
 		str(s.Bake)
+	}
+	if flags&flagPlatform != 0 {
+		str(s.Platform)
+	}
+	if flags&flagPlatforms != 0 {
+		b = binary.AppendUvarint(b, uint64(len(s.Platforms)))
+		for _, p := range s.Platforms {
+			str(p.Platform)
+			b = binary.AppendVarint(b, p.Uncompressed)
+			b = binary.AppendVarint(b, p.Compressed)
+		}
 	}
 	return b
 }
@@ -109,6 +131,20 @@ func (s *Summary) unmarshal(b []byte) (err error) {
 	}
 	if flags&flagBake != 0 {
 		s.Bake = str()
+	}
+	if flags&flagPlatform != 0 {
+		s.Platform = str()
+	}
+	if flags&flagPlatforms != 0 {
+		// Each image takes three bytes at least: a count beyond that is
+		// a damaged entry.
+		n := uv()
+		if n > uint64(len(b))/3 {
+			bad = true
+		}
+		for i := uint64(0); i < n && !bad; i++ {
+			s.Platforms = append(s.Platforms, PlatformSize{Platform: str(), Uncompressed: iv(), Compressed: iv()})
+		}
 	}
 	s.Migrated = flags&flagMigrated != 0
 	if bad {
