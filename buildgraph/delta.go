@@ -29,6 +29,18 @@ type Delta struct {
 	Ran   []string
 	Why   []*Reason
 	Total int
+	// Platforms are, for an image index (a build for several platforms),
+	// each platform's size and change, in place of Size and Layers.
+	Platforms []PlatformDelta
+}
+
+// PlatformDelta is one platform's image in a Delta: its uncompressed size
+// and the change from that platform's last image, known when HasSize.
+type PlatformDelta struct {
+	Platform  string
+	Size      int64
+	SizeDelta int64
+	HasSize   bool
 }
 
 // LayerDelta is one layer whose size changed: Index in the image's
@@ -64,15 +76,40 @@ func BuildDelta(prev *TargetResult, saved *SavedSize, cur TargetResult, steps []
 	if cur.Size == nil {
 		return d
 	}
+	if len(cur.Size.Platforms) > 1 {
+		// Each platform against its own last image: the previous build's
+		// index, else the size saved for that platform.
+		for _, ps := range cur.Size.Platforms {
+			pd := PlatformDelta{Platform: ps.Platform, Size: ps.Uncompressed}
+			if old := prev.platformSize(ps.Platform); old != nil {
+				pd.SizeDelta, pd.HasSize = ps.Uncompressed-old.Uncompressed, true
+			} else if s, ok := cur.PlatformPrevious[ps.Platform]; ok {
+				pd.SizeDelta, pd.HasSize = ps.Uncompressed-s.Uncompressed, true
+			}
+			d.Platforms = append(d.Platforms, pd)
+		}
+		return d
+	}
 	d.Size = cur.Size.Uncompressed
 	switch {
-	case prev != nil && prev.Size != nil:
+	case prev != nil && prev.Size != nil && len(prev.Size.Platforms) <= 1:
+		// (An index before is several platforms' images: the saved size
+		// is this platform's, when one was saved.)
 		d.SizeDelta, d.HasSize = cur.Size.Uncompressed-prev.Size.Uncompressed, true
 		d.Layers = layerDeltas(prev.Size.Layers, cur.Size.Layers)
 	case saved != nil:
 		d.SizeDelta, d.HasSize = cur.Size.Uncompressed-saved.Uncompressed, true
 	}
 	return d
+}
+
+// platformSize is the image of platform p in r's measurement when it is an
+// index that has one, nil otherwise.
+func (r *TargetResult) platformSize(p string) *ImageSize {
+	if r == nil || r.Size == nil || len(r.Size.Platforms) == 0 {
+		return nil
+	}
+	return r.Size.ForPlatform(p)
 }
 
 // layerDeltas pairs layers by position, the layers that are the same
@@ -138,6 +175,13 @@ func LayerText(createdBy string) string {
 // (parent-ran)".
 func (d Delta) Parts(maxLayers int) []string {
 	var parts []string
+	for _, pd := range d.Platforms {
+		p := pd.Platform + " " + HumanSize(pd.Size)
+		if pd.HasSize {
+			p = pd.Platform + " " + SignedSize(pd.SizeDelta) + " (" + HumanSize(pd.Size) + ")"
+		}
+		parts = append(parts, p)
+	}
 	if d.Size > 0 || d.HasSize {
 		p := HumanSize(d.Size)
 		if d.HasSize {

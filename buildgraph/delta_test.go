@@ -53,3 +53,39 @@ func TestBuildDelta(t *testing.T) {
 		t.Errorf("layers = %+v", d.Layers)
 	}
 }
+
+// A build for several platforms changes each platform's image on its own:
+// the delta says each platform's change against that platform's last
+// image (from the previous build's index, else its saved size), and no
+// layer by position, which would mix the platforms' layers.
+func TestBuildDeltaPlatforms(t *testing.T) {
+	index := func(amd, arm int64) *ImageSize {
+		a := &ImageSize{Platform: "linux/amd64", Uncompressed: amd, Layers: []Layer{{CreatedBy: "COPY x / # buildkit", Size: amd}}}
+		b := &ImageSize{Platform: "linux/arm64", Uncompressed: arm, Layers: []Layer{{CreatedBy: "COPY x / # buildkit", Size: arm}}}
+		return &ImageSize{Platform: "linux/amd64", Uncompressed: amd, Layers: a.Layers, Platforms: []*ImageSize{a, b}}
+	}
+	cur := TargetResult{Target: "app", Size: index(2_400_000, 2_330_000),
+		PlatformPrevious: map[string]SavedSize{"linux/arm64": {Uncompressed: 2_300_000}}}
+	got := strings.Join(BuildDelta(nil, nil, cur, nil).Parts(2), " · ")
+	if want := "linux/amd64 2.4MB · linux/arm64 +30kB (2.33MB)"; got != want {
+		t.Errorf("against the saved sizes: %q, want %q", got, want)
+	}
+	prev := &TargetResult{Target: "app", Size: index(2_500_000, 2_330_000)}
+	got = strings.Join(BuildDelta(prev, nil, cur, nil).Parts(2), " · ")
+	if want := "linux/amd64 −100kB (2.4MB) · linux/arm64 ±0B (2.33MB)"; got != want {
+		t.Errorf("against the previous build: %q, want %q", got, want)
+	}
+}
+
+// A build for one platform after one for several compares with its saved
+// size, not with the index's first image.
+func TestBuildDeltaAfterIndex(t *testing.T) {
+	a := &ImageSize{Platform: "linux/amd64", Uncompressed: 2_400_000}
+	b := &ImageSize{Platform: "linux/arm64", Uncompressed: 2_330_000}
+	prev := &TargetResult{Target: "app", Size: &ImageSize{Platform: "linux/amd64", Uncompressed: 2_400_000, Platforms: []*ImageSize{a, b}}}
+	cur := TargetResult{Target: "app", Size: &ImageSize{Uncompressed: 2_340_000}}
+	saved := &SavedSize{Uncompressed: 2_330_000}
+	if got := strings.Join(BuildDelta(prev, saved, cur, nil).Parts(2), " · "); got != "+10kB (2.34MB)" {
+		t.Errorf("delta %q, want +10kB against the saved arm64 size", got)
+	}
+}

@@ -360,9 +360,9 @@ func (m *Model) finished() (delta tea.Cmd) {
 			msg += ": " + strings.Join(sizes, ", ")
 		}
 		m.setNotice(msg+". Press c to compare.", false)
-		if len(rows) == len(o.Results) {
-			delta = m.delta(prevs, r) // one platform
-		}
+		// One target: for several platforms, each platform's image
+		// against its own last one (buildgraph.Delta.Platforms).
+		delta = m.delta(prevs, r)
 	case r.canceled || errors.Is(err, context.Canceled):
 		m.setNotice("The build was canceled.", true)
 	case errors.As(err, &lost):

@@ -184,6 +184,11 @@ func TestPlatformCompareLastTime(t *testing.T) {
 	if len(m.results) != 2 || m.results[0].Previous != nil || m.results[1].Previous == nil || m.results[1].Previous.Uncompressed != 2_300_000 {
 		t.Fatalf("results %+v", m.results)
 	}
+	// The delta line gives each platform's change against its own last
+	// image: arm64 was measured before, amd64 never.
+	if out := screenText(m); !strings.Contains(out, "Δ stage-1 linux/amd64 2.41MB · linux/arm64 +31kB (2.33MB)") {
+		t.Errorf("no delta line per platform:\n%s", out)
+	}
 	press(t, m, "c")
 	if out := screenText(m); strings.Contains(out, "last time") {
 		t.Errorf("amd64, never measured, has a last time:\n%s", out)
