@@ -154,7 +154,7 @@ is larger than SIZE (KB, MB, GB are powers of 1000; KiB, MiB, GiB of 1024).
 					return usagef("--budget %s: %s is not among the compared targets", t, t)
 				}
 			}
-			c, err := runCompare(cmd.Context(), cmd, bakeEngineOptions(f.engineOptions(), projs), projs, plans, mode)
+			c, err := runCompare(cmd.Context(), cmd, f.engineOptions(), projs, plans, mode)
 			if err != nil {
 				return err
 			}
@@ -334,11 +334,12 @@ func compareTargets(g *buildgraph.Graph, targets []string, all bool) ([]string, 
 	return out, nil
 }
 
-// runCompare builds every plan concurrently in one session, shows their
+// runCompare builds every plan concurrently in one session (of several
+// nodes of a builder for bake targets of different platforms), shows their
 // progress as one display, and returns the measured comparison.
 func runCompare(ctx context.Context, cmd *cobra.Command, opts engine.Options, projs []*pipeline.Project, plans []*pipeline.Plan, mode string) (*buildgraph.Comparison, error) {
 	proj := projs[0]
-	sess, err := pipeline.Connect(ctx, opts)
+	sess, err := connectBake(ctx, opts, projs)
 	if err != nil {
 		return nil, err
 	}
