@@ -120,6 +120,9 @@ func NewNodeSessions(builder string, nodes []Node, routes map[string]int) *NodeS
 
 func (s *NodeSessions) route(platform string) int { return s.routes[platform] }
 
+// NodeOf names the node that builds for platform.
+func (s *NodeSessions) NodeOf(platform string) string { return s.nodes[s.route(platform)].Name }
+
 // Kind is the kind of the nodes' engines (a builder's driver makes them
 // all of one kind).
 func (s *NodeSessions) Kind() string { return s.nodes[0].Session.Kind() }

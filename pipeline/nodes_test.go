@@ -98,6 +98,9 @@ func TestNodeSessionsRoute(t *testing.T) {
 	if e := engineFor(s, "linux/arm64"); e.Address != "tcp://arm:1" {
 		t.Errorf("records of linux/arm64 name %+v, want the arm64 node", e)
 	}
+	if n := s.NodeOf("linux/arm64"); n != "n1" {
+		t.Errorf("NodeOf(linux/arm64) = %s, want n1", n)
+	}
 	want := "buildkitd (builder pair: node n1 tcp://arm:1 builds linux/arm64; node n2 tcp://amd:1 builds linux/amd64)"
 	if d := s.Describe(); d != want {
 		t.Errorf("Describe = %q, want %q", d, want)
