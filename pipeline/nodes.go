@@ -101,7 +101,7 @@ type Node struct {
 // build request goes to the node of its platform, and what is asked of a
 // result afterwards (its size, its files) to the node that built it. The
 // build records name that node's address. It does not look for images kept
-// by earlier builds (KeptReader): a target is built again.
+// by earlier builds (KeptReader): CurrentImage says it cannot.
 type NodeSessions struct {
 	builder string
 	nodes   []Node
