@@ -23,7 +23,11 @@ type TargetResult struct {
 	Target string `json:"target"`
 	// Platform is the image's platform in a build for several
 	// (compare_platforms.go); "" for a build for one.
-	Platform string        `json:"platform,omitempty"`
+	Platform string `json:"platform,omitempty"`
+	// Node is the buildx builder's node that built the target, when the
+	// targets of a comparison were built on several nodes (bake targets
+	// of different platforms); "" otherwise.
+	Node     string        `json:"node,omitempty"`
 	Image    string        `json:"image,omitempty"`
 	Size     *ImageSize    `json:"size,omitempty"`
 	Duration time.Duration `json:"durationNs"`

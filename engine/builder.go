@@ -133,15 +133,32 @@ func connectBuilder(ctx context.Context, b *Builder, opts Options) (*Engine, err
 	if len(b.Nodes) == 0 {
 		return nil, &BuilderError{Builder: b.Name, Msg: "it has no nodes"}
 	}
+	i, engines, errs := chooseNode(ctx, b, opts)
+	if engines == nil {
+		return connectNode(ctx, b, i, opts)
+	}
+	for j, e := range engines {
+		if j != i && e != nil {
+			e.Close()
+		}
+	}
+	return engines[i], errs[i]
+}
+
+// chooseNode is the index of the node of b that serves opts.Platform (see
+// connectBuilder). When it had to ask every node what its workers serve,
+// engines and errs are the connections it made, one per node (the caller
+// closes them); else they are nil.
+func chooseNode(ctx context.Context, b *Builder, opts Options) (int, []*Engine, []error) {
 	if opts.Platform == "" || len(b.Nodes) == 1 {
-		return connectNode(ctx, b, 0, opts)
+		return 0, nil, nil
 	}
 	want, err := platforms.Parse(opts.Platform)
 	if err != nil {
-		return connectNode(ctx, b, 0, opts) // the build reports the bad platform
+		return 0, nil, nil // the build reports the bad platform
 	}
 	if i := pickNode(b.Nodes, want, platforms.OnlyStrict, nil); i >= 0 {
-		return connectNode(ctx, b, i, opts)
+		return i, nil, nil
 	}
 	// Ask every node what its workers serve.
 	engines := make([]*Engine, len(b.Nodes))
@@ -170,12 +187,25 @@ func connectBuilder(ctx context.Context, b *Builder, opts Options) (*Engine, err
 	if i < 0 {
 		i = 0
 	}
-	for j, e := range engines {
-		if j != i && e != nil {
+	return i, engines, errs
+}
+
+// NodeFor is the index of the node of b that builds for platform, as a
+// build connected with that platform (Connect, Builder.Connect) would be
+// sent to it: a caller whose targets have platforms of their own (bake
+// targets) sends each to its node (ConnectNode). "" is the first node.
+func NodeFor(ctx context.Context, b *Builder, platform string, opts Options) int {
+	if opts.ProbeTimeout == 0 {
+		opts.ProbeTimeout = DefaultProbeTimeout
+	}
+	opts.Platform = platform
+	i, engines, _ := chooseNode(ctx, b, opts)
+	for _, e := range engines {
+		if e != nil {
 			e.Close()
 		}
 	}
-	return engines[i], errs[i]
+	return i
 }
 
 // pickNode is buildx's choice of a node for platform p: of the nodes whose
@@ -306,14 +336,19 @@ func kubePod(ctx context.Context, d *kubeDeployment, timeout time.Duration) (str
 }
 
 // ConnectNode connects to node i of b, whatever the platforms it serves:
-// `stagescope engines` asks every node.
+// `stagescope engines` asks every node, a bake's targets of different
+// platforms build each on its node (NodeFor).
 func ConnectNode(ctx context.Context, b *Builder, i int, opts Options) (*Engine, error) {
 	if opts.ProbeTimeout == 0 {
 		opts.ProbeTimeout = DefaultProbeTimeout
 	}
 	e, err := connectNode(ctx, b, i, opts)
 	if e != nil {
-		e.layers = newLayerReader(&memMemo{}, opts.LayerFiles)
+		memo := opts.LayerSizes
+		if memo == nil {
+			memo = &memMemo{}
+		}
+		e.layers = newLayerReader(memo, opts.LayerFiles)
 	}
 	return e, err
 }

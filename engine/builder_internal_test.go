@@ -8,6 +8,7 @@ import (
 	"reflect"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/containerd/platforms"
 	ocispecs "github.com/opencontainers/image-spec/specs-go/v1"
@@ -209,6 +210,23 @@ func TestPickNode(t *testing.T) {
 	served := [][]ocispecs.Platform{p("linux/amd64"), p("linux/arm64"), nil}
 	if i := pickNode(nodes, platforms.MustParse("linux/386"), platforms.Only, served); i != 0 {
 		t.Errorf("linux/386 on what the workers serve → %d, want 0", i)
+	}
+}
+
+// NodeFor is the node a build for the platform connects to: the node
+// created for it; the first for no platform, or one no platform parses
+// from; with a platform no node was created for, once the nodes were asked
+// (here none answers), the first.
+func TestNodeFor(t *testing.T) {
+	p := func(s string) []ocispecs.Platform { return []ocispecs.Platform{platforms.MustParse(s)} }
+	b := &Builder{Name: "pair", Driver: "remote", Nodes: []BuilderNode{
+		{Name: "arm", Endpoint: "tcp://127.0.0.1:1", Platforms: p("linux/arm64")},
+		{Name: "amd", Endpoint: "tcp://127.0.0.1:1", Platforms: p("linux/amd64")}}}
+	opts := Options{ProbeTimeout: time.Second}
+	for platform, want := range map[string]int{"linux/amd64": 1, "linux/arm64": 0, "": 0, "not a platform!": 0, "linux/s390x": 0} {
+		if i := NodeFor(context.Background(), b, platform, opts); i != want {
+			t.Errorf("NodeFor(%q) = %d, want %d", platform, i, want)
+		}
 	}
 }
 

@@ -65,10 +65,7 @@ func CurrentImage(ctx context.Context, s Session, h History, plan *Plan) Current
 	case len(req.Secrets) > 0 || len(req.SSH) > 0:
 		return Current{Why: "a build with --secret or --ssh is always run again (what they held is not recorded)"}
 	}
-	eng := history.Engine{Kind: s.Kind()}
-	if re, ok := s.(recordedEngine); ok {
-		eng = re.Recorded()
-	}
+	eng := engineFor(s, req.Platform)
 	file := ""
 	if plan.Project != nil {
 		file = plan.Project.Dockerfile

@@ -577,7 +577,6 @@ func (j job) finish(ctx context.Context, r *Run, results []*engine.Result, errs 
 // records makes the record of each target of the run.
 func (j job) records(out *Outcome, counts []*buildgraph.Progress, ex []explained) []*history.Record {
 	finished := j.opts.Now()
-	eng := j.engine()
 	recs := make([]*history.Record, len(j.plans))
 	for i, p := range j.plans {
 		req := p.Request
@@ -585,7 +584,7 @@ func (j job) records(out *Outcome, counts []*buildgraph.Progress, ex []explained
 		proj := j.projectOf(i)
 		sum := sha256.Sum256(proj.Source)
 		r := &history.Record{
-			ID: history.NewID(), Time: j.started, Finished: finished, Engine: eng,
+			ID: history.NewID(), Time: j.started, Finished: finished, Engine: j.engine(i),
 			Dockerfile: proj.Dockerfile, DockerfileDigest: "sha256:" + hex.EncodeToString(sum[:]),
 			Target: p.Target, Platform: req.Platform,
 			BuildArgs: history.RedactArgs(req.BuildArgs), Contexts: history.RedactContexts(req.Contexts),

@@ -98,7 +98,6 @@ func (j job) startWhy(ctx context.Context) *whyRun {
 	if !ok || j.opts.History == nil {
 		return nil
 	}
-	eng := j.engine()
 	n := len(j.plans)
 	out := &whyRun{inputs: make([]chan whyInputs, n), sent: make([]*engine.SentContext, n),
 		uploaded: make([]chan struct{}, n), solved: make(chan struct{})}
@@ -116,7 +115,7 @@ func (j job) startWhy(ctx context.Context) *whyRun {
 				ch <- in
 			}()
 			WaitRecorded() // the build before this one may have just ended
-			in.prev, in.err = last.Last(j.projectOf(i).Dockerfile, p.Target, p.Request.Platform, eng)
+			in.prev, in.err = last.Last(j.projectOf(i).Dockerfile, p.Target, p.Request.Platform, j.engine(i))
 			if in.err != nil {
 				return
 			}
@@ -206,12 +205,28 @@ func sends(s *engine.SentContext) []why.Sent {
 	return out
 }
 
-// engine describes the session's engine for the records.
-func (j job) engine() history.Engine {
-	if re, ok := j.session.(recordedEngine); ok {
+// engine describes, for the records, the engine of the session that
+// builds plan i (a NodeSessions builds each platform on its node).
+func (j job) engine(i int) history.Engine {
+	return engineFor(j.session, j.plans[i].Request.Platform)
+}
+
+// platformEngine is a Session whose engine depends on the platform of the
+// build (NodeSessions).
+type platformEngine interface {
+	RecordedFor(platform string) history.Engine
+}
+
+// engineFor describes the engine of s that builds for platform as records
+// name it.
+func engineFor(s Session, platform string) history.Engine {
+	if pe, ok := s.(platformEngine); ok {
+		return pe.RecordedFor(platform)
+	}
+	if re, ok := s.(recordedEngine); ok {
 		return re.Recorded()
 	}
-	return history.Engine{Kind: j.session.Kind()}
+	return history.Engine{Kind: s.Kind()}
 }
 
 // addWhy gives the steps of a record their facts and reasons.
@@ -224,7 +239,7 @@ func addWhy(steps []history.Step, ex explained) {
 }
 
 // EngineOf describes a session's engine as records name it.
-func EngineOf(s Session) history.Engine { return job{session: s}.engine() }
+func EngineOf(s Session) history.Engine { return engineFor(s, "") }
 
 // Prediction is what a build of a target will run, and why, compared with
 // Record, the last record of the target on the session's engine (nil when
@@ -249,7 +264,7 @@ func Predict(ctx context.Context, proj *Project, target string, s Session, h His
 		return nil, err
 	}
 	WaitRecorded() // the build before this one may have just ended
-	prev, err := last.Last(proj.Dockerfile, plan.Target, plan.Request.Platform, EngineOf(s))
+	prev, err := last.Last(proj.Dockerfile, plan.Target, plan.Request.Platform, engineFor(s, plan.Request.Platform))
 	if err != nil {
 		return nil, err
 	}

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"context"
 	"os"
 	"strings"
 
@@ -57,26 +58,22 @@ func bakeBudgets(projs []*pipeline.Project, limits map[string]int64) map[string]
 	return out
 }
 
-// bakeEngineOptions chooses the node of a builder by the bake targets'
-// platform when --platform does not and they all have the same one; with
-// different platforms the engine's first node builds each target for its
-// own platform.
-func bakeEngineOptions(opts engine.Options, projs []*pipeline.Project) engine.Options {
+// connectBake connects to the engine for the projects: for bake targets
+// with no --platform, by their platforms as buildx sends them, each target
+// to the node of a builder that serves its platform
+// (pipeline.ConnectPlatforms); else as any build connects.
+func connectBake(ctx context.Context, opts engine.Options, projs []*pipeline.Project) (pipeline.Session, error) {
 	if opts.Platform != "" {
-		return opts
+		return pipeline.Connect(ctx, opts)
 	}
-	platform := ""
+	plats := make([]string, len(projs))
 	for i, p := range projs {
 		if p.Bake == nil {
-			return opts
+			return pipeline.Connect(ctx, opts)
 		}
-		if i > 0 && p.Base.Platform != platform {
-			return opts
-		}
-		platform = p.Base.Platform
+		plats[i] = p.Base.Platform
 	}
-	opts.Platform = platform
-	return opts
+	return pipeline.ConnectPlatforms(ctx, opts, plats)
 }
 
 // completeBakeArgs completes the arguments of compare --bake with the

@@ -1,13 +1,17 @@
 package main
 
 import (
+	"context"
 	"encoding/json"
 	"os"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"strings"
 	"testing"
 
+	"github.com/stagescope/stagescope/engine"
+	"github.com/stagescope/stagescope/internal/history"
 	"github.com/stagescope/stagescope/internal/testengine"
 )
 
@@ -221,5 +225,100 @@ func TestCompletePlatforms(t *testing.T) {
 	_, stdout, stderr = stagescope(t, env, "__complete", "compare", "--builder", "two", "--platform", "")
 	if !strings.Contains(stdout, "linux/amd64\n") {
 		t.Errorf("complete --platform on builder two:\n%s%s", stdout, stderr)
+	}
+}
+
+// compare --bake with targets of different platforms on a builder of two
+// nodes, one created for each platform: each target is built by its
+// platform's node, as buildx sends it (the amd64 node, a buildkitd of its
+// own, holds the amd64 target's build and no other), its record names that
+// node, and each row has its size and node.
+func TestCompareBakeOnTwoNodes(t *testing.T) {
+	if testing.Short() {
+		t.Skip("engine test")
+	}
+	bk := testengine.BuildKit(t)
+	d := testengine.StartMTLSBuildkitd(t)
+	cfg, env := builderEnv(t, "")
+	testengine.WriteBuildxBuilder(t, cfg, "pair", "remote",
+		testengine.BuildxNode{Name: "pair0", Endpoint: bk, Platforms: []string{"linux/arm64"}},
+		testengine.BuildxNode{Name: "pair1", Endpoint: d.Addr, Platforms: []string{"linux/amd64"},
+			DriverOpts: map[string]string{"cacert": d.CACert, "cert": d.ClientCert, "key": d.ClientKey}})
+	dir := t.TempDir()
+	for name, data := range map[string]string{
+		"Dockerfile":    "FROM scratch AS on-arm\nCOPY arm.bin /\n\nFROM scratch AS on-amd\nCOPY amd.bin /\n",
+		"arm.bin":       strings.Repeat("a", 30_000),
+		"amd.bin":       strings.Repeat("b", 50_000),
+		"two-nodes.hcl": "target \"app-arm64\" {\n  target = \"on-arm\"\n  platforms = [\"linux/arm64\"]\n}\n\ntarget \"app-amd64\" {\n  target = \"on-amd\"\n  platforms = [\"linux/amd64\"]\n}\n",
+	} {
+		if err := os.WriteFile(filepath.Join(dir, name), []byte(data), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	t.Chdir(dir)
+
+	code, stdout, stderr := stagescope(t, env, "compare", "--bake", "two-nodes.hcl", "app-arm64", "app-amd64", "--builder", "pair", "--format", "json", "--progress", "quiet")
+	if code != exitOK {
+		t.Fatalf("compare --bake: exit %d\n%s", code, stderr)
+	}
+	var c struct {
+		Engine  string
+		Results []struct {
+			Name, Target, Node, Error string
+			Size                      struct{ Uncompressed int64 }
+		}
+	}
+	if err := json.Unmarshal([]byte(stdout), &c); err != nil {
+		t.Fatalf("%v\n%s", err, stdout)
+	}
+	wantEngine := "buildkitd (builder pair: node pair0 " + bk + " builds linux/arm64; node pair1 " + d.Addr + " builds linux/amd64)"
+	if c.Engine != wantEngine {
+		t.Errorf("engine %q, want %q", c.Engine, wantEngine)
+	}
+	var rows []string
+	for _, r := range c.Results {
+		rows = append(rows, r.Name+":"+r.Target+"@"+r.Node+"="+strconv.FormatInt(r.Size.Uncompressed, 10)+r.Error)
+	}
+	if got := strings.Join(rows, " "); got != "app-arm64:on-arm@pair0=30000 app-amd64:on-amd@pair1=50000" {
+		t.Errorf("rows %s\n%s", got, stdout)
+	}
+
+	// The records name the address of the node that built each target.
+	store, err := history.Default()
+	if err != nil {
+		t.Fatal(err)
+	}
+	sums, err := store.List(history.Filter{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	addrs := map[string]string{}
+	for _, s := range sums {
+		r, err := store.Get(s.ID)
+		if err != nil {
+			t.Fatal(err)
+		}
+		addrs[r.Target] = r.Engine.Address
+	}
+	if addrs["on-arm"] != bk || addrs["on-amd"] != d.Addr {
+		t.Errorf("records name the engines %v, want on-arm on %s and on-amd on %s", addrs, bk, d.Addr)
+	}
+
+	// The amd64 node's own build history: the amd64 target alone.
+	e, err := engine.Connect(context.Background(), engine.Options{Builder: "pair", Platform: "linux/amd64"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer e.Close()
+	builds, err := e.Builds(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	var targets []string
+	for _, b := range builds {
+		targets = append(targets, b.Attrs["target"])
+	}
+	if e.Addr != d.Addr || len(targets) == 0 || slices.ContainsFunc(targets, func(s string) bool { return s != "on-amd" }) {
+		t.Errorf("node %s built %v, want on-amd alone", e.Addr, targets)
 	}
 }

@@ -74,6 +74,8 @@ files of the working folder: docker-bake.json, docker-bake.hcl and their
 target is a row NAME:STAGE built with its own context, Dockerfile, target
 stage, args, contexts and platform (one per target; --platform chooses one
 for a target that lists several); --budget NAME=SIZE names a bake target.
+On a buildx builder of several nodes each target builds on the node of its
+platform, as buildx sends it (the JSON's rows name their node).
 A bad bake file is reported with its file:line (exit code 2).
 
 Sizes are read from the image store (Docker) or the engine's content store
@@ -154,7 +156,7 @@ is larger than SIZE (KB, MB, GB are powers of 1000; KiB, MiB, GiB of 1024).
 					return usagef("--budget %s: %s is not among the compared targets", t, t)
 				}
 			}
-			c, err := runCompare(cmd.Context(), cmd, bakeEngineOptions(f.engineOptions(), projs), projs, plans, mode)
+			c, err := runCompare(cmd.Context(), cmd, f.engineOptions(), projs, plans, mode)
 			if err != nil {
 				return err
 			}
@@ -334,11 +336,12 @@ func compareTargets(g *buildgraph.Graph, targets []string, all bool) ([]string, 
 	return out, nil
 }
 
-// runCompare builds every plan concurrently in one session, shows their
+// runCompare builds every plan concurrently in one session (of several
+// nodes of a builder for bake targets of different platforms), shows their
 // progress as one display, and returns the measured comparison.
 func runCompare(ctx context.Context, cmd *cobra.Command, opts engine.Options, projs []*pipeline.Project, plans []*pipeline.Plan, mode string) (*buildgraph.Comparison, error) {
 	proj := projs[0]
-	sess, err := pipeline.Connect(ctx, opts)
+	sess, err := connectBake(ctx, opts, projs)
 	if err != nil {
 		return nil, err
 	}
@@ -370,6 +373,11 @@ func runCompare(ctx context.Context, cmd *cobra.Command, opts engine.Options, pr
 	notRecorded(stderr, o.Recorded())
 	// A build for several platforms: a row per target and platform.
 	c := &buildgraph.Comparison{File: proj.Dockerfile, Engine: sess.Describe(), Results: proj.PlatformResults(plans, o.Results)}
+	if ns, ok := sess.(*pipeline.NodeSessions); ok && len(c.Results) == len(plans) {
+		for i := range c.Results {
+			c.Results[i].Node = ns.NodeOf(plans[i].Request.Platform)
+		}
+	}
 	if proj.Name != "" {
 		for _, p := range projs {
 			c.Files = append(c.Files, p.Dockerfile)

@@ -95,7 +95,7 @@ func runTUI(cmd *cobra.Command, f *buildFlags, args []string, watching bool) err
 	opts := tui.Options{
 		Project: proj,
 		Connect: func(ctx context.Context) (pipeline.Session, error) {
-			return pipeline.Connect(ctx, bakeEngineOptions(f.engineOptions(), projs))
+			return connectBake(ctx, f.engineOptions(), projs)
 		},
 		Target:  f.target,
 		NoCache: f.noCache,
