@@ -117,15 +117,19 @@ func TestBurstIsOneBatch(t *testing.T) {
 	dir := t.TempDir()
 	file := filepath.Join(dir, "Dockerfile")
 	write(t, file, "FROM busybox\n")
-	w := start(t, Options{Files: []string{file}, Quiet: 100 * time.Millisecond})
+	// A quiet period far longer than the pauses between saves: on a
+	// loaded machine a 10 ms sleep may take far longer than 10 ms.
+	w := start(t, Options{Files: []string{file}, Quiet: time.Second})
 	for i := range 5 {
 		write(t, file, "FROM busybox\n# "+string(rune('a'+i))+"\n")
-		time.Sleep(20 * time.Millisecond)
+		time.Sleep(10 * time.Millisecond)
 	}
-	if got := next(w, 2*time.Second); !slices.Equal(got, []string{file}) {
+	if got := next(w, 10*time.Second); !slices.Equal(got, []string{file}) {
 		t.Fatalf("changes %v, want one batch of %s", got, file)
 	}
-	quiet(t, w)
+	if got := next(w, 2500*time.Millisecond); got != nil { // longer than Quiet
+		t.Fatalf("a second batch %v, want one", got)
+	}
 }
 
 func TestOtherFilesOfTheFolderAreNotTold(t *testing.T) {
