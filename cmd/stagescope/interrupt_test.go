@@ -47,7 +47,7 @@ func TestInterruptCancelsBuild(t *testing.T) {
 	cmd.Process.Signal(syscall.SIGINT)
 	interrupted := time.Now()
 	for sleeping() {
-		if time.Since(interrupted) > 2*time.Second {
+		if time.Since(interrupted) > 10*time.Second { // of a 619 s step: it was stopped, not left to end
 			t.Errorf("the step still runs %s after Ctrl-C", time.Since(interrupted))
 			break
 		}
