@@ -47,7 +47,10 @@ func ConnectPlatforms(ctx context.Context, opts engine.Options, plats []string) 
 		}
 	}
 	if len(used) == 1 {
-		return Connect(ctx, opts) // one node: as before, the first node
+		// One node serves them all: that node, chosen by the first
+		// platform as NodeFor chose it (not the builder's first node).
+		opts.Platform = plats[0]
+		return Connect(ctx, opts)
 	}
 	nodes := make([]Node, len(used))
 	errs := make([]error, len(used))
